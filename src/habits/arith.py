@@ -1,0 +1,167 @@
+"""Exact, safe arithmetic for model-written expressions.
+
+Every answer a model gives to Countdown or the 24 game is an arithmetic expression. This module
+turns such a string into an exact :class:`fractions.Fraction` without ever executing it: the text
+is parsed by :mod:`ast` and only a whitelist of node types is walked (non-negative integer
+literals, ``+ - * /`` and parentheses). Anything else -- powers, names, calls, floats, unary signs,
+huge literals, absurd nesting -- is refused with a short reason. Nothing here raises to the caller:
+every string gets an :class:`Evaluation`.
+
+Why Fraction and not float: ``4 / (1 - 5/6)`` is exactly 24 and only exact rationals say so.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+MAX_EXPRESSION_CHARS = 256  # longer "expressions" are not answers to these tasks
+MAX_LITERAL_DIGITS = 6  # 999999 is far beyond any task's numbers; stops 10**1000-style literals
+MAX_NODES = 64
+MAX_DEPTH = 24
+
+# Typographic operators models (and people) write; mapped to ASCII before parsing.
+_TRANSLATE = str.maketrans({"×": "*", "·": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "—": "-",
+                            "（": "(", "）": ")", "[": "(", "]": ")"})
+# "3 x 8" and "3x8" mean multiplication; an x inside a word is left alone (and then refused).
+_TIMES_X = re.compile(r"(?<=[\d)\s])[xX](?=[\s\d(])")
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Result of evaluating one expression.
+
+    ``value`` is the exact value, or ``None`` when ``error`` says why there is none.
+    ``numbers`` lists the integer literals in the order they appear (also filled when the value
+    could not be computed, e.g. division by zero, so callers can still check which numbers were used).
+    ``error`` is one of ``"malformed"`` (not an arithmetic expression at all, or too long)
+    and ``"illegal"`` (an expression, but one using something outside the whitelist, or dividing by zero).
+    """
+
+    value: Fraction | None
+    numbers: tuple[int, ...] = ()
+    error: str | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Walk:
+    numbers: list[int] = field(default_factory=list)
+    nodes: int = 0
+
+
+class _Refused(Exception):
+    """Internal: an expression outside the whitelist (never escapes this module)."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+def normalize(text: str) -> str:
+    """Map typographic operators to ASCII and strip surrounding whitespace and backticks/dollars."""
+    return _TIMES_X.sub("*", text.translate(_TRANSLATE)).strip().strip("`$").strip()
+
+
+def evaluate(text: str) -> Evaluation:
+    """Evaluate ``text`` exactly if it is a whitelisted arithmetic expression.
+
+    >>> evaluate("4 / (1 - 5/6)").value
+    Fraction(24, 1)
+    >>> evaluate("2 ** 100").error
+    'illegal'
+    """
+    if not isinstance(text, str):
+        return Evaluation(None, error="malformed", detail="not a string")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        return Evaluation(None, error="malformed", detail=f"longer than {MAX_EXPRESSION_CHARS} characters")
+    source = normalize(text)
+    if not source:
+        return Evaluation(None, error="malformed", detail="empty expression")
+    # ** and // are refused before parsing so a giant power never even becomes an AST.
+    if "**" in source or "//" in source:
+        op = "**" if "**" in source else "//"
+        return Evaluation(None, error="illegal", detail=f"operator {op} is not allowed")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        return Evaluation(None, error="malformed", detail=f"not an arithmetic expression ({type(exc).__name__})")
+    walk = _Walk()
+    try:
+        value = _value(tree.body, walk, depth=0)
+    except _Refused as refused:
+        return Evaluation(None, tuple(walk.numbers), error=refused.kind, detail=refused.detail)
+    except RecursionError:
+        return Evaluation(None, tuple(walk.numbers), error="illegal", detail="nested too deeply")
+    return Evaluation(value, tuple(walk.numbers))
+
+
+def _value(node: ast.AST, walk: _Walk, depth: int) -> Fraction:
+    walk.nodes += 1
+    if walk.nodes > MAX_NODES:
+        raise _Refused("illegal", f"more than {MAX_NODES} terms and operators")
+    if depth > MAX_DEPTH:
+        raise _Refused("illegal", f"nested deeper than {MAX_DEPTH}")
+    if isinstance(node, ast.Constant):
+        literal = node.value
+        if isinstance(literal, bool) or not isinstance(literal, int):
+            raise _Refused("illegal", f"only whole-number literals are allowed, not {literal!r}"[:80])
+        if literal >= 10**MAX_LITERAL_DIGITS:
+            raise _Refused("illegal", f"literal with more than {MAX_LITERAL_DIGITS} digits")
+        walk.numbers.append(literal)
+        return Fraction(literal)
+    if isinstance(node, ast.BinOp):
+        op = _OPS.get(type(node.op))
+        if op is None:
+            raise _Refused("illegal", f"operator {type(node.op).__name__} is not allowed")
+        left = _value(node.left, walk, depth + 1)
+        right = _value(node.right, walk, depth + 1)
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        if right == 0:
+            # Keep walking is unnecessary: the numbers seen so far are enough for diagnostics.
+            raise _Refused("illegal", "division by zero")
+        return left / right
+    if isinstance(node, ast.UnaryOp):
+        raise _Refused("illegal", "signs in front of numbers are not allowed")
+    return _refuse_node(node)
+
+
+def _refuse_node(node: ast.AST) -> Fraction:
+    names = {ast.Name: "names", ast.Call: "function calls", ast.Attribute: "attributes",
+             ast.Subscript: "subscripts", ast.Compare: "comparisons", ast.BoolOp: "boolean operators",
+             ast.Tuple: "tuples (commas)", ast.List: "lists", ast.Lambda: "lambdas"}
+    what = names.get(type(node), type(node).__name__)
+    raise _Refused("illegal", f"{what} are not allowed in an answer")
+
+
+def split_equation(text: str, target: int | None = None) -> str:
+    """Drop a trailing ``= N`` (e.g. ``"4*3+2+10=24"`` -> ``"4*3+2+10"``), or a leading ``N =``.
+
+    Only a single equals sign next to a bare whole number is removed; anything else is returned
+    unchanged so that evaluation reports it as malformed.
+    """
+    if "=" not in text:
+        return text
+    left, _, right = text.rpartition("=")
+    left, right = left.strip(), right.strip()
+    if "=" in left:
+        return text
+    if right.isdigit() and left:
+        return left
+    if left.isdigit() and right:
+        return right
+    return text

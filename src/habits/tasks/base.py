@@ -1,0 +1,192 @@
+"""What every verifiable task shares: the Task base class, Verdict, reward schemes, split seeding.
+
+A task generates problems (plain JSON-serialisable dicts), writes prompts for them, verifies a
+completion exactly, turns the verdict into a reward under a named scheme, and solves problems.
+Verification and reward shaping are separate: a scheme is a table from verdict reason to reward,
+so shaping can never re-parse an answer differently from the verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+SPLITS = ("train", "test", "ood")
+
+# The fixed vocabulary of verdict reasons, from best to worst.
+REASONS = (
+    "correct",  # the answer reaches the target using exactly the allowed numbers
+    "wrong_value",  # legal expression, right numbers, wrong value
+    "wrong_numbers",  # legal expression, but numbers missing, repeated or not among those given
+    "illegal",  # an expression using something not allowed (power, names, division by zero, ...)
+    "malformed",  # an answer is present but is not an arithmetic expression / not valid JSON
+    "no_answer",  # no answer could be found in the completion
+)
+
+# Reward schemes: verdict reason -> reward. Tables, so a scheme cannot disagree with the verifier.
+REWARD_SCHEMES: dict[str, dict[str, float]] = {
+    "binary": {reason: (1.0 if reason == "correct" else 0.0) for reason in REASONS},
+    # TinyZero / the first paper's Countdown reward: 0 without an answer, 0.1 for any answer, 1 if right.
+    "tinyzero": {reason: (1.0 if reason == "correct" else 0.0 if reason == "no_answer" else 0.1)
+                 for reason in REASONS},
+    # The second paper's GeneralPoints reward (text variant).
+    "paper": {"correct": 5.0, "wrong_value": -1.0, "wrong_numbers": -2.0,
+              "illegal": -3.0, "malformed": -3.0, "no_answer": -3.0},
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verifier's judgement of one completion.
+
+    ``reason`` is one of :data:`REASONS`; ``detail`` is a short human-readable explanation
+    (also what a verify-and-revise loop tells the model); ``answer`` is the extracted answer text.
+    """
+
+    correct: bool
+    reason: str
+    detail: str = ""
+    answer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+
+
+def last_tagged_answer(text: str) -> tuple[int, str] | None:
+    """The last ``<answer>…</answer>`` anywhere in ``text`` (multi-line), with its start offset."""
+    last = None
+    for match in _ANSWER_TAG.finditer(text):
+        last = match
+    return None if last is None else (last.start(), last.group(1).strip())
+
+
+def completion_text(completion: Any) -> str:
+    """Text of a completion in TRL's standard (str) or conversational (list of messages) form."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Sequence) and completion and isinstance(completion[-1], Mapping):
+        content = completion[-1].get("content", "")
+        if isinstance(content, list):  # multimodal content parts
+            return "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
+        return str(content or "")
+    return "" if completion is None else str(completion)
+
+
+def as_problem(value: Any) -> dict[str, Any]:
+    """Accept a problem as a dict or its JSON text (datasets may store either); drop null fields."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise TypeError(f"a problem must be a dict or JSON object, got {type(value).__name__}")
+    return {key: item for key, item in value.items() if item is not None}
+
+
+def item_rng(task: str, split: str, seed: int, index: int) -> random.Random:
+    """A private RNG per item: ``task:split:seed:index``. Neighbouring seeds never share streams,
+    and item ``i`` does not depend on how many items are generated."""
+    return random.Random(f"{task}:{split}:{seed}:{index}")
+
+
+def held_out(key: str, fraction: float) -> bool:
+    """Deterministically assign a canonical problem key to the held-out side of a split.
+
+    Train never contains a held-out problem and test/OOD only contain held-out ones, so the
+    splits are disjoint by construction however many items each draws.
+    """
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < fraction
+
+
+class Task(ABC):
+    """A verifiable environment. Subclasses set ``name``, ``config_class`` and ``reward_schemes``."""
+
+    name: ClassVar[str]
+    reward_schemes: ClassVar[tuple[str, ...]]
+    max_tries: ClassVar[int] = 10_000  # rejection-sampling budget per item
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        if config.reward not in self.reward_schemes:
+            raise ValueError(f"{self.name}: unknown reward scheme {config.reward!r}; "
+                             f"choose one of: {', '.join(self.reward_schemes)}")
+
+    # -- generation -------------------------------------------------------------------------
+    def generate(self, n: int, split: str = "train", seed: int = 0) -> list[dict[str, Any]]:
+        """``n`` solvable problems of ``split`` (train, test or ood); same arguments, same items."""
+        return list(self.iter_generate(n, split, seed))
+
+    def iter_generate(self, n: int, split: str = "train", seed: int = 0) -> Iterator[dict[str, Any]]:
+        """Like :meth:`generate`, one problem at a time (for progress bars and streaming)."""
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        self.check_split(split)
+        for index in range(n):
+            yield self._draw(item_rng(self.name, split, seed, index), split)
+
+    def check_split(self, split: str) -> None:
+        """Raise ValueError if this configuration cannot produce ``split`` (override per task)."""
+
+    def _draw(self, rng: random.Random, split: str) -> dict[str, Any]:
+        for _ in range(self.max_tries):
+            problem = self.sample(rng, split)
+            if problem is not None:
+                return problem
+        raise RuntimeError(f"{self.name}: no solvable {split} problem found in {self.max_tries} draws; "
+                           "widen the number or target ranges")
+
+    @abstractmethod
+    def sample(self, rng: random.Random, split: str) -> dict[str, Any] | None:
+        """One candidate problem for ``split``, or None to reject and draw again."""
+
+    # -- the task proper ----------------------------------------------------------------------
+    @abstractmethod
+    def prompt(self, problem: Mapping[str, Any]) -> str | list[dict[str, str]]:
+        """The prompt: a string (base-model style) or a list of chat messages (chat style)."""
+
+    @abstractmethod
+    def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
+        """Exact verdict for ``completion``; never raises."""
+
+    @abstractmethod
+    def solve(self, problem: Mapping[str, Any]) -> list[str]:
+        """All distinct solutions (commutative and associative rearrangements merged)."""
+
+    @abstractmethod
+    def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
+        """The answer part of a completion in this task's format (what ``verify`` reads)."""
+
+    def reward(self, problem: Mapping[str, Any], completion: str) -> float:
+        """The configured scheme's reward for ``completion``."""
+        return REWARD_SCHEMES[self.config.reward][self.verify(problem, completion).reason]
+
+    def reward_function(self) -> Callable[..., list[float]]:
+        """This task's reward in TRL's contract: ``f(completions, problem, **columns) -> list[float]``.
+
+        >>> from habits.tasks import get_task
+        >>> f = get_task("countdown").reward_function()
+        >>> f(["<answer>(3+5)*2</answer>"], problem=[{"numbers": [2, 3, 5], "target": 16}])
+        [1.0]
+        """
+
+        def reward(completions: list[Any], problem: list[Any], **_: Any) -> list[float]:
+            return [self.reward(as_problem(p), completion_text(c)) for c, p in zip(completions, problem, strict=True)]
+
+        reward.__name__ = f"{self.name}_{self.config.reward}_reward"
+        return reward
+
+
+def stable_choice(options: Sequence[Any], key: str) -> Any:
+    """Pick from ``options`` by a hash of ``key`` (deterministic across runs and processes)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=4).digest()
+    return options[int.from_bytes(digest, "big") % len(options)]
