@@ -58,15 +58,27 @@ class Verdict:
         return asdict(self)
 
 
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
+_CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
 
 
 def last_tagged_answer(text: str) -> tuple[int, str] | None:
-    """The last ``<answer>…</answer>`` anywhere in ``text`` (multi-line), with its start offset."""
-    last = None
-    for match in _ANSWER_TAG.finditer(text):
-        last = match
-    return None if last is None else (last.start(), last.group(1).strip())
+    """The last ``<answer>…</answer>`` anywhere in ``text`` (multi-line), with its start offset.
+
+    Found as the last closing tag and the nearest opening tag before it, in linear time: a lazy
+    ``<answer>(.*?)</answer>`` regex is quadratic on text with many unclosed opening tags.
+    """
+    close = None
+    for close in _CLOSE_TAG.finditer(text):
+        pass
+    if close is None:
+        return None
+    opening = None
+    for opening in _OPEN_TAG.finditer(text, 0, close.start()):
+        pass
+    if opening is None:
+        return None
+    return opening.start(), text[opening.end():close.start()].strip()
 
 
 def completion_text(completion: Any) -> str:

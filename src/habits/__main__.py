@@ -1,0 +1,5 @@
+"""``python -m habits`` runs the CLI."""
+
+from habits.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""`habits tasks ...` as a user runs it: files in, files out, errors that name the file and line."""
+
+import json
+import subprocess
+import sys
+
+import datasets
+import pytest
+
+from habits.io import load_rows
+
+
+def habits(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "habits", *args], capture_output=True, text=True, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(result.stderr)
+    return result
+
+
+def test_every_command_has_help():
+    for args in ([], ["tasks"], ["tasks", "list"], ["tasks", "generate"], ["tasks", "verify"], ["tasks", "solve"]):
+        result = habits(*args, "--help")
+        assert "Usage" in result.stdout
+
+
+def test_tasks_list_shows_every_task_and_reward_scheme():
+    out = habits("tasks", "list").stdout
+    assert "countdown" in out and "general_points" in out and "tinyzero" in out and "paper" in out
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_generate_writes_a_file_datasets_can_load(tmp_path, suffix):
+    out = tmp_path / f"problems.{suffix}"
+    habits("tasks", "generate", "countdown", "--split", "test", "--n", "12", "--seed", "3", "--out", str(out),
+           "--set", "number_range=[1, 20]")
+    loaded = datasets.load_dataset("json" if suffix == "jsonl" else "parquet", data_files=str(out), split="train")
+    assert len(loaded) == 12
+    assert set(loaded.column_names) >= {"problem", "prompt", "split", "task", "id"}
+    assert all(1 <= n <= 20 for row in loaded for n in row["problem"]["numbers"])
+
+
+def test_solve_then_verify_round_trip_marks_solver_answers_correct(tmp_path):
+    problems, solved = tmp_path / "p.jsonl", tmp_path / "s.jsonl"
+    habits("tasks", "generate", "general_points", "--n", "10", "--out", str(problems))
+    habits("tasks", "solve", "general_points", "--input", str(problems), "--out", str(solved))
+    result = habits("tasks", "verify", "general_points", "--input", str(solved))
+    rows = load_rows(tmp_path / "s.verified.jsonl")
+    assert len(rows) == 10
+    assert all(row["verdict"]["correct"] and row["reward"] == 5.0 for row in rows)
+    assert "correct" in result.stdout
+
+
+def test_verify_names_the_file_and_line_of_a_bad_row(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    good = json.dumps({"problem": {"numbers": [1, 2], "target": 3}, "completion": "<answer>1+2</answer>"})
+    bad.write_text(good + "\n" + json.dumps({"problem": {"numbers": [1, 2], "target": 3}}) + "\n")
+    result = habits("tasks", "verify", "countdown", "--input", str(bad), check=False)
+    assert result.returncode == 2
+    assert f"{bad}:2" in result.stderr and "completion" in result.stderr
+    assert not (tmp_path / "bad.verified.jsonl").exists()
+
+
+def test_verify_reports_non_json_and_non_utf8_lines(tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b'{"problem": {}, "completion": ""}\n{not json\n')
+    assert f"{broken}:2" in habits("tasks", "verify", "countdown", "--input", str(broken), check=False).stderr
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"completion": "caf\xe9"}\n')
+    result = habits("tasks", "verify", "countdown", "--input", str(latin), check=False)
+    assert result.returncode == 2 and "UTF-8" in result.stderr
+
+
+def test_bad_config_override_is_a_clear_error():
+    result = habits("tasks", "generate", "general_points", "--out", "x.jsonl", "--set", "rule=vegas", check=False)
+    assert result.returncode == 2 and "unknown rule" in result.stderr and "Traceback" not in result.stderr

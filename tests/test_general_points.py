@@ -1,0 +1,84 @@
+"""GeneralPoints (24 game): rules, answer formats and the paper's reward table."""
+
+import json
+
+import pytest
+
+from habits.tasks import get_task
+from habits.tasks.general_points import RANKS
+
+HAND = {"cards": ["A", "3", "K", "6"], "target": 24, "rule": "id"}  # values 1, 3, 10, 6
+
+
+@pytest.fixture(scope="module")
+def task():
+    return get_task("general_points")
+
+
+def json_answer(formula):
+    return json.dumps({"cards": ["A", "3", "K", "6"], "number": [1, 3, 10, 6], "formula": formula})
+
+
+def test_gp_accepts_the_papers_json_with_trailing_equals(task):
+    assert task.verify(HAND, json_answer("(10 - 6 + 1 + 3) * 3 = 24")).reason == "wrong_numbers"
+    assert task.verify(HAND, json_answer("(10 + 1 - 3) * 6 / 2 = 24")).reason == "wrong_numbers"
+    assert task.verify(HAND, json_answer("6 * (10 - 3 - 1) / 2")).reason == "wrong_numbers"
+    assert task.verify(HAND, json_answer("(1 + 3) * 10 - 6 * 1")).reason == "wrong_numbers"
+    assert task.verify(HAND, json_answer("10 * 3 - 6 * 1 = 24")).correct
+
+
+def test_gp_face_cards_follow_the_rule_of_the_problem(task):
+    ood = {"cards": ["Q", "2", "A", "A"], "target": 24, "rule": "ood"}  # Q = 12
+    assert task.verify(ood, json_answer("12 * 2 * 1 * 1")).correct
+    assert task.verify(ood, json_answer("10 * 2 + 1 + 1")).reason == "wrong_numbers"
+    same_hand_id = dict(ood, rule="id")  # Q = 10
+    assert task.verify(same_hand_id, json_answer("10 * 2 + 1 * 1")).reason == "wrong_value"
+
+
+def test_gp_formula_may_name_cards_by_letter(task):
+    assert task.verify(HAND, json_answer("K * 3 - 6 * A")).correct
+
+
+def test_gp_accepts_answer_tags_and_takes_whichever_answer_comes_last(task):
+    assert task.verify(HAND, "<answer>10*3-6*1</answer>").correct
+    assert not task.verify(HAND, "<answer>10*3-6*1</answer> " + json_answer("1+3+10+6")).correct
+    assert task.verify(HAND, json_answer("1+3+10+6") + "\n<answer>10*3-6*1</answer>").correct
+
+
+def test_gp_paper_reward_table(task):
+    assert task.reward(HAND, json_answer("10*3-6*1")) == 5
+    assert task.reward(HAND, json_answer("10+3+6+1")) == -1  # legal, every card once, wrong value
+    assert task.reward(HAND, json_answer("10*3-6")) == -2  # a card unused
+    assert task.reward(HAND, json_answer("4*6")) == -2  # numbers not among the cards
+    assert task.reward(HAND, json_answer("10**3")) == -3  # illegal operator
+    assert task.reward(HAND, "I give up") == -3
+    assert get_task("general_points", reward="binary").reward(HAND, json_answer("10+3+6+1")) == 0
+
+
+def test_gp_ood_split_uses_the_other_rule_on_hands_with_face_cards():
+    for problem in get_task("general_points").generate(50, "ood", seed=0):
+        assert problem["rule"] == "ood"
+        assert any(card in ("J", "Q", "K") for card in problem["cards"])
+    flipped = get_task("general_points", rule="ood")
+    assert {p["rule"] for p in flipped.generate(20, "ood", seed=0)} == {"id"}
+    assert {p["rule"] for p in flipped.generate(20, "train", seed=0)} == {"ood"}
+
+
+def test_gp_deck_draw_never_repeats_a_card_but_independent_draw_can():
+    deck = get_task("general_points", suits=True)
+    for problem in deck.generate(200, "train", seed=0):
+        assert len(set(zip(problem["cards"], problem["suits"]))) == 4
+        assert all(card in RANKS for card in problem["cards"])
+    independent = get_task("general_points", draw="independent", suits=True)
+    repeats = sum(len(set(zip(p["cards"], p["suits"]))) < 4 for p in independent.generate(400, "train", seed=0))
+    assert repeats > 0
+
+
+def test_gp_unknown_rule_fails_at_construction_with_the_choices():
+    with pytest.raises(ValueError, match="'id'.*'ood'"):
+        get_task("general_points", rule="vegas")
+
+
+def test_gp_impossible_target_fails_at_construction():
+    with pytest.raises(ValueError, match="target"):
+        get_task("general_points", target=100_000)

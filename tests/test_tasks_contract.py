@@ -1,0 +1,110 @@
+"""One contract test over every registered task: the promises DESIGN.md makes for all of them."""
+
+import json
+
+import pytest
+
+from habits.tasks import REASONS, SPLITS, get_task, task_names
+from habits.tasks.perturb import perturbations
+
+TASKS = task_names()
+
+
+def _key(problem):
+    return json.dumps(problem, sort_keys=True)
+
+
+def test_registry_has_the_built_in_tasks():
+    assert {"countdown", "general_points"} <= set(TASKS)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_solver_answers_verify_as_correct(name):
+    task = get_task(name)
+    for split in SPLITS:
+        for problem in task.generate(15, split=split, seed=1):
+            found = task.solve(problem)
+            assert found, f"generated an unsolvable problem: {problem}"
+            for expression in found[:5]:
+                verdict = task.verify(problem, "Some thinking.\n" + task.format_answer(problem, expression))
+                assert verdict.correct, (problem, expression, verdict)
+                assert verdict.reason == "correct"
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_corrupted_answers_fail_with_the_expected_reason(name):
+    task = get_task(name)
+    for problem in task.generate(15, split="train", seed=2):
+        for expected, completion in perturbations(task, problem, task.solve(problem)[0]):
+            verdict = task.verify(problem, completion)
+            assert not verdict.correct
+            assert verdict.reason == expected, (completion, verdict)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_same_seed_gives_the_same_items_and_prefixes_are_stable(name):
+    task = get_task(name)
+    assert task.generate(20, "train", seed=7) == task.generate(20, "train", seed=7)
+    assert task.generate(5, "train", seed=7) == task.generate(20, "train", seed=7)[:5]
+    assert task.generate(20, "train", seed=7) != task.generate(20, "train", seed=8)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_splits_never_share_a_problem(name):
+    task = get_task(name)
+    drawn = {split: {_key(p) for seed in range(3) for p in task.generate(150, split, seed)} for split in SPLITS}
+    assert not drawn["train"] & drawn["test"]
+    assert not drawn["train"] & drawn["ood"]
+    assert not drawn["test"] & drawn["ood"]
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_problems_are_plain_json(name):
+    task = get_task(name)
+    for problem in task.generate(5, "train", seed=0):
+        assert json.loads(json.dumps(problem)) == problem
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_every_reward_scheme_maps_every_reason(name):
+    from habits.tasks import REWARD_SCHEMES, TASKS as REGISTRY
+
+    for scheme in REGISTRY.get(name).reward_schemes:
+        assert set(REWARD_SCHEMES[scheme]) == set(REASONS)
+        assert max(REWARD_SCHEMES[scheme].values()) == REWARD_SCHEMES[scheme]["correct"]
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_reward_function_follows_trl_contract_in_both_completion_forms(name):
+    task = get_task(name)
+    problem = task.generate(1, "train", seed=0)[0]
+    right = task.format_answer(problem, task.solve(problem)[0])
+    reward = task.reward_function()
+    standard = reward([right, "no answer"], problem=[problem, json.dumps(problem)], prompt=["p", "p"])
+    chat = reward([[{"role": "assistant", "content": right}]], problem=[problem])
+    assert standard[0] == chat[0] == task.reward(problem, right)
+    assert standard[1] == task.reward(problem, "no answer") < standard[0]
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_prompts_name_every_number_and_the_target(name):
+    for style in ("base", "chat"):
+        task = get_task(name, prompt_style=style, template="mixed")
+        for problem in task.generate(10, "train", seed=3):
+            prompt = task.prompt(problem)
+            text = prompt if isinstance(prompt, str) else " ".join(m["content"] for m in prompt)
+            assert str(problem["target"]) in text
+            for item in problem.get("numbers", problem.get("cards", [])):
+                assert str(item) in text
+
+
+def test_unknown_task_and_unknown_config_fields_say_what_exists():
+    with pytest.raises(ValueError, match="countdown"):
+        get_task("sudoku")
+    with pytest.raises(ValueError, match="known fields"):
+        get_task("countdown", max_number=4)
+
+
+def test_unknown_split_is_rejected():
+    with pytest.raises(ValueError, match="split"):
+        get_task("countdown").generate(1, split="validation")
