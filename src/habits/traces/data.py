@@ -1,0 +1,92 @@
+"""The priming-data stage: ``main(PrimeConfig)`` writes a JSONL of priming rows and returns a summary.
+
+The CLI (``habits prime-data``) and Python call the same function::
+
+    from habits.traces.data import PrimeConfig, main
+    summary = main(PrimeConfig(task="countdown", condition="backtracking", n=1000, out="prime.jsonl"))
+
+Everything that can be wrong with the request (unknown task, condition, split or format, n <= 0,
+a tokenizer that does not load, bad task config) is reported before any trace is written.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from habits.io import write_jsonl
+from habits.progress import track
+from habits.tasks import SPLITS, get_task
+from habits.traces.check import check_arithmetic, thoughts
+from habits.traces.conditions import get_condition
+from habits.traces.narrate import BEHAVIORS
+from habits.traces.rows import FORMATS, check_supported, make_rows
+from habits.traces.tokens import token_counter
+
+
+@dataclass
+class PrimeConfig:
+    """What priming data to write."""
+
+    task: str = "countdown"  # countdown or general_points
+    condition: str = "all"  # a registered condition (habits.traces.condition_names())
+    n: int = 1000  # number of rows (one per problem)
+    seed: int = 0  # same seed, same problems and same traces
+    split: str = "train"  # which split the problems come from
+    format: str = "completion"  # "completion": prompt/completion strings; "chat": message lists
+    task_config: dict[str, Any] = field(default_factory=dict)  # task config overrides, e.g. {"rule": "ood"}
+    tokenizer: str | None = None  # None/"regex": regex token estimate; or a local HF tokenizer directory
+    out: str | Path | None = None  # where to write the JSONL (None: do not write)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n, int) or self.n <= 0:
+            raise ValueError(f"n must be a positive whole number of rows, got {self.n!r}")
+        get_condition(self.condition)  # unknown names list the registered ones
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.out is not None and Path(self.out).suffix != ".jsonl":
+            raise ValueError(f"out must be a .jsonl file, got {str(self.out)!r}")
+
+
+def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Share of rows showing each behavior, accuracy, arithmetic re-check and thought lengths."""
+    rows = list(rows)
+    if not rows:
+        return {"rows": 0}
+    tokens = sorted(int(row.get("thought_tokens", 0)) for row in rows)
+    arithmetic = [check_arithmetic(thoughts(_completion_text(row))) for row in rows]
+    return {
+        "rows": len(rows),
+        "correct": sum(bool(row["correct"]) for row in rows) / len(rows),
+        "behavior_presence": {name: sum(row["behaviors"][name] > 0 for row in rows) / len(rows) for name in BEHAVIORS},
+        "behavior_mean": {name: sum(row["behaviors"][name] for row in rows) / len(rows) for name in BEHAVIORS},
+        "arithmetic": {"statements": sum(a.statements for a in arithmetic), "wrong": sum(a.wrong for a in arithmetic)},
+        "thought_tokens": {"median": statistics.median(tokens), "p90": tokens[min(len(tokens) - 1, int(0.9 * len(tokens)))],
+                           "max": tokens[-1]},
+    }
+
+
+def _completion_text(row: Mapping[str, Any]) -> str:
+    completion = row["completion"]
+    return completion if isinstance(completion, str) else str(completion[-1]["content"])
+
+
+def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
+    """Write ``config.n`` priming rows to ``config.out`` (atomically); return :func:`summarize` plus the path."""
+    task = get_task(config.task, **config.task_config)
+    check_supported(task)
+    condition = get_condition(config.condition)
+    count_tokens = token_counter(config.tokenizer)
+    problems = task.iter_generate(config.n, split=config.split, seed=config.seed)
+    if progress:
+        problems = track(problems, f"priming {task.name}/{condition.name}", total=config.n)
+    rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format))
+    if config.out is not None:
+        write_jsonl(config.out, rows)
+    return {**summarize(rows), "task": task.name, "condition": condition.name,
+            "out": None if config.out is None else str(config.out)}

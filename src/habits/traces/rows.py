@@ -1,0 +1,119 @@
+"""Priming rows: problem -> search -> narration -> completion in the task's format, verified by the task.
+
+A row is what SFT reads and what the behavior tools compare against::
+
+    prompt       task.prompt(problem) (a string, or chat messages with --format chat)
+    completion   think block + answer in the task's format (continues "<think>" if the prompt opened it)
+    messages     the chat form (user prompt + assistant completion) for TRL's SFTTrainer
+    problem      the task's problem dict
+    behaviors    exact counts from the events written: verification, backtracking, subgoal_setting,
+                 backward_chaining
+    correct      task.verify(problem, completion).correct -- never computed here
+    condition, task, id, answer (the final expression), thought_tokens (tokens of the thoughts
+                 written, or for length_matched of the thoughts replaced)
+
+Feed SFTTrainer one form only (``messages``, or ``prompt`` + ``completion``): select those columns.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from habits.tasks.base import Task
+from habits.traces.conditions import Condition, get_condition
+from habits.traces.narrate import BEHAVIORS, Narration, narrate
+from habits.traces.search import search
+from habits.traces.tokens import TokenCounter, count_regex_tokens
+
+FORMATS = ("completion", "chat")
+SUPPORTED_TASKS = ("countdown", "general_points")
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+def check_supported(task: Task) -> None:
+    if task.name not in SUPPORTED_TASKS:
+        raise ValueError(f"priming traces are written for {', '.join(SUPPORTED_TASKS)}, not {task.name!r}")
+
+
+def problem_numbers(task: Task, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
+    """The numbers a trace combines, and the card names when the task reads cards."""
+    if task.name == "general_points":
+        return list(task.values(problem)), list(problem["cards"])  # type: ignore[attr-defined]
+    return list(problem["numbers"]), None
+
+
+def item_rng(task_name: str, seed: int, index: int) -> random.Random:
+    # The condition is deliberately not part of the key: the controls (empty_cot, length_matched,
+    # none) then replace exactly the trace that condition "all" writes for the same item.
+    return random.Random(f"trace:{task_name}:{seed}:{index}")
+
+
+def write_trace(task: Task, condition: Condition, problem: Mapping[str, Any], rng: random.Random) -> Narration:
+    """Search and narrate one problem under ``condition`` (the thoughts before any replacement)."""
+    numbers, cards = problem_numbers(task, problem)
+    try:
+        trace = search(numbers, int(problem["target"]), rng, condition.settings())
+    except ValueError as exc:
+        raise ValueError(f"{task.name} problem {dict(problem)}: {exc}") from None
+    return narrate(trace, condition.generated_behaviors, rng, cards=cards)
+
+
+def opens_think(prompt: Any) -> bool:
+    """Whether the prompt already opened the think block (base-style Countdown pre-fills "<think>")."""
+    return isinstance(prompt, str) and prompt.rstrip().endswith(THINK_OPEN)
+
+
+def assemble(prompt: Any, thoughts: str, answer: str, mode: str) -> str:
+    """The completion text: think block in ``mode`` (full/empty/none/dots) followed by the answer."""
+    opened = opens_think(prompt)
+    if mode == "none":
+        return (THINK_CLOSE + "\n" if opened else "") + answer
+    if mode == "dots":
+        return ("" if opened else THINK_OPEN) + thoughts + "\n" + THINK_CLOSE + "\n" + answer
+    body = "\n" + thoughts + "\n" if thoughts else "\n"
+    return ("" if opened else THINK_OPEN) + body + THINK_CLOSE + "\n" + answer
+
+
+def make_row(task: Task, condition: Condition | str, problem: Mapping[str, Any], *, seed: int = 0, index: int = 0,
+             count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion") -> dict[str, Any]:
+    """One priming row for ``problem`` (see the module docstring for the fields)."""
+    condition = get_condition(condition)
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    narration = write_trace(task, condition, problem, item_rng(task.name, seed, index))
+    tokens = count_tokens(narration.text)
+    thoughts = {"full": narration.text, "empty": "", "none": "", "dots": " ." * tokens}[condition.thoughts]
+    shown = narration.behaviors if condition.thoughts == "full" else dict.fromkeys(BEHAVIORS, 0)
+    prompt = task.prompt(problem)
+    answer_expression = narration.answer.text()
+    completion = assemble(prompt, thoughts, task.format_answer(problem, answer_expression), condition.thoughts)
+    verdict = task.verify(problem, completion)
+    if isinstance(prompt, str):
+        chat_prompt: list[dict[str, str]] = [{"role": "user", "content": prompt}]
+    else:
+        chat_prompt = [dict(message) for message in prompt]
+    assistant = {"role": "assistant", "content": completion}
+    return {
+        "id": f"{task.name}-{condition.name}-{seed}-{index}",
+        "task": task.name,
+        "condition": condition.name,
+        "problem": dict(problem),
+        "prompt": chat_prompt if fmt == "chat" else prompt,
+        "completion": [assistant] if fmt == "chat" else completion,
+        "messages": chat_prompt + [assistant],
+        "behaviors": {name: int(shown[name]) for name in BEHAVIORS},
+        "correct": verdict.correct,
+        "answer": answer_expression,
+        "thought_tokens": tokens if condition.thoughts in ("full", "dots") else 0,
+    }
+
+
+def make_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[str, Any]], *, seed: int = 0,
+              count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion") -> Iterator[dict[str, Any]]:
+    """Rows for ``problems`` in order (item ``i`` uses the per-item seed ``seed:i``)."""
+    check_supported(task)
+    condition = get_condition(condition)
+    for index, problem in enumerate(problems):
+        yield make_row(task, condition, problem, seed=seed, index=index, count_tokens=count_tokens, fmt=fmt)

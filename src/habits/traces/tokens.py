@@ -1,0 +1,49 @@
+"""Token counts for traces: a dependency-free regex estimate, or any Hugging Face tokenizer directory.
+
+Used for the length-matched control (one " ." per token of the thoughts it replaces) and for
+reporting trace lengths. The regex estimate counts numbers, words and single punctuation marks; it
+is close to what subword tokenizers give on this kind of text and needs no files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+_TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\w\s]|_")
+
+TokenCounter = Callable[[str], int]
+
+
+def regex_tokens(text: str) -> list[str]:
+    """Numbers, words and single punctuation marks: ``"25 - 7 = 18."`` -> 6 tokens."""
+    return _TOKEN.findall(text)
+
+
+def count_regex_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
+
+def token_counter(tokenizer: str | Path | None = None) -> TokenCounter:
+    """``None`` or ``"regex"``: the regex estimate; otherwise a local Hugging Face tokenizer directory.
+
+    Raises ValueError (before any work) if the directory does not hold a loadable tokenizer.
+    """
+    if tokenizer is None or str(tokenizer) == "regex":
+        return count_regex_tokens
+    path = Path(tokenizer)
+    if not path.is_dir():
+        raise ValueError(f"tokenizer {str(tokenizer)!r}: not 'regex' and not a directory; pass a local "
+                         "Hugging Face tokenizer directory (one with tokenizer.json or tokenizer_config.json)")
+    from transformers import AutoTokenizer
+
+    try:
+        hf = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"tokenizer {str(path)!r} could not be loaded ({type(exc).__name__}: {exc})") from None
+
+    def count(text: str) -> int:
+        return len(hf(text, add_special_tokens=False)["input_ids"])
+
+    return count
