@@ -84,8 +84,11 @@ def list_conditions() -> None:
     from habits.traces.conditions import CONDITIONS
 
     table = Table(title="priming conditions")
-    for column in ("name", "behaviors shown", "answer", "thoughts", "description"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("behaviors shown", overflow="fold")
+    table.add_column("answer")
+    table.add_column("thoughts")
+    table.add_column("description", ratio=1)
     for name in CONDITIONS:
         c = CONDITIONS.get(name)
         table.add_row(name, ", ".join(sorted(c.behaviors)) or "-", c.answer, c.thoughts, c.description)

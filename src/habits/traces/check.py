@@ -49,7 +49,7 @@ class ArithmeticCheck:
 
 def _value(text: str) -> Fraction | None:
     """Exact value of one side, or None when it is not an arithmetic expression."""
-    source = _DECIMAL.sub(lambda m: f"({m.group(1)}{m.group(2)}/1{'0' * len(m.group(2))})", text)
+    source = _DECIMAL.sub(lambda m: f"({int(m.group(1) + m.group(2))}/1{'0' * len(m.group(2))})", text)
     source = _LEADING_MINUS.sub(lambda m: f"{m.group(1)}0-", source)
     result = evaluate(source)
     return result.value if result.ok else None
@@ -72,8 +72,9 @@ def _left_side(text: str, end: int) -> str | None:
         piece = "".join(tokens[cut:]).strip()
         if not piece or not piece[0] in "0123456789(-−":
             continue
-        if cut == 0 and start > 0 and (text[start - 1].isalnum() or text[start - 1] in "^_"):
-            continue  # glued to a word or a decimal point: "x2 = 4", "1.5 = ..." read from the middle
+        if cut == 0 and start > 0 and not text[start].isspace() and (
+                text[start - 1].isalnum() or text[start - 1] in ",:^_"):
+            continue  # glued to a word or a number: "x2 = 4", "1:2 = ...", "1,000 = ..." read from the middle
         if _value(piece) is not None:
             return piece
     return None

@@ -23,7 +23,8 @@ from habits.tasks import SPLITS, get_task
 from habits.traces.check import check_arithmetic, thoughts
 from habits.traces.conditions import get_condition
 from habits.traces.narrate import BEHAVIORS
-from habits.traces.rows import FORMATS, check_supported, make_rows
+from habits.traces.rows import FORMATS, check_supported, make_rows, problem_numbers
+from habits.traces.search import wrong_answer_exists
 from habits.traces.tokens import token_counter
 
 
@@ -82,7 +83,16 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
     check_supported(task)
     condition = get_condition(config.condition)
     count_tokens = token_counter(config.tokenizer)
-    problems = task.iter_generate(config.n, split=config.split, seed=config.seed)
+    problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed)
+    if condition.answer == "wrong":
+        # Wrong-answer traces need a legal wrong answer for every problem: find out before writing any.
+        problems = list(problems)
+        for index, problem in enumerate(problems):
+            numbers, _ = problem_numbers(task, problem)
+            if not wrong_answer_exists(numbers, problem["target"]):
+                raise ValueError(f"condition {condition.name!r} needs a wrong-but-legal answer, but every "
+                                 f"combination of problem {index} ({problem}) equals its target; use another "
+                                 "condition or other task settings")
     if progress:
         problems = track(problems, f"priming {task.name}/{condition.name}", total=config.n)
     rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format))

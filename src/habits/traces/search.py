@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from habits.tasks.solver import can_make
+from habits.tasks.solver import can_make, reachable
 
 Value = int | Fraction
 
@@ -441,6 +441,11 @@ def _closest_wrong(state: list[Node], target: int, rng: random.Random) -> Line |
                        Event("abandon")]
             return Line("forward", False, events, node)
     return None
+
+
+def wrong_answer_exists(values: Sequence[int], target: int) -> bool:
+    """Whether some legal expression over all of ``values`` has a (non-negative) value other than ``target``."""
+    return any(v != target and v >= 0 for v in reachable(tuple(sorted(values))))
 
 
 def search(values: Sequence[int], target: int, rng: random.Random, settings: SearchSettings) -> Trace:
