@@ -1,0 +1,83 @@
+"""``habits train sft|rl``: SFT priming and outcome-reward RL from a YAML recipe plus ``--set`` overrides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from habits.cli.options import parse_overrides
+
+console = Console()
+train_app = typer.Typer(help="Train: SFT priming (sft) and outcome-reward RL with GRPO (rl).", no_args_is_help=True)
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML recipe (see configs/sft, configs/rl).")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a field KEY=VALUE (YAML value; dotted "
+                                                                  "keys for nested fields, e.g. lora.r=8); repeatable.")]
+CheckOption = Annotated[bool, typer.Option("--check", help="Validate the config and print it; train nothing.")]
+HelpConfig = Annotated[bool, typer.Option("--help-config", help="List every config field with its default and help.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+
+
+def print_fields(stage: str) -> None:
+    from habits.train.config import config_classes, describe
+
+    table = Table(title=f"{stage} config fields (YAML keys / --set KEY=VALUE)")
+    for column in ("field", "default", "help"):
+        table.add_column(column, overflow="fold")
+    for name, default, text in describe(config_classes()[stage]):
+        table.add_row(name, default, text)
+    console.print(table)
+
+
+def run_stage(stage: str, config_path: Path | None, overrides: list[str] | None, check: bool, help_config: bool) -> None:
+    """Load + validate the config, then call the stage's ``main(config)`` (the same function Python users call)."""
+    if help_config:
+        print_fields(stage)
+        return
+    from habits.train.config import load_config
+
+    config = load_config(config_path, parse_overrides(overrides), stage=stage)
+    config.check_inputs()
+    if check:
+        console.print_json(json.dumps({"stage": stage, **config.to_dict()}, default=str))
+        console.print("[green]config OK[/]")
+        return
+    if stage == "sft":
+        from habits.train.sft import main
+    else:
+        from habits.train.rl import main
+    summary = main(config)
+    console.print_json(json.dumps(summary, default=str))
+    if summary.get("status") == "interrupted":
+        console.print(f"[yellow]stopped at step {summary['global_step']}; checkpoint {summary.get('checkpoint')}. "
+                      "Run the same command again to resume.[/]")
+        raise typer.Exit(130)
+    console.print(f"[green]done[/]: model in {summary.get('model_dir')}, metrics in {config.output_dir}/metrics.jsonl")
+
+
+@train_app.command("sft")
+def sft(config: ConfigOption = None, overrides: SetOption = None, check: CheckOption = False,
+        help_config: HelpConfig = False) -> None:
+    """SFT priming on prompt/completion (or chat) rows with TRL's SFTTrainer; loss on the completion only.
+
+    Re-running the same command resumes from the last checkpoint; Ctrl-C saves one and stops.
+    """
+    run_stage("sft", config, overrides, check, help_config)
+
+
+@train_app.command("rl")
+def rl(config: ConfigOption = None, overrides: SetOption = None, check: CheckOption = False,
+       help_config: HelpConfig = False) -> None:
+    """Outcome-reward RL with TRL's GRPOTrainer and the task's exact reward; logs metrics.jsonl every step.
+
+    Re-running the same command resumes from the last checkpoint; Ctrl-C saves one and stops.
+    """
+    run_stage("rl", config, overrides, check, help_config)

@@ -1,0 +1,150 @@
+"""Trainer callbacks shared by SFT and RL: metrics.jsonl, stop-and-save on Ctrl-C, periodic task eval.
+
+* :class:`MetricsJsonl` appends every log (one JSON line per logged step) to ``metrics.jsonl`` and
+  flushes it, so the paper's curves can be read from a run that is still going or was killed.
+  On resume it first drops lines past the checkpoint, so the file never holds a step twice.
+* :class:`StopOnSignal` turns the first Ctrl-C (SIGINT) or SIGTERM into "save a checkpoint after
+  this step and stop"; the same command then resumes from it. A second Ctrl-C aborts at once.
+* :class:`PeriodicEval` runs greedy evaluation on ID/OOD splits every N steps and hands the numbers
+  to the trainer's next log line (they land in metrics.jsonl and TensorBoard like any metric).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from habits.io import atomic_write
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe scalars: NaN/inf become null (JSON has no NaN), tensors become numbers."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class MetricsJsonl(TrainerCallback):
+    """One JSON object per logged step in ``<output_dir>/metrics.jsonl``, appended and flushed."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero or not self.path.exists():
+            return
+        # Resuming from checkpoint N: steps after N will be logged again, so drop their old lines.
+        kept = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill
+            if row.get("step", 0) <= state.global_step:
+                kept.append(line)
+        with atomic_write(self.path) as handle:
+            handle.write("".join(line + "\n" for line in kept))
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "train_runtime" in logs:
+            return  # the end-of-training totals go to summary.json, keeping one line per step here
+        row = {"step": state.global_step, **{key: _clean(value) for key, value in logs.items()}}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+
+
+class StopOnSignal(TrainerCallback):
+    """First SIGINT/SIGTERM: checkpoint after the current step, then stop cleanly. Second: abort."""
+
+    def __init__(self, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> None:
+        self.signals = signals
+        self.requested = False
+        self.stopped_at: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:  # second signal: the user means it
+            self.restore()
+            raise KeyboardInterrupt
+        self.requested = True
+        print(f"\n[habits] {signal.Signals(signum).name}: saving a checkpoint after this step, then stopping "
+              "(press Ctrl-C again to abort without saving)", flush=True)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be installed from the main thread
+        for sig in self.signals:
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if _any_process(self.requested, args.device):
+            control.should_save = True
+            control.should_training_stop = True
+            self.stopped_at = state.global_step
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.restore()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+
+def _any_process(flag: bool, device) -> bool:
+    """True if ``flag`` is set on any process: all processes must stop at the same step, or they deadlock."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    value = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+class PeriodicEval(TrainerCallback):
+    """Greedy accuracy (and format errors, length, behaviors) on fixed ID/OOD problems every N steps.
+
+    ``evaluate_fn(model, tokenizer) -> {name: value}`` does the work; the numbers go into
+    ``trainer.pending_logs`` so they are written with the step's own metrics. The step-0 numbers
+    (before any update) are logged at the start of a fresh run, so every curve starts at the base model.
+    """
+
+    def __init__(self, trainer: Any, every: int, evaluate_fn: Any) -> None:
+        self.trainer = trainer
+        self.every = every
+        self.evaluate_fn = evaluate_fn
+
+    def _run(self) -> dict[str, float]:
+        from trl.models import unwrap_model_for_generation
+
+        trainer = self.trainer
+        with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
+            was_training = model.training
+            model.eval()
+            try:
+                return self.evaluate_fn(model, trainer.processing_class)
+            finally:
+                model.train(was_training)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.every and state.global_step == 0:
+            self.trainer.log(self._run())
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.every and state.global_step % self.every == 0:
+            self.trainer.pending_logs.update(self._run())
+            control.should_log = True
+        return control

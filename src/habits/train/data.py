@@ -1,0 +1,146 @@
+"""Datasets for the trainers: priming rows for SFT, task problems with prompts for RL.
+
+SFT rows come from a JSONL/Parquet file. A row is either ``prompt`` + ``completion`` (text, or a
+chat prompt with a text completion) or chat ``messages`` ending with the assistant's turn; both
+become TRL's prompt-completion format, so the loss falls on the completion only -- also for chat
+templates without ``{% generation %}`` markers (Qwen2.5's and Llama 3's have none), where TRL's
+assistant-only loss cannot work.
+
+RL rows carry the task's ``prompt`` (text for base-style prompts, messages for chat style) and the
+``problem`` as JSON text (problems of one task may have optional fields; JSON keeps the Arrow
+schema simple, and the reward accepts either form).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from habits.io import InputError, load_rows, read_jsonl
+from habits.tasks import Task
+from habits.tasks.base import as_problem
+
+
+def _numbered_rows(path: str | Path) -> Iterable[tuple[str, dict[str, Any]]]:
+    """(location, row) pairs; the location names the file and line (or row) for error messages."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        for index, row in enumerate(load_rows(path), start=1):
+            yield f"{path} row {index}", row
+    else:
+        for line, row in read_jsonl(path):
+            yield f"{path}:{line}", row
+
+
+def _is_messages(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(m, Mapping) and "role" in m and "content" in m for m in value))
+
+
+def sft_example(row: Mapping[str, Any], columns: str, where: str) -> dict[str, Any]:
+    """One priming row as TRL prompt-completion (standard or conversational)."""
+    mode = columns
+    if mode == "auto":
+        mode = "prompt_completion" if "prompt" in row and "completion" in row else "messages"
+    if mode == "messages":
+        messages = row.get("messages")
+        if not _is_messages(messages):
+            raise InputError(f"{where}: expected `prompt` + `completion` fields or a `messages` list of "
+                             "{role, content} objects")
+        if messages[-1]["role"] != "assistant" or len(messages) < 2:
+            raise InputError(f"{where}: `messages` must end with the assistant's turn (the text to learn), "
+                             f"after at least one user turn; last role is {messages[-1]['role']!r}")
+        return {"prompt": [dict(m) for m in messages[:-1]], "completion": [dict(messages[-1])]}
+    prompt, completion = row.get("prompt"), row.get("completion")
+    if prompt is None or completion is None:
+        raise InputError(f"{where}: row has no `prompt` and `completion` fields (columns: {', '.join(sorted(row))})")
+    if isinstance(prompt, str) and isinstance(completion, str):
+        return {"prompt": prompt, "completion": completion}
+    if _is_messages(prompt) and isinstance(completion, str):
+        return {"prompt": [dict(m) for m in prompt], "completion": [{"role": "assistant", "content": completion}]}
+    if _is_messages(prompt) and _is_messages(completion):
+        return {"prompt": [dict(m) for m in prompt], "completion": [dict(m) for m in completion]}
+    raise InputError(f"{where}: `prompt` must be text or a list of chat messages and `completion` text "
+                     f"(got {type(prompt).__name__} and {type(completion).__name__})")
+
+
+def load_sft_rows(path: str | Path, columns: str = "auto", limit: int | None = None) -> list[dict[str, Any]]:
+    """Priming rows from ``path`` in TRL prompt-completion form; every row in the same form."""
+    examples: list[dict[str, Any]] = []
+    first_kind: tuple[bool, str] | None = None
+    for where, row in _numbered_rows(path):
+        example = sft_example(row, columns, where)
+        kind = (isinstance(example["prompt"], str), where)
+        if first_kind is None:
+            first_kind = kind
+        elif kind[0] != first_kind[0]:
+            raise InputError(f"{where}: mixes text and chat rows ({first_kind[1]} is "
+                             f"{'text' if first_kind[0] else 'chat'}); use one form per file")
+        examples.append(example)
+        if limit is not None and len(examples) >= limit:
+            break
+    if not examples:
+        raise InputError(f"{path}: no rows")
+    return examples
+
+
+def sft_dataset(path: str | Path, columns: str = "auto", limit: int | None = None):
+    from datasets import Dataset
+
+    return Dataset.from_list(load_sft_rows(path, columns, limit))
+
+
+# -- RL -----------------------------------------------------------------------------------------
+def problems_from_file(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Problems from a file written by ``habits tasks generate`` (a ``problem`` column, or the fields inline)."""
+    problems = []
+    for where, row in _numbered_rows(path):
+        value = row.get("problem", row)
+        try:
+            problems.append(as_problem(value))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{where}: `problem` is not a JSON object ({exc})") from None
+        if limit is not None and len(problems) >= limit:
+            break
+    if not problems:
+        raise InputError(f"{path}: no problems")
+    return problems
+
+
+def prompt_key(prompt: Any) -> str:
+    """A hashable key for a prompt (text or messages)."""
+    return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, ensure_ascii=False)
+
+
+def rl_rows(task: Task, problems: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"prompt": task.prompt(p), "problem": json.dumps(dict(p), ensure_ascii=False)} for p in problems]
+
+
+def rl_dataset(task: Task, problems: Sequence[Mapping[str, Any]]):
+    from datasets import Dataset
+
+    return Dataset.from_list(rl_rows(task, problems))
+
+
+class ProblemIndex:
+    """Prompt -> problem, for rollouts that must verify attempts but receive only prompts from TRL."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._by_prompt: dict[str, dict[str, Any]] = {}
+        self.add(rows)
+
+    def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self._by_prompt[prompt_key(row["prompt"])] = as_problem(row["problem"])
+
+    def __len__(self) -> int:
+        return len(self._by_prompt)
+
+    def __call__(self, prompt: Any) -> dict[str, Any]:
+        try:
+            return self._by_prompt[prompt_key(prompt)]
+        except KeyError:
+            raise KeyError("rollout: a prompt that is not in the training data; the verify-and-revise rollout "
+                           "can only check problems it was given") from None

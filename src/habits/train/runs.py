@@ -1,0 +1,173 @@
+"""The run directory, shared by SFT and RL: resolved config, resume point, final model, summary.
+
+A run directory holds ``config.yaml`` (the resolved config), ``checkpoint-N/`` (resumable),
+``metrics.jsonl``, TensorBoard event files under ``runs/``, ``summary.json`` and, once training finishes,
+``model/`` -- a plain Hugging Face model directory (LoRA adapters merged in) that the next stage
+or ``habits eval`` loads. Everything is written atomically: a killed run never leaves a
+half-written ``model/`` or ``summary.json``, and a checkpoint counts only once its trainer state
+(written last) is there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from habits.io import atomic_write, write_json
+from habits.train.config import RunConfig
+
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def complete_checkpoints(output_dir: str | Path) -> list[Path]:
+    """Checkpoints whose save finished (``trainer_state.json`` is written last), oldest first."""
+    root = Path(output_dir)
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir()
+             if p.is_dir() and (m := _CHECKPOINT.match(p.name)) and (p / "trainer_state.json").is_file()]
+    return [p for _, p in sorted(found)]
+
+
+def resume_point(config: RunConfig) -> str | None:
+    """The checkpoint to resume from under ``config.resume`` (auto: the last complete one, if any)."""
+    if config.resume == "never":
+        return None
+    if config.resume != "auto":
+        return config.resume
+    found = complete_checkpoints(config.output_dir)
+    return str(found[-1]) if found else None
+
+
+def prepare_run_dir(config: RunConfig) -> Path:
+    """Create the run directory and write the resolved config (what exactly this run used)."""
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / "config.yaml") as handle:
+        yaml.safe_dump({"stage": config.stage, **config.to_dict()}, handle, sort_keys=False, allow_unicode=True)
+    return out
+
+
+def setup_torch(config: RunConfig) -> None:
+    import torch
+
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+
+
+def precision_flags(precision: str) -> dict[str, bool]:
+    """bf16/fp16 flags for the TRL config; 'auto' picks bf16 on GPUs that support it, else fp32."""
+    import torch
+
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
+def common_args(config: RunConfig) -> dict[str, Any]:
+    """TrainingArguments fields every stage sets the same way."""
+    import torch
+
+    args: dict[str, Any] = dict(
+        output_dir=config.output_dir,
+        seed=config.seed,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler_type,
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the total steps (transformers 5)
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        per_device_train_batch_size=config.per_device_train_batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        max_steps=config.max_steps,
+        num_train_epochs=config.num_train_epochs,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        gradient_checkpointing=config.gradient_checkpointing,
+        report_to=list(config.report_to),
+        run_name=config.run_name or Path(config.output_dir).name,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=False,
+        **precision_flags(config.precision),
+    )
+    return args
+
+
+def trl_args(cls: type, config: RunConfig, stage_args: dict[str, Any]) -> Any:
+    """Build a TRL config (``trl.SFTConfig`` / ``trl.GRPOConfig``): common + stage fields + ``config.trl``."""
+    import dataclasses
+
+    known = {f.name for f in dataclasses.fields(cls)}
+    common = common_args(config)
+    # transformers 5 renamed these; older releases (still allowed by pyproject) use the old names.
+    if "activation_checkpointing" in known:
+        common["activation_checkpointing"] = common.pop("gradient_checkpointing")
+    if "warmup_ratio" in known:
+        common["warmup_ratio"] = common.pop("warmup_steps")
+    merged = {**common, **stage_args, **config.trl}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ValueError(f"trl: {cls.__name__} has no field(s) {', '.join(unknown)}")
+    return cls(**merged)
+
+
+def peft_config(config: RunConfig) -> Any:
+    if not config.lora.enabled:
+        return None
+    from peft import LoraConfig
+
+    lora = config.lora
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                      target_modules=lora.target_modules, task_type="CAUSAL_LM")
+
+
+def save_final_model(trainer: Any, output_dir: str | Path) -> Path:
+    """Save the trained model and tokenizer to ``<output_dir>/model`` atomically (adapters merged)."""
+    out = Path(output_dir)
+    final = out / "model"
+    tmp = out / f".model.tmp-{os.getpid()}"
+    if trainer.accelerator.is_main_process and tmp.exists():
+        shutil.rmtree(tmp)
+    trainer.accelerator.wait_for_everyone()
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if hasattr(model, "merge_and_unload"):  # LoRA: later stages load a plain model directory
+        if trainer.accelerator.is_main_process:
+            merged = model.merge_and_unload()
+            merged.save_pretrained(tmp, safe_serialization=True)
+    else:
+        trainer.save_model(str(tmp))  # handles DeepSpeed ZeRO-3 gathering on every process
+    if trainer.accelerator.is_main_process:
+        trainer.processing_class.save_pretrained(tmp)
+        if final.exists():
+            old = out / f".model.old-{os.getpid()}"
+            final.rename(old)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(final)
+    trainer.accelerator.wait_for_everyone()
+    return final
+
+
+def write_summary(output_dir: str | Path, summary: dict[str, Any]) -> Path:
+    path = Path(output_dir) / "summary.json"
+    write_json(path, {"written_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **summary})
+    return path
+
+
+def last_logged(trainer: Any, *keys: str) -> dict[str, Any]:
+    """The most recent logged value of each key (for summary.json)."""
+    found: dict[str, Any] = {}
+    for entry in reversed(trainer.state.log_history):
+        for key in keys:
+            if key not in found and key in entry:
+                found[key] = entry[key]
+    return found
