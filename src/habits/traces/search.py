@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -89,21 +90,6 @@ class Node:
             return []
         assert self.left is not None and self.right is not None
         return self.left.steps() + self.right.steps() + [self]
-
-
-def combine(a: Node, op: str, b: Node) -> Node:
-    x, y = a.value, b.value
-    if op == "+":
-        value = x + y
-    elif op == "-":
-        value = x - y
-    elif op == "*":
-        value = x * y
-    elif type(x) is int and type(y) is int and x % y == 0:
-        value = x // y
-    else:
-        value = Fraction(x) / y
-    return Node(as_value(value), op, a, b)
 
 
 @dataclass(frozen=True)
@@ -174,29 +160,57 @@ class SearchSettings:
 
 # -- moves -------------------------------------------------------------------------------------
 
-def _moves(state: Sequence[Node], target: int, rng: random.Random) -> list[tuple[Node, list[Node]]]:
-    """Every non-negative combination of two values, best-looking first (seeded noise breaks ties)."""
+def _value(x: Value, op: str, y: Value) -> Value:
+    if op == "+":
+        r = x + y
+    elif op == "-":
+        r = x - y
+    elif op == "*":
+        r = x * y
+    elif type(x) is int and type(y) is int and x % y == 0:
+        return x // y
+    else:
+        r = Fraction(x) / y
+    return r if type(r) is int else as_value(r)
+
+
+def combine(a: Node, op: str, b: Node) -> Node:
+    return Node(_value(a.value, op, b.value), op, a, b)
+
+
+def _moves(state: Sequence[Node], target: int, rng: random.Random) -> Iterator[tuple[Node, list[Node]]]:
+    """Every non-negative combination of two values as ``(node, state after)``, best-looking first.
+
+    Values are scored before any node is built, and nodes are built only for the moves a caller
+    actually looks at (usually the first few): this is the search's inner loop.
+    """
     scored = []
     for i in range(len(state)):
         for j in range(i + 1, len(state)):
             a, b = state[i], state[j]
             if a.value < b.value:
                 a, b = b, a
-            rest = [state[k] for k in range(len(state)) if k not in (i, j)]
+            x, y = a.value, b.value
             candidates = [(a, "+", b), (a, "*", b), (a, "-", b)]
-            if b.value != 0:
+            if y != 0:
                 candidates.append((a, "/", b))
-            if a.value != 0 and a.value != b.value and b.value != 0:
+            if x != 0 and x != y and y != 0:
                 candidates.append((b, "/", a))
-            for x, op, y in candidates:
-                node = combine(x, op, y)
-                scored.append((_score(node, x.value, op, y.value, target) + rng.gauss(0.0, 0.8), node, rest))
+            for left, op, right in candidates:
+                value = _value(left.value, op, right.value)
+                score = _score(value, left.value, op, right.value, target) + 1.6 * rng.random()
+                scored.append((score, i, j, left, op, right, value))
     scored.sort(key=lambda item: -item[0])
-    return [(node, rest + [node]) for _, node, rest in scored]
+    for _, i, j, left, op, right, value in scored:
+        node = Node(value, op, left, right)
+        yield node, [state[k] for k in range(len(state)) if k != i and k != j] + [node]
 
 
-def _score(node: Node, x: Value, op: str, y: Value, target: int) -> float:
-    value = node.value
+def _best_move(state: Sequence[Node], target: int, rng: random.Random) -> tuple[Node, list[Node]]:
+    return next(_moves(state, target, rng))
+
+
+def _score(value: Value, x: Value, op: str, y: Value, target: int) -> float:
     if value == 0:
         return -4.0
     score = -abs(math.log((float(value) + 1.0) / (target + 1.0)))
@@ -278,13 +292,13 @@ def _failed_forward(state: list[Node], target: int, rng: random.Random, complete
     avoid.add(tuple(sorted(_values(path[0][1]))))
     if complete:
         while len(current) > 1:
-            node, current = _moves(current, target, rng)[0]
+            node, current = _best_move(current, target, rng)
             events.append(_try(node, current))
         final = current[0]
         events += [Event("check", {"node": final, "target": target, "ok": False}), Event("abandon")]
         return Line("forward", False, events, final)
     if len(current) >= 3 and rng.random() < 0.4:
-        node, current = _moves(current, target, rng)[0]
+        node, current = _best_move(current, target, rng)
         events.append(_try(node, current))
     events += [Event("dead_end", {"state": _values(current)}), Event("abandon")]
     return Line("forward", False, events)
@@ -295,7 +309,7 @@ def _unreachable_path(state: list[Node], target: int, rng: random.Random, avoid:
     """A sequence of ``depth`` plausible moves after which the target can no longer be made."""
     if len(state) - depth < 1:
         return None
-    for node, after in _moves(state, target, rng)[:12]:
+    for node, after in islice(_moves(state, target, rng), 12):
         if depth == 1:
             if tuple(sorted(_values(after))) in avoid or _reachable(after, target):
                 continue
@@ -349,10 +363,10 @@ def _failed_plan(state: list[Node], target: int, rng: random.Random, used: set) 
                   Event("subgoal", {"needs": needs, "op": op, "side": side, "given": k_node.value})]
         current = rest
         for _ in range(1 if len(rest) == 2 else rng.choice((1, 2))):
-            moves = [(node, after) for node, after in _moves(current, need, rng) if node.value != need]
-            if not moves:
+            move = next(((node, after) for node, after in _moves(current, need, rng) if node.value != need), None)
+            if move is None:
                 break
-            node, current = moves[0]
+            node, current = move
             events.append(_try(node, current))
             if len(current) == 1:
                 break
@@ -433,7 +447,7 @@ def _closest_wrong(state: list[Node], target: int, rng: random.Random) -> Line |
     # Every opening keeps the target reachable: steer the last step away from it.
     current, events = list(state), []
     while len(current) > 2:
-        node, current = _moves(current, target, rng)[0]
+        node, current = _best_move(current, target, rng)
         events.append(_try(node, current))
     for node, after in _moves(current, target, rng):
         if node.value != target:
