@@ -52,6 +52,7 @@ class EvalConfig:
     out: str | None = _help("Write the results JSON here.", None)
     completions: str | None = _help("Also write every greedy completion with its verdict to this JSONL.", None)
     torch_threads: int | None = _help("CPU threads for torch (null: default).", None)
+    stage: str = "eval"
 
     def __post_init__(self) -> None:
         from habits.tasks import SPLITS, task_names

@@ -210,7 +210,8 @@ class RLConfig(RunConfig):
                                  "<answer> block, DOTALL); 0 disables it. Countdown only.", 0.0)
     extra_rewards: list[Any] = _help("More reward functions as 'module:function' import paths (TRL contract); "
                                      "from Python, callables too. Each has weight 1.", factory=list)
-    train_size: int = _help("Training problems generated from the task's train split.", 10_000)
+    train_size: int | None = _help("Training problems from the task's train split; null: exactly as many as "
+                                   "max_steps uses (generated once, cached in the run directory).", None)
     train_file: str | None = _help("Use problems from this JSONL/Parquet (a `problem` column, as written by "
                                    "`habits tasks generate`) instead of generating them.", None)
     num_generations: int = _help("Completions per prompt (the GRPO group); the paper's PPO used 4 rollouts.", 4)
@@ -280,7 +281,7 @@ class RLConfig(RunConfig):
         if self.format_reward and self.task != "countdown":
             raise ValueError(f"format_reward checks <think>/<answer> tags, which {self.task} prompts do not ask "
                              "for; set format_reward: 0")
-        if self.train_size < 1:
+        if self.train_size is not None and self.train_size < 1:
             raise ValueError(f"train_size must be >= 1, got {self.train_size}")
         if self.eval_every < 0 or self.eval_n < 1:
             raise ValueError("eval_every must be >= 0 and eval_n >= 1")
@@ -317,6 +318,12 @@ class RLConfig(RunConfig):
                 f"{per_device} x {processes} process(es) x {steps} accumulation steps) into groups of "
                 f"num_generations={g}; set per_device_train_batch_size to a multiple of {g} "
                 f"(e.g. {suggestion}) or change num_generations")
+
+    def prompts_needed(self, processes: int | None = None) -> int:
+        """Distinct prompts ``max_steps`` optimizer steps consume (each is sampled num_generations times)."""
+        processes = processes or world_size()
+        completions = self.per_device_train_batch_size * processes * self.gradient_accumulation_steps
+        return -(-self.max_steps * completions // (self.num_generations * self.num_iterations))
 
     def check_inputs(self) -> None:
         super().check_inputs()

@@ -11,6 +11,9 @@ format errors and the four behavior counts of the step's completions, and -- eve
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 from trl import GRPOTrainer
@@ -62,14 +65,32 @@ def grpo_args(config: RLConfig, reward_weights: list[float] | None = None) -> An
     return runs.trl_args(trl.GRPOConfig, config, stage)
 
 
-def load_problems(config: RLConfig, task: Any) -> list[dict[str, Any]]:
+def load_problems(config: RLConfig, task: Any, out: Path) -> list[dict[str, Any]]:
+    """Training problems: from ``train_file``, or generated once per run directory and cached there.
+
+    Generation is exhaustive-solver work (milliseconds per Countdown problem), so the main process
+    generates and writes ``problems-<hash>.jsonl``; other processes and resumed runs read it.
+    """
+    from accelerate import PartialState
+
+    from habits.io import write_jsonl
     from habits.progress import track
     from habits.train.data import problems_from_file
 
     if config.train_file:
         return problems_from_file(config.train_file, limit=config.train_size)
-    return list(track(task.iter_generate(config.train_size, "train", config.seed),
-                      f"{config.task}: generating {config.train_size} training problems", total=config.train_size))
+    n = config.train_size or config.prompts_needed()
+    key = json.dumps([config.task, config.task_args, config.seed, n], sort_keys=True, default=str)
+    cache = out / f"problems-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}.jsonl"
+    state = PartialState()
+    with state.main_process_first():
+        if cache.is_file():
+            return problems_from_file(cache)
+        problems = list(track(task.iter_generate(n, "train", config.seed),
+                              f"{config.task}: generating {n} training problems", total=n))
+        if state.is_main_process:
+            write_jsonl(cache, ({"problem": p} for p in problems))
+    return problems
 
 
 def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]:
@@ -89,7 +110,7 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
 
     task = config.build_task()
     out = runs.prepare_run_dir(config)
-    problems = load_problems(config, task)
+    problems = load_problems(config, task, out)
     train = rl_dataset(task, problems)
     reward_funcs, weights = build_rewards(task, config.format_reward, config.extra_rewards, config.behaviors)
     args = grpo_args(config, weights)

@@ -1,0 +1,94 @@
+"""Verify-and-revise rollouts with a scripted generation engine: feedback, masks, final attempts."""
+
+import pytest
+
+from habits.models.tiny import IM_END, train_tokenizer
+from habits.tasks import get_task
+from habits.train.data import ProblemIndex, rl_rows
+from habits.train.rollouts import VerifyAndRevise, build_rollout, chat_bridge_text
+
+PROBLEM = {"numbers": [2, 3, 5], "target": 16}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    texts = [get_task("countdown").prompt(PROBLEM), "<answer>(3+5)*2</answer> <answer>2+3+5</answer> try again"]
+    return train_tokenizer(texts * 5, vocab_size=400)
+
+
+class ScriptedEngine:
+    """Returns scripted attempts in order, one list of texts per generate() call."""
+
+    def __init__(self, tokenizer, script, end_token):
+        self.tokenizer = tokenizer
+        self.eos_token_ids = [tokenizer.convert_tokens_to_ids(end_token)]
+        self.script = list(script)
+        self.contexts = []
+
+    def tokenize(self, prompts):
+        texts = [p if isinstance(p, str) else self.tokenizer.apply_chat_template(p, add_generation_prompt=True,
+                                                                                 tokenize=False) for p in prompts]
+        return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+    def generate(self, contexts):
+        self.contexts.append([list(c) for c in contexts])
+        texts = self.script.pop(0)
+        assert len(texts) == len(contexts)
+        ids = [self.tokenizer(t, add_special_tokens=False)["input_ids"] + self.eos_token_ids for t in texts]
+        return ids, None
+
+
+def rollout_for(task, engine, attempts):
+    index = ProblemIndex(rl_rows(task, [PROBLEM]))
+    return VerifyAndRevise(task, index, attempts=attempts, engine_factory=lambda trainer: engine)
+
+
+@pytest.mark.parametrize("style", ["base", "chat"])
+def test_wrong_attempt_gets_the_verifier_reason_and_a_second_try_masked_out_of_the_loss(tokenizer, style):
+    task = get_task("countdown", prompt_style=style)
+    end = IM_END if style == "chat" else tokenizer.eos_token
+    engine = ScriptedEngine(tokenizer, [["<answer>2+3+5</answer>", "<answer>(3+5)*2</answer>"],
+                                        ["<answer>(3+5)*2</answer>"]], end)
+    prompt = task.prompt(PROBLEM)
+    out = rollout_for(task, engine, attempts=3)([prompt, prompt], trainer=None)
+    assert out["attempts"] == [2, 1]  # the right first answer stops; the wrong one gets one more try
+    assert out["final_attempt"] == ["<answer>(3+5)*2</answer>", "<answer>(3+5)*2</answer>"]
+    revised = tokenizer.decode(out["completion_ids"][0], skip_special_tokens=False)
+    assert "2+3+5" in revised and "Please try again" in revised and revised.count("<answer>") == 2
+    verdict = task.verify(PROBLEM, "<answer>2+3+5</answer>")
+    assert verdict.detail.rstrip(".") in revised  # the verifier's own reason is what the model reads
+    mask = out["env_mask"][0]
+    assert len(mask) == len(out["completion_ids"][0]) and 0 in mask and mask[0] == 1 and mask[-1] == 1
+    feedback = tokenizer.decode([t for t, m in zip(out["completion_ids"][0], mask) if m == 0])
+    assert "Please try again" in feedback and "2+3+5" not in feedback
+    assert set(out["env_mask"][1]) == {1}
+    # The second generation call saw the prompt, the first attempt and the feedback as its context.
+    context = tokenizer.decode(engine.contexts[1][0], skip_special_tokens=False)
+    assert "2+3+5" in context and context.rstrip().endswith("<think>" if style == "base" else "assistant")
+
+
+def test_attempt_budget_caps_the_revisions(tokenizer):
+    task = get_task("countdown")
+    engine = ScriptedEngine(tokenizer, [["<answer>2+3+5</answer>"]] * 2, tokenizer.eos_token)
+    out = rollout_for(task, engine, attempts=2)([task.prompt(PROBLEM)], trainer=None)
+    assert out["attempts"] == [2] and len(engine.contexts) == 2
+    text = tokenizer.decode(out["completion_ids"][0], skip_special_tokens=False)
+    assert text.count("Please try again") == 1  # no feedback after the last attempt
+    assert tokenizer.eos_token not in text[:-len(tokenizer.eos_token)]  # end-of-text only at the very end
+
+
+def test_single_attempt_leaves_generation_to_trl():
+    assert build_rollout(1, get_task("countdown"), ProblemIndex()) is None
+
+
+def test_chat_bridge_closes_the_turn_and_opens_the_next_assistant_turn(tokenizer):
+    prompt = [{"role": "user", "content": "make 16"}]
+    text = chat_bridge_text(tokenizer, prompt, "wrong value")
+    assert text.startswith(IM_END) and "wrong value" in text and text.endswith("<|im_start|>assistant\n")
+
+
+def test_problem_index_rejects_prompts_it_was_not_given():
+    index = ProblemIndex(rl_rows(get_task("countdown"), [PROBLEM]))
+    assert index(get_task("countdown").prompt(PROBLEM)) == PROBLEM
+    with pytest.raises(KeyError, match="not in the training data"):
+        index("some other prompt")
