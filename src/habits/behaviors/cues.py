@@ -1,0 +1,271 @@
+"""The lexical classifier's cue tables: which phrases signal which behavior (see ``lexical.py``).
+
+Every cue is a regular expression that starts with a literal word or symbol, so Python's ``re``
+jumps between candidates with its fast literal search instead of trying an alternation at every
+character (a 20-100x difference); alternatives are therefore separate cues (:func:`cues`).
+Context that would need a variable-width look-behind ("``24`` *is left*", "*that* works") is a
+``before`` pattern, checked in Python on the few candidates only. A cue whose pattern starts with
+a letter must start a word. Each cue's leading literal (its ``key``) is looked up with ``in``
+first, so a cue whose word is absent from a text costs almost nothing.
+
+Text reaching these patterns is already normalised by ``lexical._prepare``: ASCII, lower case,
+one clause per line, a newline at both ends, ticks as ``(ok)`` and crosses as ``(no)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_META = set(".^$*+?{}[]|()\\")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One signal: ``pattern`` at a position, optionally with required / forbidden text just before it."""
+
+    pattern: re.Pattern
+    before: re.Pattern | None = None  # must match the text just before the match (pattern ends with $)
+    not_before: re.Pattern | None = None  # must not match there
+    fail: bool | re.Pattern = False  # verification cue: the check says the attempt failed (or: if this matches)
+    weak: bool = False  # backtracking cue: a switch only if it does not continue the previous result
+    weight: int = 1  # target votes
+    word: bool = True  # the match must start a word (checked when it starts with a letter)
+    key: str = field(default="")  # leading literal; the cue is skipped when a text lacks it
+    key_is_word: bool = False  # the key is a whole word: look it up in the text's set of words
+    gate: tuple[str, ...] = ()  # words one of which a text must contain for this cue to run (default: the key)
+
+
+def _leading_literal(pattern: str) -> tuple[str, bool]:
+    """The literal characters every match starts with ("" if none can be read off simply), and
+    whether they form a whole word (followed by a space, a word boundary or the end)."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            nxt = pattern[i + 1:i + 2]
+            if not nxt or nxt.isalnum():  # \s \d \b \n ...: a class or an assertion, not a literal
+                break
+            out.append(nxt)
+            i += 2
+        elif char in _META:
+            break
+        else:
+            out.append(char)
+            i += 1
+        if i < len(pattern) and pattern[i] in "?*{":  # the last literal is optional
+            dropped = out.pop()
+            key = "".join(out)
+            return key, bool(key) and _WORD.fullmatch(key) is not None and not _WORD.fullmatch(dropped)
+    key = "".join(out)
+    rest = pattern[i:]
+    whole = (bool(key) and _WORD.fullmatch(key) is not None and (not rest or rest.startswith(_WORD_END))
+             and not rest.startswith(("\\s*", "\\s?")))
+    return key, whole
+
+
+_WORD = re.compile(r"[a-z']+")
+_WORD_END = ("\\s", "\\b", ",", " ", "(?=[.!?)\\s]")  # what may follow a key for it to be a whole word
+
+
+def cue(pattern: str, before: str | None = None, not_before: str | None = None, gate: str = "", **kwargs) -> Cue:
+    """A cue; ``gate`` lists (space-separated) the words that can start a match when the pattern's
+    leading literal is only a prefix ("verif" -> "verify verified ...")."""
+    key, whole = _leading_literal(pattern)
+    return Cue(re.compile(pattern, re.M), re.compile(before + "$") if before else None,
+               re.compile(not_before + "$") if not_before else None, key=key,
+               key_is_word=whole or bool(gate), gate=tuple(gate.split()) if gate else ((key,) if whole else ()),
+               **kwargs)
+
+
+def cues(heads: str, tail: str = "", gate: str = "", **kwargs) -> tuple[Cue, ...]:
+    """One cue per ``|``-separated head, each followed by ``tail``: literal-first alternatives.
+    A ``gate`` with ``{}`` is filled in with each head."""
+    return tuple(cue(head + tail, gate=gate.replace("{}", head) if gate else "", **kwargs) for head in heads.split("|"))
+
+
+class CueSet:
+    """Cues indexed by their leading word, so a text only visits the cues whose word it contains."""
+
+    def __init__(self, *members: Cue) -> None:
+        self.members = members
+        by_word: dict[str, list[int]] = {}
+        self.others: list[Cue] = []
+        for index, member in enumerate(members):
+            if member.gate:
+                for word in member.gate:
+                    by_word.setdefault(word, []).append(index)
+            else:
+                self.others.append(member)
+        self.by_word = {word: tuple(indices) for word, indices in by_word.items()}
+        self.words = frozenset(self.by_word)
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def relevant(self, text: str, words: frozenset[str]) -> list[Cue]:
+        """The cues that can match ``text`` (whose set of words is ``words``)."""
+        found = [member for member in self.others if not member.key or member.key in text]
+        indices: set[int] = set()  # a cue gated by several words runs once
+        for word in self.words & words:
+            indices.update(self.by_word[word])
+        found.extend(self.members[index] for index in indices)
+        return found
+
+
+NUM = r"\d+(?:\.\d+)?"
+_RULE_OBJECT = (r"(?!\s+(?:the\s+|what\s+|which\s+|how\s+|if\s+the\s+|that\s+the\s+|my\s+)?(?:rules?|instructions?|"
+                r"problem|question|task|card\s+values?|operations?|allowed|constraints?|statement|format|input|"
+                r"requirements?|numbers\s+given)\b)")
+_THAT = r"\b(?:which|that|this|it)"
+_END = r"(?=[.!?)\s]*\n)"  # the word ends its clause
+_FAILING_WORD = re.compile(r"no|nah|wrong|close")
+
+# --- verification: checks of a result against the target, a needed value or the number rules ---
+VERIFY = CueSet(
+    cue(r"\(ok\)"), cue(r"\(no\)", fail=True), cue(r"\(yes\)"),
+    cue(r"check(?:s|ed|ing)?\b" + _RULE_OBJECT, word=False,
+        gate="check checks checked checking recheck rechecked rechecking"),  # check, double-check, re-check, sanity check
+    cue(r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT,
+        gate="verify verifies verified verifying verification"), cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT,
+        gate="confirm confirms confirmed confirming"),
+    cue(r"not\s+(?:(?:equal\s+to\s+|quite\s+|exactly\s+)?-?\d+|enough\b|quite\b|working\b|(?:the\s+target|right|valid|"
+        r"it|an?\s+integer|whole)\b)", fail=True),
+    cue(r"!=", fail=True), cue(r"=/=", fail=True),
+    cue(r"too\s+(?:big|small|high|low|large|much|little)\b", fail=True),
+    cue(r"way\s+(?:over|under|off)\b", fail=True), *cues("overshoot|undershoot|exceed", r"s?\b", gate="{} {}s", fail=True),
+    *cues(r"short|over|off|too\s+many|too\s+few|more\s+than|less\s+than|away", r"\b",
+          before=r"\b(?:one|two|three|\d+)\s+", fail=True),
+    cue(r"short\s+of\b", fail=True), cue(r"so\s+close\b", fail=True), cue(r"close,?\s+but\b", fail=True),
+    cue(r"almost\b"), cue(r"off\s+by\b", fail=True), cue(r"no\s+good\b", fail=True),
+    *cues("correct|right", r"\b(?!\s+(?:now|away|to|answer))", before=_THAT + r"(?:'s|\s+is|\s+was)?\s+(?:exactly\s+)?"),
+    *cues("wrong|incorrect", r"\b", before=_THAT + r"(?:'s|\s+is|\s+was)?\s+(?:exactly\s+)?", fail=True),
+    cue(r"that's\s+it\b"), cue(r"isn't\s+(?:valid|it|right)\b", fail=True),
+    *cues(r"works|worked|matches|checks\s+out", r"\b", before=_THAT + r"\s+"),
+    cue(r"fail(?:s|ed)\b", before=_THAT + r"\s+", gate="fails failed", fail=True),
+    cue(r"work(?:s|ing)?(?:\s+out)?\b", gate="work works working", before=r"\b(?:doesn't|does\s+not|didn't|won't|will\s+not)\s+(?:quite\s+)?",
+        fail=True),
+    cue(gate="none nothing", pattern=r"no(?:ne|thing)\s+(?:of\s+(?:these|them|those)\s+)?(?:works?|gives?|reach(?:es)?|gets?)\b", fail=True),
+    cue(r"target\b", before=r"\b(?:matches|equals|hits|reaches|is|gives)\s+(?:exactly\s+)?(?:the|our)\s+"),
+    cue(r"exactly\s+(?:our\s+target|the\s+target|\d+)\b"),
+    # the numbers rule: unused, left over, used twice, all used once
+    *cues("unused|extra|stuck|hanging|twice", r"\b", fail=True), cue(r"left\s*over\b", fail=True),
+    *cues("left|remain|remains|missing", r"\b", before=r"\b\d+\s+(?:is\s+|are\s+|was\s+)?(?:still\s+)?", fail=True),
+    cue(gate="leave leaves leaving", pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?\d+", fail=True),
+    cue(r"\?", before=r"\b(?:and|but)\s+(?:the\s+)?\d+\s*", not_before=r"\b(?:from|of|with|using)\b[^\n]*"),
+    cue(r"used\b", before=r"\b(?:all|every|each)\s+(?:three\s+|four\s+|of\s+the\s+)?(?:numbers?\s+|cards?\s+)?"
+                          r"(?:is\s+|are\s+|were\s+)?"),
+    cue(r"uses\s+(?:all|each|every|\d+\s*,|\d+\s+(?:twice|three\s+times))"),
+    cue(r"used\s+(?:exactly\s+)?once\b", not_before=r"\bbe\s+"), cue(r"each\s+(?:exactly\s+)?once\b"),
+    cue(r"only\s+(?:one|two)\s+\d+", fail=True),
+    cue(r"no\s+\d+\b", before=r"\b(?:but|there's|there\s+is)\s+", fail=True), cue(r"no\s+\d+\s*[.!]", fail=True),
+    # hitting the target: "= 24!", "bingo"
+    cue(r"=\s*-?" + NUM + r"\s*!"), *cues(r"bingo|got\s+it|there\s+it\s+is|found\s+it|yay", r"\b"),
+    # one-word verdicts ending or starting a clause: "66+31=97 no", "Nope.", "| no |"
+    cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", fail=True), *cues("nah|wrong|incorrect|close|argh|ugh", _END, fail=True),
+    cue(r"yes+" + _END, gate="yes yess yesss"), *cues(r"yep|yup|correct|good", _END),
+    cue(r"\n[^\w\n]*(?:no+|nope|nah|yes+|yep|yup|correct|wrong|close|almost)\b"
+        r"(?!\s+(?:need|way|idea|matter|problem|solution|one))", fail=_FAILING_WORD,
+        gate="no noo nope nah yes yess yep yup correct wrong close almost"),
+    cue(r"\|\s*(?:no|yes|ok)\s*\|", fail=re.compile(r"no")),
+)
+
+# --- backtracking: explicit switches to another approach ----------------------------------------
+_NOUNS = (r"\s+(?:approach|way|idea|route|combination|pairing|plan|strategy|option|attempt|tack|angle|order|"
+          r"grouping|possibility|method|split|thought|try)\b")
+SWITCH = CueSet(
+    cue(gate="try trying", pattern=r"try(?:ing)?\s+(?:again|another|a\s+different|something\s+(?:else|different)|other|instead|the\s+other)\b"),
+    cue(r"attempt\s+(?:again|another|a\s+different|something\s+else)\b"),
+    *cues("another|different|new|other|next", _NOUNS),
+    cue(r"instead\b"), *cues("scratch|forget|undo", r"\s+(?:that|this|it)\b"),
+    cue(r"start(?:ing)?\s+(?:over|again|from\s+scratch)\b", gate="start starting"),
+    cue(r"back\s+to\b"), cue(r"back\b", before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
+    cue(r"re-?(?:think|consider|do|try|work)\b", gate="re rethink reconsider redo retry rework"),
+    cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"), cue(r"or\s+(?:maybe|perhaps)\b"), cue(r"on\s+second\s+thought"),
+    cue(r"oops", word=False, gate="oops whoops"), cue(r"mistake\b", before=r"\b(?:my|made\s+an?|a)\s+"),
+    cue(r"error\b", before=r"\bmade\s+an?\s+"), cue(r"wrong\b", before=r"\b(?:that\s+was|i\s+was)\s+"),
+    cue(r"switch\s+(?:it\s+up|approach|strategy|plan|tack|to)\b"), cue(r"change\s+(?:approach|strategy|plan|tack)\b"),
+    cue(r"think\s+(?:about\s+it\s+)?differently\b"), cue(r"forward\s+again\b"),
+    cue(r"again\b", before=r"\b(?:step|attempt|try)\s+\d+\s*\(?"),
+    cue(r"\n[^\w\n]*(?:second|third|fourth|fifth|next)\s*(?:thought|try|attempt|idea|option|approach)?\s*:",
+        gate="second third fourth fifth next"),
+    cue(r"\n[^\w\n]*(?:attempt|try|option)\s*#?\s*(?:[2-9]|\d\d)\b", gate="attempt try option"),
+    cue(r"\n[^\w\n]*(?:let(?:'s|\s+me|\s+us)\s+)?try\b", gate="try"),
+)
+# Weak signals: a switch only when the clause does not simply continue from the previous result.
+WEAK_SWITCH = CueSet(
+    cue(r"wait\b(?![,\s-]*(?:is\s+that|let\s+me\s+(?:double[- ]?)?check|let\s+me\s+verify|that's\s+right|yes))", weak=True),
+    cue(r"hold\s+on\b", weak=True), *cues(r"what\s+about|how\s+about|what\s+if", r"\b", weak=True),
+    cue(r"maybe\s+(?:try|instead|use|\(|\d)", weak=True),
+    cue(r"actually,?\s+(?:let|maybe|\(|\d|what|how)", weak=True), cue(r"let(?:'s|\s+me)\s+(?:try|see|think)\b", weak=True, gate="let let's"),
+    cue(r"\n[^\w\n]*(?:hmm+|hm+|oh+|ok(?:ay)?)\W+\(?\d", weak=True, gate="hmm hmmm hmmmm hm oh ohh ok okay"),
+)
+
+# --- subgoal setting: intermediate goals and plans ----------------------------------------------
+_GOAL_VERB = r"\b(?:make|get|find|reach|create|form|obtain|produce|aim|land)\b"
+SUBGOAL = CueSet(
+    cue(r"sub-?(?:goal|problem)s?\b", gate="sub subgoal subgoals subproblem subproblems"), cue(r"intermediate\s+(?:goal|target|value|result)s?\b"),
+    *cues("smaller|new", r"\s+goal\b"), cue(r"goal\s*:\s*(?:make|get|find)"),
+    cue(r"plan\s*:"), cue(r"strategy\s*:"), cue(r"idea\s*:\s*(?:make|get|first|find)"),
+    cue(gate="first firstly", pattern=r"first(?:ly)?\b[^\n]{0,40}?" + _GOAL_VERB + r"(?![^\n]{0,12}\b(?:the\s+)?(?:numbers?|operations?)\b)"),
+    *cues(r"to\s+start|start\s+by|begin\s+by", r"\b[^\n]{0,40}?" + _GOAL_VERB),
+    *cues(r"close\s+to|near|nearby|around", r"\b",
+          before=r"\b(?:aim|aiming|get|getting|land|come)\s+(?:for\s+|to\s+)?(?:something\s+|a\s+number\s+|a\s+value\s+)?"),
+    cue(r"break\s+(?:this\s+|it\s+|the\s+problem\s+)?(?:down|into)\b"), cue(r"two\s+(?:stages|parts)\b"),
+    *cues(r"must|should|need\s+to|have\s+to|has\s+to", r"\s+(?:make|give|be|equal|become|cancel|produce|contribute)\b",
+          before=r"\b(?:other|remaining|rest)\b[^\n]{0,30}"),
+    cue(gate="need needs", pattern=r"needs?\s+(?:something\s+like|(?:the\s+)?\d+\s+and\s+\d+\s+to\s+(?:cancel|contribute|become|make|give)|"
+        r"to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in|turn)\b)"),
+    cue(r"need\s+to\s+(?:become|cancel|make|give)\b", before=r"\b\d+\s+and\s+\d+\s+"),
+    *cues("want|have", r"\s+to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in)\b"),
+)
+# A needed number ("I need 14 from ...", "make 6 out of 2 and 3"): a subgoal unless it is the target.
+NEED_NUMBER = CueSet(
+    *cues("need|want", gate="{} {}s", tail=r"s?\s+(?:to\s+(?:make|get|find|reach|form|create|produce|obtain)\s+)?"
+                       r"(?:a\s+|an\s+|another\s+|exactly\s+|the\s+)?(\d+)\b(?!\s*[-+*/=])"),
+    *cues(r"must|have\s+to", r"\s+make\s+(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])"),
+    *cues(r"from|out\s+of|using|with", r"\b",
+          before=r"\b(?:make|get|form|create|find|obtain|produce|give)\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+"),
+    cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
+    cue(r"if\s+(?:i|we)\s+(?:can\s+)?(?:make|get|have)\s+(?:a\s+|an\s+)?(\d+)"),
+)
+
+# --- backward chaining: from the target back to the inputs ---------------------------------------
+BACKWARD = CueSet(
+    cue(r"backwards?\b", gate="backward backwards"), cue(r"from\s+the\s+(?:target|goal)\b"),
+    cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
+    cue(r"last\s+operation\b"), cue(r"itself\b", before=r"\bthink\s+about\s+\d+\s+"),
+    cue(r"factor(?:\s+pairs?\b|s\s+of\s+\d+)", gate="factor factors"), cue(gate="pair pairs", pattern=r"pairs?\s+that\s+(?:multipl(?:y|ies)|adds?|sums?)\s+to\b"),
+    cue(r"what\s+(?:number|value|do\s+(?:i|we)\s+need)?\s*(?:plus|times|minus|divided\s+by|multiplied\s+by|added\s+to|"
+        r"[-+*/])\s*\d+\s+(?:gives?|makes?|equals?|is|=|to\s+get)\b"),
+)
+# "24 = 4 * 6": a value written as an operation; counts when the value is the target or still needed.
+_DECOMPOSITION = cue(r"=\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"(?:\n|[\s:(,])(\d+)\s*")
+DECOMPOSE = CueSet(
+    _DECOMPOSITION,
+    cue(r"can\s+be\s+(?:written|made|expressed)\s+as\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+"),
+)
+# The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
+FROM_TARGET = CueSet(
+    *cues(r"need|must|have\s+to|want", r"\b",
+          before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:i\s+|we\s+)?"),
+    cue(r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
+        r"(?!\s+(?:use|need\s+to\s+use))"),
+    cue(r"mak(?:e|ing)\s+(\d+)\s+as\b", gate="make making"),
+)
+
+# --- target inference: each cue votes for the number it captures, with its weight -----------------
+_LIST = r"(?:\s*(?:,|and|&)?\s*\d+){3,}"
+TARGET_VOTES = CueSet(
+    cue(gate="target", pattern=r"target(?:\s+number)?(?:\s+is|\s+of|\s*[:=,]|\s+value\s+is)?\s*(\d+)\b", weight=10),
+    *cues(r"using|from|with|out\s+of", r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST, weight=6,
+          before=r"\b(?:make|reach|get|obtain|create|hit|equal|equals|want|need|to)\s+(?:exactly\s+)?(\d+)\s+"),
+    *cues("goal|aim", gate="{}", tail=r"(?:\s+is|\s*:)\s*(?:to\s+(?:make|reach|get)\s+)?(\d+)\b", weight=6),
+    cue(gate="formula", pattern=r"\"formula\"\s*:\s*\"[^\"\n]*=\s*(\d+)\s*\"", weight=5),
+    *cues(r"not|close\s+to|near|short\s+of|!=", r"\s*(\d+)\b", weight=2),
+    cue(r"=\s*(\d+)\s*(?:!|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)", weight=3),
+    *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),
+    *cues(r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on", r"\s+(\d+)\b", weight=2),
+    Cue(_DECOMPOSITION.pattern, _DECOMPOSITION.before, weight=2, key=_DECOMPOSITION.key),  # reused, not recompiled
+    cue(r"=\s*(\d+)\b", weight=1),
+)

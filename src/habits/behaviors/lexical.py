@@ -1,0 +1,331 @@
+"""Fast offline behavior counter: compiled regular expressions over clauses, no model, no network.
+
+``count_behaviors(text)`` counts instances of the four habits (see :mod:`habits.behaviors.taxonomy`)
+in free-form reasoning text: terse base-model output, chatty markdown, "hmm... wait" rambling,
+numbered steps, JSON answers, long meandering traces. It is the default classifier because it is
+fast enough to label a web-scale corpus (``benchmarks/bench_lexical.py``) and deterministic; the
+LLM judge (:mod:`habits.behaviors.judge`) is the slower, paper-faithful alternative.
+
+How it works. The text is normalised once (lower case, unicode operators and dashes mapped to
+ASCII) and cut into clauses -- lines, sentences, and comma-separated calculations -- by turning
+every clause boundary into a newline. The cues of :mod:`habits.behaviors.cues` then run over the
+*whole* text in C, and matches are mapped to clause indices with ``bisect``. One clause
+contributes at most one instance per behavior. Guards encode the taxonomy's look-alikes: nothing
+is a check or a switch before the first calculation; a "need 24" that names the target restates
+the task; a "wait" that continues from the previous result is not a backtrack; a failed attempt
+followed by a fresh calculation is an (implicit) backtrack. The target is read from the text
+("target: 24", "make 24 using 4, 5, 10, 10", "not 24", ...) unless the caller passes it.
+
+Text beyond :data:`MAX_CHARS` characters is ignored, so the time per call is bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+from habits.behaviors import cues as C
+from habits.behaviors.taxonomy import empty_counts
+
+MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds time on hostile input
+
+# Unicode that carries meaning, mapped to ASCII; whatever else is not ASCII is then dropped, because
+# Python's regex literal search is several times faster on ASCII strings.
+_REPLACEMENTS = (
+    ("×", "*"), ("✕", "*"), ("⋅", "*"), ("·", "*"), ("÷", "/"), ("−", "-"), ("–", "-"), ("—", " - "), ("―", "-"),
+    ("…", "..."), ("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("≠", " != "), ("→", "\n"), ("⇒", "\n"),
+    ("✓", " (ok) "), ("✔", " (ok) "), ("☑", " (ok) "), ("✅", " (ok) "),
+    ("✗", " (no) "), ("✘", " (no) "), ("❌", " (no) "), ("✖", " (no) "), ("❎", " (no) "),
+)
+# Clause boundaries, each turned into a newline (sentence punctuation is kept): line breaks,
+# sentence ends, semicolons, arrows, and the comma between two calculations ("= 24, 24 / 12 = 2, no").
+# Simple passes that start with a literal and have a constant replacement run in C at hundreds of
+# MB/s; a single pass with a group in its replacement would call back into Python per match.
+_BOUNDARIES = (
+    (re.compile(r"\n\s*"), "\n"), (re.compile(r"\. \s*"), ".\n"), (re.compile(r"! \s*"), "!\n"),
+    (re.compile(r"\? \s*"), "?\n"), (re.compile(r";\s*"), "\n"), (re.compile(r"->\s*"), "\n"),
+    (re.compile(r"=>\s*"), "\n"),
+    (re.compile(r",(?<=[\d)],)\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
+)
+_NOISE = re.compile(r"[`#\r\t]")
+_ARITH = re.compile(r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
+                    r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+_ANSWERISH = re.compile(r"<answer>|\"(?:formula|answer|number)\"\s*:|^\s*\{")
+_LEADING_NUMBER = re.compile(r"^\D{0,30}?(\d+(?:\.\d+)?)")
+_LAST_RESULT = re.compile(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")
+_RULE_RESTATEMENT = re.compile(r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
+                               r"|\buse\s+(?:all|each|every)\b")
+_NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from")
+_BEFORE_WINDOW = 60
+
+
+def _prepare(text: str) -> str:
+    """Lower-cased, ASCII-operator text with one clause per line and a newline at both ends."""
+    text = text[:MAX_CHARS]
+    if not text.isascii():
+        for old, new in _REPLACEMENTS:
+            if old in text:
+                text = text.replace(old, new)
+        text = text.encode("ascii", "ignore").decode("ascii")
+    # "**" is markdown bold far more often than a power (which the tasks do not allow anyway).
+    text = _NOISE.sub(" ", text.replace("**", " ")).lower()
+    for boundary, replacement in _BOUNDARIES:
+        text = boundary.sub(replacement, text)
+    return "\n" + text + "\n"
+
+
+def _number(group: str | None) -> int | None:
+    try:
+        return int(float(group)) if group else None
+    except (ValueError, OverflowError):
+        return None
+
+
+_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz'" else 32 for c in range(256))
+
+
+def _words(text: str) -> frozenset[str]:
+    """The set of words in an ASCII text (bytes.translate and split run in C at hundreds of MB/s)."""
+    return frozenset(text.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
+
+
+def _scan(text: str, cues: C.CueSet | Sequence[C.Cue], words: frozenset[str] | None = None
+          ) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
+    """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``.
+
+    Only cues whose leading word is in ``words`` (or whose leading literal is in the text) are run:
+    most cues do not occur in most texts.
+    """
+    if isinstance(cues, C.CueSet):
+        cues = cues.relevant(text, _words(text) if words is None else words)
+    for cue in cues:
+        for match in cue.pattern.finditer(text):
+            start = match.start()
+            if text[start] == "\n":
+                start += 1  # a clause-start cue belongs to the clause after the newline
+            if cue.word and start and text[start].isalpha() and text[start - 1].isalnum():
+                continue  # inside a word: "another" is not "other"
+            context = None
+            if cue.before is not None or cue.not_before is not None:
+                window = text[max(0, start - _BEFORE_WINDOW):start]
+                if cue.not_before is not None and cue.not_before.search(window):
+                    continue
+                if cue.before is not None:
+                    context = cue.before.search(window)
+                    if context is None:
+                        continue
+            yield start, cue, match, context
+
+
+def _value(match: re.Match, context: re.Match | None) -> int | None:
+    """The number a cue captured (in its own pattern or in its ``before`` context)."""
+    for found in (match, context):
+        if found is not None:
+            for group in found.groups():
+                if group:
+                    return _number(group)
+    return None
+
+
+def infer_target(text: str, words: frozenset[str] | None = None) -> int | None:
+    """The number the reasoning aims at, by weighted votes ("target: 24" counts most; see ``cues.TARGET_VOTES``)."""
+    prepared = text if text.startswith("\n") else _prepare(text)
+    words = _words(prepared) if words is None else words
+    votes: Counter[int] = Counter()
+    for cue in C.TARGET_VOTES.relevant(prepared, words):
+        if cue.before is None:  # findall runs in C; these cues match often ("= 12")
+            for found, hits in Counter(cue.pattern.findall(prepared)).items():
+                value = _number(found)
+                if value is not None:
+                    votes[value] += cue.weight * hits
+            continue
+        for _, _, match, context in _scan(prepared, (cue,), words):
+            value = _value(match, context)
+            if value is not None:
+                votes[value] += cue.weight
+    return votes.most_common(1)[0][0] if votes else None
+
+
+class _Clauses:
+    """Clause (line) lookup for a prepared text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = _words(text)
+        self.starts = [0]
+        position = text.find("\n")
+        while position != -1:  # str.find runs in C; one step per clause, not per character
+            self.starts.append(position + 1)
+            position = text.find("\n", position + 1)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def of(self, position: int) -> int:
+        return bisect_right(self.starts, position) - 1
+
+    def line(self, index: int) -> str:
+        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[index]:end]
+
+    def continues(self, index: int) -> bool:
+        """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
+        if index == 0:
+            return False
+        head = _LEADING_NUMBER.search(self.line(index))
+        tail = _LAST_RESULT.search(self.line(index - 1))
+        return bool(head and tail and head.group(1) == tail.group(1))
+
+
+def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
+    """Count instances of each behavior in ``text``; never raises on any string.
+
+    Returns ``{"verification": n, "backtracking": n, "subgoal_setting": n, "backward_chaining": n}``.
+    ``target`` (the problem's target number), when known, sharpens the restatement guard; by default
+    it is inferred from the text. ``None`` counts as empty text.
+
+    >>> count_behaviors("72 - 31 = 41, not 22. Let me try another way: 31 + 63 - 72 = 22. Correct!")
+    {'verification': 2, 'backtracking': 1, 'subgoal_setting': 0, 'backward_chaining': 0}
+    """
+    counts = empty_counts()
+    if text is None:
+        return counts
+    if not isinstance(text, str):
+        raise TypeError(f"count_behaviors expects a string, got {type(text).__name__}")
+    prepared = _prepare(text)
+    if not prepared.strip():
+        return counts
+    clauses = _Clauses(prepared)
+    known: list[int | None] = [] if target is None else [target]
+
+    def get_target() -> int | None:  # inferred only when a cue needs it: most texts never do
+        if not known:
+            known.append(infer_target(prepared, clauses.words))
+        return known[0]
+
+    first = _ARITH.search(prepared)
+    first_arith = first.start() if first else len(prepared)
+    first_line = clauses.of(first_arith)
+
+    # Verification: any check at or after the first calculation (a check needs something to check).
+    verify_lines: set[int] = set()
+    last_fail: dict[int, int] = {}
+    for start, cue, match, _ in _scan(prepared, C.VERIFY, clauses.words):
+        line = clauses.of(start)
+        if line < first_line:
+            continue
+        verify_lines.add(line)
+        failing = cue.fail if isinstance(cue.fail, bool) else bool(cue.fail.search(match.group()))
+        if failing:
+            last_fail[line] = max(start, last_fail.get(line, -1))
+    counts["verification"] = len(verify_lines)
+    counts["backtracking"] = len(_backtracking(prepared, clauses, first_arith, last_fail))
+    needed, counts["subgoal_setting"] = _subgoals(prepared, clauses, first_arith, get_target)
+    counts["backward_chaining"] = _backward(prepared, clauses, needed, get_target)
+    return counts
+
+
+def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail: dict[int, int]) -> set[int]:
+    """Clauses that switch approach: explicit switches, weak ones that do not continue the previous
+    result, and a fresh calculation right after a clause that judged an attempt a failure."""
+    switches: dict[int, int] = {}
+    for start, _, _, _ in _scan(prepared, C.SWITCH, clauses.words):
+        if start > first_arith:
+            line = clauses.of(start)
+            switches[line] = max(start, switches.get(line, -1))
+    for start, _, _, _ in _scan(prepared, C.WEAK_SWITCH, clauses.words):
+        line = clauses.of(start)
+        if start > first_arith and line not in switches and not clauses.continues(line):
+            switches[line] = start
+    lines = set(switches)
+    for line, fail_at in last_fail.items():
+        following = line + 1
+        if following >= len(clauses) or following in lines:
+            continue
+        if line in switches and switches[line] > fail_at:
+            continue  # "that fails, let me try ..." was counted in this clause already
+        text = clauses.line(following)
+        if _ARITH.search(text) and not _ANSWERISH.search(text) and not clauses.continues(following):
+            lines.add(following)
+    return lines
+
+
+def _subgoals(prepared: str, clauses: _Clauses, first_arith: int, get_target) -> tuple[set[int], int]:
+    """Goal language that does not restate the target, and needed numbers other than the target."""
+    needed: set[int] = set()
+    lines = set()
+    for start, _, _, _ in _scan(prepared, C.SUBGOAL, clauses.words):
+        line = clauses.of(start)
+        if not _restates_target(clauses.line(line), get_target()):
+            lines.add(line)
+    for start, _, match, context in _scan(prepared, C.NEED_NUMBER, clauses.words):
+        value = _value(match, context)
+        target = get_target()
+        if value is None or value == target:
+            continue
+        if start < first_arith and target is None:
+            continue  # before any calculation and with no known target, "need N" is most likely the task
+        line = clauses.of(start)
+        if _RULE_RESTATEMENT.search(clauses.line(line)):
+            continue
+        lines.add(line)
+        needed.add(value)
+    return needed, len(lines)
+
+
+def _backward(prepared: str, clauses: _Clauses, needed: set[int], get_target) -> int:
+    """Explicit backward language, or the target (or a value still needed) written as an operation
+    to undo; numbers on a backward clause become needed in turn ("24 = 3 * 8", then "8 = 11 - 3")."""
+    lines = {clauses.of(start) for start, _, _, _ in _scan(prepared, C.BACKWARD, clauses.words)}
+    from_target = list(_scan(prepared, C.FROM_TARGET, clauses.words))
+    decomposing = list(_scan(prepared, C.DECOMPOSE, clauses.words))
+    if not from_target and not decomposing:
+        return len(lines)
+    if get_target() is not None:
+        needed.add(get_target())
+    for start, _, match, context in from_target:
+        if _value(match, context) in needed:
+            lines.add(clauses.of(start))
+    for line in lines:
+        needed.update(_numbers(clauses.line(line)))
+    decompositions = []
+    for start, _, match, context in decomposing:
+        line = clauses.of(start)
+        value_at = max(0, start - _BEFORE_WINDOW) + context.start(1) if context else start
+        if not _ends_expression(prepared, clauses.starts[line], value_at):
+            decompositions.append((line, _value(match, context)))
+    for _ in range(3):  # needed values propagate a few steps
+        grew = False
+        for line, value in decompositions:
+            if value in needed and line not in lines and not _ANSWERISH.search(clauses.line(line)):
+                lines.add(line)
+                needed.update(_numbers(clauses.line(line)))
+                grew = True
+        if not grew:
+            break
+    return len(lines)
+
+
+def _numbers(line: str) -> Iterator[int]:
+    for found in _NUMBER.findall(line):
+        value = _number(found)
+        if value is not None:
+            yield value
+
+
+def _ends_expression(prepared: str, line_start: int, position: int) -> bool:
+    """The number at ``position`` ends an expression ("14 + 11 = 25"), rather than starting a clause or bullet."""
+    before = prepared[line_start:position].rstrip()
+    if not before or before[-1] not in "+-*/":
+        return False
+    return bool(before.strip("-*• "))  # "- 36 = 44 - 8" is a bullet, not "x - 36"
+
+
+def _restates_target(line: str, target: int | None) -> bool:
+    """A goal sentence that names the target (and is not "close to" it) restates the task."""
+    if target is None or _NOT_RESTATEMENT.search(line):
+        return False
+    return target in set(_numbers(line))
