@@ -155,14 +155,18 @@ def _write_line(writer: _Writer, line: Line, allowed: frozenset[str], target: in
             writer.say(table, "verification", stmt=_check_statement(node), t=str(target),
                        v=value_text(node.value), diff=value_text(abs(node.value - target)))
         elif kind == "dead_end" and "backtracking" in allowed:
-            if "need" in event.data and plan_written:
-                writer.say(phrases.DEAD_END_NEED, need=value_text(event["need"]),
-                           source=join_values(list(event["source"])))
-            elif "state" in event.data and line.kind == "forward":
-                writer.say(phrases.DEAD_END_STATE, state=join_values(list(event["state"])))
-            else:
-                writer.say(phrases.DEAD_END)
+            _write_dead_end(writer, event, line, allowed, plan_written)
         elif kind == "abandon" and "backtracking" in allowed:
             writer.say(phrases.ABANDON, "backtracking")
         elif kind == "goal":
             writer.say(phrases.GOAL, expr=event["node"].text())
+
+
+def _write_dead_end(writer: _Writer, event: Event, line: Line, allowed: frozenset[str], plan_written: bool) -> None:
+    """Say the line is stuck (part of the backtracking instance that follows; no value is judged)."""
+    if "need" in event.data and plan_written:
+        writer.say(phrases.DEAD_END_NEED, need=value_text(event["need"]), source=join_values(list(event["source"])))
+    elif "state" in event.data and line.kind == "forward":
+        writer.say(phrases.DEAD_END_STATE, state=join_values(list(event["state"])))
+    else:
+        writer.say(phrases.DEAD_END)

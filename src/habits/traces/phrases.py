@@ -32,8 +32,8 @@ CARDS = (
 )
 TRY = (
     "{stmt}.",
-    "Try {stmt}.",
-    "Let me try {stmt}.",
+    "Suppose {stmt}.",
+    "Look at {stmt}.",
     "Let me compute {stmt}.",
     "Compute {stmt}.",
     "Take {stmt}.",
@@ -83,26 +83,28 @@ GIVE_UP = (
     "Final choice: {expr}.",
 )
 
-# -- backtracking: a dead end, then explicitly leaving the line ---------------------------------
+# -- backtracking: a dead end recognised (no value judged), then explicitly leaving the line ------
+# Dead-end sentences say the search is stuck, never that a value is right or wrong: that is
+# verification's job, and keeping them apart keeps each trace's behavior counts exact.
 DEAD_END_STATE = (
     "From {state} I don't see a way forward.",
     "With {state} there's no way through.",
     "Nothing from {state} gets there.",
-    "I'm stuck with {state}.",
-    "No combination of {state} works out.",
-    "That leaves {state}, and nothing comes of it.",
     "Dead end with {state}.",
     "{state} leads nowhere.",
+    "There's no way on from {state}.",
+    "{state} is a dead end.",
+    "I see no way forward from {state}.",
 )
 DEAD_END_NEED = (
     "But {need} is out of reach with {source}.",
     "{source} can't give {need}.",
-    "No combination of {source} comes to {need}.",
     "{need} can't be formed from {source}.",
     "So {source} won't produce {need}.",
     "There's no route to {need} with {source}.",
     "{need} isn't possible with {source}.",
     "{source} don't lead to {need}.",
+    "{need} is beyond {source}.",
 )
 DEAD_END = (
     "This isn't leading anywhere.",
@@ -110,43 +112,43 @@ DEAD_END = (
     "Nothing useful comes from this.",
     "This line goes nowhere.",
     "That's a dead end.",
-    "No luck this way.",
     "This doesn't pan out.",
     "That route is closed.",
+    "This path is a dead end.",
 )
 ABANDON = (
     "Let me go back and try a different approach.",
     "I'll abandon this and try something else.",
     "Scrap that; back to the original numbers.",
     "Let me backtrack and try another combination.",
-    "That approach goes nowhere, so I'll start over.",
+    "I'll start over with a different approach.",
     "Back up: a different route is needed.",
     "I'll drop this line and try another.",
     "Starting again from the original numbers.",
     "Let me undo that and try again differently.",
-    "Wait, that won't work. Let me try another approach.",
+    "Wait, let me try another approach instead.",
 )
 
-# -- verification: a result compared with the target, stated ------------------------------------
+# -- verification: a result compared with the target, stated (one sentence = one instance) --------
 CHECK_OK = (
-    "Check: {stmt}. That matches the target.",
-    "Let me verify: {stmt}. Yes, it equals {t}.",
+    "Check: {stmt}, which matches the target.",
+    "Let me verify: {stmt}, so it equals {t}.",
     "Double-checking: {stmt}, which is exactly {t}.",
-    "Verify: {stmt}. Correct.",
-    "Let me check the whole expression: {stmt}. It hits the target {t}.",
+    "Verify: {stmt}, correct.",
+    "Let me check the whole expression: {stmt}, right on the target {t}.",
     "Confirming: {stmt}, and {t} is the target.",
-    "Checking against the target: {stmt}. Good.",
+    "Checking against the target: {stmt}, as required.",
     "Let me make sure: {stmt}. Yes, that is {t}.",
 )
 CHECK_FAIL = (
     "Check: {stmt}, which is not {t}.",
-    "Let me verify: {stmt}. That misses {t}.",
+    "Let me verify: {stmt}, which misses {t}.",
     "Compare with the target: {stmt}, not {t}.",
     "Checking: {stmt}, but the target is {t}.",
     "{stmt}. Is that {t}? No.",
     "Verify: {stmt}, and {v} is not {t}.",
     "Checking against {t}: {stmt}, off by {diff}.",
-    "Double-check: {stmt}. Not the target {t}.",
+    "Double-check: {stmt}, not the target {t}.",
 )
 
 # -- subgoal setting: intermediate targets stated before they are reached ------------------------
@@ -159,7 +161,7 @@ SUBGOAL = (
     "I'll set a smaller goal first: {needs}. Then {finish}.",
     "Split the work: make {needs} to begin with, then {finish}.",
     "Intermediate goal: {needs}; after that, {finish}.",
-    "First milestone: {needs}. Second: {finish}.",
+    "Milestone: {needs}; once reached, {finish}.",
 )
 
 # -- backward chaining: from the target toward the inputs ----------------------------------------
@@ -180,7 +182,7 @@ WORK_BACK_MORE = (
     "One level further back, {eq}.",
     "Which means {eq}.",
     "That {v} can be written as {eq}.",
-    "Going back again: {eq}.",
+    "Likewise, {eq}.",
     "Undoing one more step, {eq}.",
     "Further back, {eq}.",
 )

@@ -376,14 +376,27 @@ def _failed_plan(state: list[Node], target: int, rng: random.Random, used: set) 
 
 
 def _solve(state: list[Node], target: int, rng: random.Random) -> Node:
-    """A solution tree found by heuristic forward search with exact reachability pruning."""
+    """A solution tree found by heuristic forward search with exact reachability pruning.
+
+    It first avoids making the target while other numbers remain: that would end in ``24 * 1`` and
+    an "intermediate" target equal to the target itself, which reads as restating the task.
+    """
+    found = _greedy_solution(list(state), target, rng, strict=True) or _greedy_solution(list(state), target, rng)
+    if found is None:
+        raise ValueError(f"{list(_values(state))} cannot make {target}; traces need solvable problems")
+    return found
+
+
+def _greedy_solution(state: list[Node], target: int, rng: random.Random, strict: bool = False) -> Node | None:
     while len(state) > 1:
         for node, after in _moves(state, target, rng):
+            if strict and len(after) > 1 and node.value == target:
+                continue
             if _reachable(after, target):
                 state = after
                 break
         else:
-            raise ValueError(f"{list(_values(state))} cannot make {target}; traces need solvable problems")
+            return None
     return state[0]
 
 
@@ -428,7 +441,8 @@ def _plan_events(solution: Node, target: int, rng: random.Random) -> list[Event]
             node = pending.pop(0)
             assert node.left is not None and node.right is not None
             inner = tuple((s.value, s.leaves) for s in (node.left, node.right) if not s.is_leaf)
-            events.append(Event("work_back", {"target": node.value, "node": _shallow(node), "needs": inner}))
+            if inner or node.op != "/" or type(node.value) is int:  # not "5/6 = 5 / 6"
+                events.append(Event("work_back", {"target": node.value, "node": _shallow(node), "needs": inner}))
             pending += [s for s in (node.left, node.right) if not s.is_leaf]
     return events
 
