@@ -76,9 +76,15 @@ class _Writer:
         self.rng = rng
         self.sentences: list[str] = []
         self.counts = dict.fromkeys(BEHAVIORS, 0)
+        self.used: dict[int, set[int]] = {}
 
     def say(self, table: Sequence[str], behavior: str | None = None, **fields: str) -> None:
-        self.sentences.append(_capitalise(self.rng.choice(table).format(**fields)))
+        # No phrasing twice in one trace while the table has unused ones: repetition reads as a template.
+        used = self.used.setdefault(id(table), set())
+        fresh = [index for index in range(len(table)) if index not in used] or list(range(len(table)))
+        index = self.rng.choice(fresh)
+        used.add(index)
+        self.sentences.append(_capitalise(table[index].format(**fields)))
         if behavior is not None:
             self.counts[behavior] += 1
 
