@@ -255,7 +255,7 @@ FROM_TARGET = CueSet(
 )
 
 # --- target inference: each cue votes for the number it captures, with its weight -----------------
-_LIST = r"(?:\s*(?:,|and|&)?\s*\d+){3,}"
+_LIST = r"(?:\s*(?:,|and|&)?\s*\d+\b){3,}"
 TARGET_VOTES = CueSet(
     cue(gate="target", pattern=r"target(?:\s+number)?(?:\s+is|\s+of|\s*[:=,]|\s+value\s+is)?\s*(\d+)\b", weight=10),
     *cues(r"using|from|with|out\s+of", r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST, weight=6,
