@@ -30,6 +30,7 @@ class Cue:
     fail: bool | re.Pattern = False  # verification cue: the check says the attempt failed (or: if this matches)
     weak: bool = False  # backtracking cue: a switch only if it does not continue the previous result
     weight: int = 1  # target votes
+    early: bool = False  # target votes: only before the first calculation (where the task is restated)
     word: bool = True  # the match must start a word (checked when it starts with a letter)
     key: str = field(default="")  # leading literal; the cue is skipped when a text lacks it
     key_is_word: bool = False  # the key is a whole word: look it up in the text's set of words
@@ -258,14 +259,15 @@ FROM_TARGET = CueSet(
 _LIST = r"(?:\s*(?:,|and|&)?\s*\d+\b){3,}"
 TARGET_VOTES = CueSet(
     cue(gate="target", pattern=r"target(?:\s+number)?(?:\s+is|\s+of|\s*[:=,]|\s+value\s+is)?\s*(\d+)\b", weight=10),
-    *cues(r"using|from|with|out\s+of", r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST, weight=6,
+    *cues(r"using|from|with|out\s+of", r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST, weight=6, early=True,
           before=r"\b(?:make|reach|get|obtain|create|hit|equal|equals|want|need|to)\s+(?:exactly\s+)?(\d+)\s+"),
     *cues("goal|aim", gate="{}", tail=r"(?:\s+is|\s*:)\s*(?:to\s+(?:make|reach|get)\s+)?(\d+)\b", weight=6),
     cue(gate="formula", pattern=r"\"formula\"\s*:\s*\"[^\"\n]*=\s*(\d+)\s*\"", weight=5),
     *cues(r"not|close\s+to|near|short\s+of|!=", r"\s*(\d+)\b", weight=2),
     cue(r"=\s*(\d+)\s*(?:!|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)", weight=3),
     *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),
-    *cues(r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on", r"\s+(\d+)\b", weight=2),
+    *cues(r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on", r"\s+(\d+)\b", weight=2, early=True),
     Cue(_DECOMPOSITION.pattern, _DECOMPOSITION.before, weight=2, key=_DECOMPOSITION.key),  # reused, not recompiled
+    *(Cue(c.pattern, c.before, weight=4, key=c.key, gate=c.gate) for c in FROM_TARGET.members[:4]),  # "24 / 4 = 6, so I need"
     cue(r"=\s*(\d+)\b", weight=1),
 )

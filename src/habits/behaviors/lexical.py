@@ -50,6 +50,10 @@ _BOUNDARIES = (
     (re.compile(r",(?<=[\d)],)\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
 )
 _NOISE = re.compile(r"[`#\r\t]")
+# A calculation or a stated result: checks and switches need an attempt before them.
+_ATTEMPT = re.compile(r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
+                      r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
+                      r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d")
 _ARITH = re.compile(r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
                     r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
@@ -134,8 +138,16 @@ def infer_target(text: str, words: frozenset[str] | None = None) -> int | None:
     """The number the reasoning aims at, by weighted votes ("target: 24" counts most; see ``cues.TARGET_VOTES``)."""
     prepared = text if text.startswith("\n") else _prepare(text)
     words = _words(prepared) if words is None else words
+    first = _ARITH.search(prepared)
+    first_arith = first.start() if first else len(prepared)
     votes: Counter[int] = Counter()
     for cue in C.TARGET_VOTES.relevant(prepared, words):
+        if cue.early:
+            for start, _, match, context in _scan(prepared, (cue,), words):
+                value = _value(match, context)
+                if start < first_arith and value is not None:
+                    votes[value] += cue.weight
+            continue
         if cue.before is None:  # findall runs in C; these cues match often ("= 12")
             for found, hits in Counter(cue.pattern.findall(prepared)).items():
                 value = _number(found)
@@ -206,7 +218,7 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
             known.append(infer_target(prepared, clauses.words))
         return known[0]
 
-    first = _ARITH.search(prepared)
+    first = _ATTEMPT.search(prepared)
     first_arith = first.start() if first else len(prepared)
     first_line = clauses.of(first_arith)
 
@@ -222,7 +234,9 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
         if failing:
             last_fail[line] = max(start, last_fail.get(line, -1))
     counts["verification"] = len(verify_lines)
-    counts["backtracking"] = len(_backtracking(prepared, clauses, first_arith, last_fail))
+    # A judged attempt ("that overshoots") is an attempt too: a switch may follow it.
+    first_attempt = min([first_arith, *last_fail.values()])
+    counts["backtracking"] = len(_backtracking(prepared, clauses, first_attempt, last_fail))
     needed, counts["subgoal_setting"] = _subgoals(prepared, clauses, first_arith, get_target)
     counts["backward_chaining"] = _backward(prepared, clauses, needed, get_target)
     return counts

@@ -52,7 +52,7 @@ TAXONOMY: dict[str, Behavior] = {
             "72 - 31 = 41, which is not 22.",
             "(10 - 4) * 4 = 24. Check: 10 - 4 = 6, 6 * 4 = 24. Correct.",
             "That gives 96 -- way too big.",
-            "Did I use every card once? 4, 5, 10, 10 -- yes.",
+            "10 * 10 / 5 + 4 = 24. Did I use every card once? 4, 5, 10, 10 -- yes.",
         ),
         negative=(
             "We need to reach 24 using 4, 5, 10 and 10.",
@@ -77,8 +77,8 @@ TAXONOMY: dict[str, Behavior] = {
             "listing options before trying any of them",
         ),
         positive=(
-            "That overshoots. Let me try a different combination.",
-            "Hmm, wait -- that leaves 7 unused. Start over: ...",
+            "9 * 8 = 72 overshoots. Let me try a different combination.",
+            "3 * 8 = 24. Hmm, wait -- that leaves 7 unused. Start over: ...",
             "1) 9 + 8 = 17, no. 2) 9 * 8 = 72, no. 3) ...",
         ),
         negative=(
@@ -106,7 +106,7 @@ TAXONOMY: dict[str, Behavior] = {
         positive=(
             "First, I'll try to make 6 out of 2 and 3.",
             "Let's aim for something near 50 first, then adjust with the small numbers.",
-            "So I need 14 from 7, 3 and 4.",
+            "With 25 - 11 = 14 done, I still need 9 from 7, 3 and 4.",
         ),
         negative=(
             "We need to make 24 using 4, 5, 10, 10.",

@@ -1,0 +1,183 @@
+"""The offline classifier: counts in every writing style, silence on look-alikes, robustness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from habits.behaviors import BEHAVIORS, TAXONOMY, count_behaviors
+from habits.behaviors.agreement import agreement, fixture_path, macro_f1
+from habits.behaviors.lexical import MAX_CHARS, infer_target
+
+
+def present(text: str, **kwargs) -> set[str]:
+    return {name for name, n in count_behaviors(text, **kwargs).items() if n}
+
+
+# --- the taxonomy's own examples ---------------------------------------------------------------
+@pytest.mark.parametrize("name", BEHAVIORS)
+def test_lexical_finds_every_positive_taxonomy_example(name):
+    for example in TAXONOMY[name].positive:
+        assert count_behaviors(example)[name] >= 1, example
+
+
+@pytest.mark.parametrize("name", BEHAVIORS)
+def test_lexical_ignores_every_negative_taxonomy_example(name):
+    for example in TAXONOMY[name].negative:
+        assert count_behaviors(example)[name] == 0, example
+
+
+# --- styles -------------------------------------------------------------------------------------
+def test_lexical_counts_backtracking_in_hmm_wait_text():
+    text = ("hmm 9 * 4 = 36, 36 - 7 = 29... no. Hmm, wait, maybe (9 - 7) * 4 = 8? no... "
+            "what about 9 + 7 + 4 = 20. ugh. oh! 9 * 4 - 7 - ... hmm")
+    counts = count_behaviors(text)
+    assert counts["backtracking"] >= 2
+    assert counts["verification"] >= 2
+
+
+def test_lexical_counts_one_check_per_terse_verdict():
+    text = "50+3=53 no. 50*3=150 no. 50-3=47 yes\n</think>\n<answer>50-3</answer>"
+    assert count_behaviors(text)["verification"] == 3
+    assert count_behaviors(text)["backtracking"] == 2
+
+
+def test_lexical_counts_checkmarks_in_chatty_markdown():
+    text = ("Sure! 😊 Here's my approach:\n\n**Try 1:** 8 × 3 = 24 ✅\n\n"
+            "Let me double-check: 8 × 3 is indeed **24** ✔️ and every number is used.")
+    counts = count_behaviors(text)
+    assert counts["verification"] >= 2
+    assert counts["backtracking"] == 0
+
+
+def test_lexical_counts_backward_chaining_from_the_target():
+    text = ("Let's work backwards. 36 = 4 * 9, so I need 9 from 3, 6 and 2. "
+            "9 = 3 * 6 / 2. So 4 * (3 * 6 / 2) = 36.")
+    counts = count_behaviors(text)
+    assert counts["backward_chaining"] >= 2
+    assert counts["subgoal_setting"] >= 1
+
+
+def test_lexical_counts_a_stated_plan_as_a_subgoal():
+    text = "Plan: first make 10 from 7 and 3, then multiply it by the remaining 5 and add 2. 7 + 3 = 10, 10 * 5 = 50."
+    assert count_behaviors(text)["subgoal_setting"] == 1
+
+
+def test_lexical_reads_json_answers_without_inventing_behaviors():
+    text = '{"cards": ["4", "6", "K", "A"], "number": [4, 6, 10, 1], "formula": "(10 - 4) * 4 * 1 = 24"}'
+    assert count_behaviors(text) == dict.fromkeys(BEHAVIORS, 0)
+
+
+def test_lexical_counts_a_json_reasoning_field():
+    text = '{"reasoning": "9 * 3 = 27, not 32. Try another: 9 * 3 + 5 = 32. Correct.", "answer": "9 * 3 + 5"}'
+    counts = count_behaviors(text)
+    assert counts["verification"] == 2 and counts["backtracking"] == 1
+
+
+def test_lexical_counts_a_corrected_arithmetic_mistake():
+    text = "6 * 7 = 48, 48 - 5 = 43. Oops, 6 * 7 is 42, not 48. So 42 - 5 = 37."
+    counts = count_behaviors(text)
+    assert counts["backtracking"] >= 1 and counts["verification"] >= 1
+
+
+def test_lexical_long_meandering_trace_accumulates_counts():
+    attempt = "{a} + {b} = {c}, not 100. Let me try another pair. "
+    text = "".join(attempt.format(a=a, b=a + 1, c=2 * a + 1) for a in range(10, 60))
+    counts = count_behaviors(text)
+    assert counts["verification"] == 50
+    assert counts["backtracking"] >= 49
+
+
+# --- look-alikes ----------------------------------------------------------------------------------
+def test_lexical_ignores_restating_the_problem():
+    text = ("We need to make 24 using the numbers 4, 5, 10 and 10. Each number must be used exactly once, and "
+            "only + - * / are allowed. The goal is 24.")
+    assert count_behaviors(text) == dict.fromkeys(BEHAVIORS, 0)
+
+
+def test_lexical_ignores_numbered_steps_of_a_linear_calculation():
+    text = "Step 1: 25 - 5 = 20.\nStep 2: 20 + 4 = 24.\nStep 3: So the answer is (25 - 5) + 4."
+    assert count_behaviors(text) == dict.fromkeys(BEHAVIORS, 0)
+
+
+def test_lexical_ignores_checking_the_rules():
+    text = "Let me check the rules: J, Q and K count as 10. Let me verify the problem statement. 10 + 10 + 4 = 24."
+    assert present(text) == set()
+
+
+def test_lexical_ignores_first_then_finally_narration():
+    text = "First, note the numbers 2, 8, 3. Then compute 8 * 3 = 24. Then 24 - 2 = 22. Finally, the answer is 8 * 3 - 2."
+    assert present(text) == set()
+
+
+def test_lexical_ignores_forward_calculation_landing_on_the_target():
+    assert count_behaviors("4 * 6 = 24, done.")["backward_chaining"] == 0
+
+
+def test_lexical_does_not_call_exploring_after_success_backtracking():
+    text = "8 * 8 / 2 + 1 = 33! That works. Are there other ways? (8 + 8) * 2 + 1 = 33 too."
+    assert count_behaviors(text)["backtracking"] == 0
+
+
+# --- target ----------------------------------------------------------------------------------------
+def test_infer_target_reads_explicit_and_implicit_statements():
+    assert infer_target("Target: 85. 37 * 2 = 74.") == 85
+    assert infer_target("We want 49 with 8, 5 and 3. 8 * 5 = 40, not 49.") == 49
+    assert infer_target('{"formula": "6 * 4 * 1 * 1 = 24"}') == 24
+
+
+def test_known_target_marks_a_restatement_that_text_alone_cannot():
+    text = "I need 14 from 7, 3 and 4."
+    assert count_behaviors(text, target=20)["subgoal_setting"] == 1
+    assert count_behaviors(text, target=14)["subgoal_setting"] == 0
+
+
+# --- robustness ------------------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_lexical_never_raises_on_any_string(text):
+    counts = count_behaviors(text)
+    assert set(counts) == set(BEHAVIORS) and all(isinstance(v, int) and v >= 0 for v in counts.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["no", "not", "= 24", "24 = 3 * 8", "wait", "try", "need 6 from", "(ok)", "✗",
+                                 "leaves 3", "and the 1?", "->", "...", "\n", "target 24", "9" * 400, "!=", "—"]),
+                max_size=60))
+def test_lexical_never_raises_on_cue_soup(parts):
+    count_behaviors(" ".join(parts))
+
+
+def test_lexical_bounds_huge_inputs_by_truncating():
+    chunk = "Let me try 3 * 8 = 25, not 24. "
+    huge = chunk * (3 * MAX_CHARS // len(chunk))
+    counts = count_behaviors(huge)
+    assert counts["verification"] <= MAX_CHARS // len(chunk) + 1  # text past MAX_CHARS is ignored
+
+
+def test_lexical_treats_none_as_empty_and_rejects_other_types():
+    assert count_behaviors(None) == dict.fromkeys(BEHAVIORS, 0)
+    with pytest.raises(TypeError):
+        count_behaviors(42)  # type: ignore[arg-type]
+
+
+# --- labeled fixtures -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tuning", "heldout"])
+def test_fixtures_are_varied_labeled_reasoning_traces(name):
+    rows = [json.loads(line) for line in fixture_path(name).read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 40
+    assert {row["task"] for row in rows} == {"countdown", "general_points"}
+    assert len({row["style"] for row in rows}) >= 8
+    for row in rows:
+        assert set(row["behaviors"]) == set(BEHAVIORS)
+    for behavior in BEHAVIORS:  # every behavior has positives and negatives to score against
+        assert 0 < sum(row["behaviors"][behavior] > 0 for row in rows) < len(rows)
+
+
+def test_lexical_agrees_with_the_tuning_labels():
+    rows = [json.loads(line) for line in fixture_path("tuning").read_text(encoding="utf-8").splitlines()]
+    result = agreement([r["behaviors"] for r in rows], [count_behaviors(r["completion"]) for r in rows])
+    assert macro_f1(result) >= 0.9
