@@ -59,6 +59,24 @@ def test_wrong_answer_condition_refuses_problems_without_a_wrong_answer_before_w
     assert not out.exists()
 
 
+@pytest.mark.parametrize("condition, task_config, message", [
+    ("all", {"min_numbers": 2}, "at least 3 numbers"),
+    ("backtracking", {"use_all": False}, "use_all"),
+])
+def test_task_settings_a_condition_cannot_be_written_for_are_refused_up_front(tmp_path, condition, task_config,
+                                                                             message):
+    config = PrimeConfig(condition=condition, n=5, out=tmp_path / "p.jsonl", task_config=task_config)
+    with pytest.raises(ValueError, match=message):
+        main(config, progress=False)
+    assert not (tmp_path / "p.jsonl").exists()
+
+
+def test_two_number_problems_still_prime_backtracking(tmp_path):
+    summary = main(PrimeConfig(condition="backtracking", n=20, task_config={"min_numbers": 2, "max_numbers": 2},
+                               out=tmp_path / "p.jsonl"), progress=False)
+    assert summary["correct"] == 1.0 and summary["behavior_presence"]["backtracking"] >= 0.95
+
+
 def test_summary_reports_lengths_presence_and_arithmetic(tmp_path):
     summary = main(PrimeConfig(condition="all", n=40, out=tmp_path / "p.jsonl"), progress=False)
     assert summary["rows"] == 40 and summary["correct"] == 1.0

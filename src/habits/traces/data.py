@@ -80,8 +80,8 @@ def _completion_text(row: Mapping[str, Any]) -> str:
 def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
     """Write ``config.n`` priming rows to ``config.out`` (atomically); return :func:`summarize` plus the path."""
     task = get_task(config.task, **config.task_config)
-    check_supported(task)
     condition = get_condition(config.condition)
+    check_supported(task, condition)
     count_tokens = token_counter(config.tokenizer)
     problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed)
     if condition.answer == "wrong":

@@ -127,8 +127,8 @@ def llm_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[
     Problems with no reply fitting the answer policy after ``config.attempts`` tries are skipped
     (their indices are appended to ``skipped`` when given).
     """
-    check_supported(task)
     condition = get_condition(condition)
+    check_supported(task, condition)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     classify = classifier or default_classifier()
@@ -188,8 +188,8 @@ def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, 
     from habits.traces.tokens import token_counter
 
     task = get_task(config.task, **config.task_config)
-    check_supported(task)
     condition = get_condition(config.condition)
+    check_supported(task, condition)
     count_tokens = token_counter(config.tokenizer)
     classify = classifier or default_classifier()
     client = client or make_client(llm)

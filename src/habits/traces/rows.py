@@ -32,9 +32,20 @@ SUPPORTED_TASKS = ("countdown", "general_points")
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 
-def check_supported(task: Task) -> None:
+def check_supported(task: Task, condition: Condition | None = None) -> None:
+    """Raise ValueError (before any work) if this task configuration cannot give this condition's traces."""
     if task.name not in SUPPORTED_TASKS:
         raise ValueError(f"priming traces are written for {', '.join(SUPPORTED_TASKS)}, not {task.name!r}")
+    config = task.config
+    if task.name == "countdown" and not config.use_all:
+        raise ValueError("priming traces combine every given number; countdown use_all=False (numbers may be "
+                         "left out) is not supported -- use the default use_all=True")
+    fewest = config.min_numbers if task.name == "countdown" else config.num_cards
+    planned = condition is not None and condition.generated_behaviors & {"subgoal_setting", "backward_chaining"}
+    if planned and fewest < 3:
+        raise ValueError(f"condition {condition.name!r} shows subgoal setting / backward chaining, which need at "
+                         f"least 3 numbers, but problems may have {fewest}; set "
+                         + ("min_numbers=3" if task.name == "countdown" else "num_cards=3 or more"))
 
 
 def problem_numbers(task: Task, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
@@ -113,7 +124,7 @@ def make_row(task: Task, condition: Condition | str, problem: Mapping[str, Any],
 def make_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[str, Any]], *, seed: int = 0,
               count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion") -> Iterator[dict[str, Any]]:
     """Rows for ``problems`` in order (item ``i`` uses the per-item seed ``seed:i``)."""
-    check_supported(task)
     condition = get_condition(condition)
+    check_supported(task, condition)
     for index, problem in enumerate(problems):
         yield make_row(task, condition, problem, seed=seed, index=index, count_tokens=count_tokens, fmt=fmt)
