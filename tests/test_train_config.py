@@ -98,3 +98,19 @@ def test_overrides_do_not_mutate_the_recipe_dict():
     values = {"lora": {"r": 4}}
     out = apply_overrides(values, {"lora.r": 8, "trl.warmup_steps": 2})
     assert values == {"lora": {"r": 4}} and out == {"lora": {"r": 8}, "trl": {"warmup_steps": 2}}
+
+
+def test_train_cli_checks_a_recipe_without_training_and_lists_fields():
+    from typer.testing import CliRunner
+
+    from habits.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["train", "rl", "--set", "model=Qwen/Qwen2.5-3B", "--set", "task_args.max_numbers=3",
+                             "--check"])
+    assert ok.exit_code == 0 and "config OK" in ok.output, ok.output
+    bad = runner.invoke(app, ["train", "rl", "--set", "model=Qwen/Qwen2.5-3B",
+                              "--set", "per_device_train_batch_size=6", "--check"])
+    assert isinstance(bad.exception, ValueError) and "multiple of 4" in str(bad.exception)
+    fields = runner.invoke(app, ["train", "sft", "--help-config"])
+    assert fields.exit_code == 0 and "num_train_epochs" in fields.output

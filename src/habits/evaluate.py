@@ -17,10 +17,12 @@ counts as correct.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 FORMAT_ERRORS = ("no_answer", "malformed")
@@ -47,7 +49,8 @@ class EvalConfig:
     max_new_tokens: int = _help("Token budget per completion.", 1024)
     batch_size: int = _help("Prompts per generation batch.", 32)
     seed: int = _help("Seed for problems and sampling.", 0)
-    backend: str = _help("Generation backend: transformers or vllm.", "transformers")
+    backend: str = _help("Generation backend: auto (vLLM if installed and on a GPU), transformers or vllm.",
+                         "auto")
     behaviors: bool = _help("Count the four behaviors in the greedy completions.", True)
     out: str | None = _help("Write the results JSON here.", None)
     completions: str | None = _help("Also write every greedy completion with its verdict to this JSONL.", None)
@@ -72,16 +75,19 @@ class EvalConfig:
             raise ValueError("pass@k with k > 1 needs sampling: set temperature > 0")
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError("max_new_tokens and batch_size must be >= 1")
-        if self.backend not in ("transformers", "vllm"):
-            raise ValueError(f"backend must be transformers or vllm, got {self.backend!r}")
+        if self.backend not in ("auto", "transformers", "vllm"):
+            raise ValueError(f"backend must be auto, transformers or vllm, got {self.backend!r}")
         from habits.tasks import get_task
 
         get_task(self.task, **self.task_args)  # unknown task fields fail now
 
     def check_inputs(self) -> None:
-        from habits.train.config import check_model_path
+        if not (Path(self.model) / "config.json").is_file():
+            raise ValueError(f"model directory {self.model} does not exist or has no config.json; "
+                             "point --model at a saved model, e.g. runs/tiny-rl/model")
 
-        check_model_path(self.model)
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 # -- metrics ------------------------------------------------------------------------------------
@@ -148,47 +154,107 @@ def sampled_pass_at_k(task: Any, problems: Sequence[Mapping[str, Any]], samples:
     return {f"pass@{j}": sum(pass_at_k(k, c, j) for c in correct) / len(correct) for j in ks_up_to(k)}
 
 
-# -- in-memory greedy generation (periodic eval during training) --------------------------------
-def generate_greedy(model: Any, tokenizer: Any, prompts: Sequence[Any], max_new_tokens: int,
-                    batch_size: int = 32) -> tuple[list[str], list[int]]:
-    """Greedy completions (text, token count) of an already loaded model, batched, left-padded."""
-    import torch
+# -- running ------------------------------------------------------------------------------------
+def _sampling(**values: Any) -> Any:
+    from habits.sample import SamplingConfig
 
-    texts: list[str] = []
-    lengths: list[int] = []
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        for start in range(0, len(prompts), batch_size):
-            chunk = [p if isinstance(p, str) else tokenizer.apply_chat_template(p, tokenize=False,
-                                                                                add_generation_prompt=True)
-                     for p in prompts[start:start + batch_size]]
-            enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-            with torch.no_grad():
-                out = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
-                                     pad_token_id=tokenizer.pad_token_id, temperature=None, top_p=None, top_k=None)
-            new = out[:, enc["input_ids"].shape[1]:]
-            for row in new:
-                ids = row[row != tokenizer.pad_token_id].tolist()
-                texts.append(tokenizer.decode(ids, skip_special_tokens=True))
-                lengths.append(len(ids))
-    finally:
-        tokenizer.padding_side = side
-    return texts, lengths
+    return SamplingConfig(**values)
+
+
+def evaluate(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 1, **options: Any) -> dict[str, Any]:
+    """Evaluate ``model`` (a directory or a :class:`habits.sample.LoadedModel`) on ``n`` problems of ``split``.
+
+    ``task`` is a task name (built with ``task_args=``) or a Task. Returns accuracy (greedy), pass@j
+    for j up to ``k`` (sampled), format-error share, mean length, verdict reasons and behaviors.
+    Options: task_args, temperature, top_p, max_new_tokens, batch_size, seed, backend, behaviors, progress.
+    """
+    return evaluate_with_rows(model, task, split, n, k, **options)[0]
+
+
+def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 1, *,
+                       task_args: Mapping[str, Any] | None = None, temperature: float = 1.0, top_p: float = 1.0,
+                       max_new_tokens: int = 1024, batch_size: int = 32, seed: int = 0, backend: str = "auto",
+                       behaviors: bool = True, progress: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`evaluate` plus one row per greedy completion (problem, completion, verdict)."""
+    import time
+
+    from habits.sample import LoadedModel, generate, load_model
+    from habits.tasks import get_task
+
+    task_obj = get_task(task, **dict(task_args or {})) if isinstance(task, str) else task
+    started = time.perf_counter()
+    loaded = model if isinstance(model, LoadedModel) else load_model(
+        model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
+    problems = task_obj.generate(n, split=split, seed=seed)
+    prompts = [task_obj.prompt(p) for p in problems]
+    common = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, backend=loaded.backend,
+                  progress=progress)
+    greedy = [group[0] for group in generate(loaded, prompts, _sampling(temperature=0.0, **common))]
+    texts = [c.text for c in greedy]
+    result: dict[str, Any] = {"model": loaded.path, "task": task_obj.name, "split": split, "seed": seed}
+    if "rule" in problems[0]:
+        result["rule"] = problems[0]["rule"]
+    result.update(score(task_obj, problems, texts, [c.num_tokens for c in greedy], behaviors=behaviors))
+    result["truncated"] = sum(c.finish_reason == "length" for c in greedy) / len(greedy)
+    if k > 1:
+        samples = generate(loaded, prompts, _sampling(temperature=temperature, top_p=top_p, n=k, **common))
+        result["k"] = k
+        result.update(sampled_pass_at_k(task_obj, problems, [[c.text for c in g] for g in samples], k))
+    result["seconds"] = time.perf_counter() - started
+    rows = [{"problem": dict(p), "completion": t, "verdict": task_obj.verify(p, t).to_dict()}
+            for p, t in zip(problems, texts, strict=True)]
+    return result, rows
+
+
+def main(config: EvalConfig) -> dict[str, Any]:
+    """``habits eval``: every split of ``config``; writes ``config.out`` (JSON) and ``config.completions``."""
+    config.check_inputs()
+    if config.torch_threads:
+        import torch
+
+        torch.set_num_threads(config.torch_threads)
+    from habits.io import write_json, write_jsonl
+    from habits.sample import load_model
+    from habits.tasks import get_task
+
+    task = get_task(config.task, **config.task_args)
+    loaded = load_model(config.model, _sampling(backend="auto" if config.backend == "auto" else config.backend,
+                                                seed=config.seed, batch_size=config.batch_size))
+    splits: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for split in config.splits:
+        result, found = evaluate_with_rows(loaded, task, split, config.n, config.k, temperature=config.temperature,
+                                           top_p=config.top_p, max_new_tokens=config.max_new_tokens,
+                                           batch_size=config.batch_size, seed=config.seed,
+                                           behaviors=config.behaviors)
+        rows += [{"split": split, **row} for row in found]
+        splits[split] = result
+    report = {"model": config.model, "task": config.task, "task_args": config.task_args, "n": config.n,
+              "k": config.k, "max_new_tokens": config.max_new_tokens, "splits": splits}
+    if config.out:
+        write_json(config.out, report)
+    if config.completions:
+        write_jsonl(config.completions, rows)
+    return report
 
 
 def in_training_eval(task_factory: Callable[[], Any], splits: Sequence[str], n: int, max_new_tokens: int,
                      seed: int = 0, behaviors: bool = True, batch_size: int = 32) -> Callable[[Any, Any], dict]:
-    """``f(model, tokenizer) -> {"eval_<split>/accuracy": ...}`` on fixed problems, for PeriodicEval."""
+    """``f(model, tokenizer) -> {"eval_<split>/accuracy": ...}`` on fixed problems, greedy, for PeriodicEval."""
+    from habits.sample import LoadedModel, generate
+
     task = task_factory()
     fixed = {split: task.generate(n, split=split, seed=seed) for split in splits}
+    config = _sampling(temperature=0.0, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
+                       backend="transformers", progress=False)
 
     def run(model: Any, tokenizer: Any) -> dict[str, float]:
         metrics: dict[str, float] = {}
+        loaded = LoadedModel(model, tokenizer, "transformers")
         for split, problems in fixed.items():
-            texts, lengths = generate_greedy(model, tokenizer, [task.prompt(p) for p in problems], max_new_tokens,
-                                             batch_size)
-            result = score(task, problems, texts, lengths, behaviors=behaviors)
+            greedy = [g[0] for g in generate(loaded, [task.prompt(p) for p in problems], config)]
+            result = score(task, problems, [c.text for c in greedy], [c.num_tokens for c in greedy],
+                           behaviors=behaviors)
             metrics[f"eval_{split}/accuracy"] = result["accuracy"]
             metrics[f"eval_{split}/format_error"] = result["format_error"]
             metrics[f"eval_{split}/mean_length"] = result["mean_length_tokens"]
