@@ -20,3 +20,14 @@ def tiny_model_dir(tmp_path_factory):
     config = TinyModelConfig(vocab_size=320, hidden_size=32, num_layers=2, num_heads=2, num_kv_heads=1,
                              intermediate_size=64, max_positions=1024)
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"), config, texts=texts)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op thread while a test samples: two threads on a busy 2-core machine are ~10x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

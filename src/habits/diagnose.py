@@ -209,8 +209,8 @@ def plot_profile(report: Mapping[str, Any], path: Path) -> Path:
     stats = report["behaviors"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     shares = [stats[n]["share"] for n in names]
-    share_err = [[s - stats[n]["share_ci"][0] for n, s in zip(names, shares)],
-                 [stats[n]["share_ci"][1] - s for n, s in zip(names, shares)]]
+    share_err = [[max(0.0, s - stats[n]["share_ci"][0]) for n, s in zip(names, shares)],  # rounding can cross 0
+                 [max(0.0, stats[n]["share_ci"][1] - s) for n, s in zip(names, shares)]]
     colors = ["tab:green" if stats[n]["present"] else "tab:red" for n in names]
     left.bar(labels, shares, yerr=share_err, capsize=4, color=colors)
     left.axhline(report["verdict"]["min_share"], color="grey", linestyle="--", linewidth=1, label="present if above")

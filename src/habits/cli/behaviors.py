@@ -24,10 +24,12 @@ BaseUrl = Annotated[str | None, typer.Option("--base-url", help="Judge endpoint 
 ApiKeyEnv = Annotated[str, typer.Option("--api-key-env", help="Environment variable that holds the judge's API key.")]
 Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Judge requests in flight at once.")]
 JudgeCacheOption = Annotated[str, typer.Option("--judge-cache", help="Judge answer cache (SQLite); 'none' disables it.")]
+JudgeRetries = Annotated[int, typer.Option("--judge-retries", min=0, help="Retries per judge request (backoff doubles "
+                                                                         "from 1 s).")]
 
 
 def judge_config(backend: str, judge_backend: str, judge_model: str, base_url: str | None, api_key_env: str,
-                 concurrency: int, judge_cache: str):
+                 concurrency: int, judge_cache: str, judge_retries: int = 4):
     """The JudgeConfig for these CLI options, or None for the lexical classifier."""
     if backend not in ("lexical", "judge"):
         raise ValueError(f"unknown --backend {backend!r}; choose lexical or judge")
@@ -36,7 +38,8 @@ def judge_config(backend: str, judge_backend: str, judge_model: str, base_url: s
     from habits.behaviors import JudgeConfig
 
     return JudgeConfig(backend=judge_backend, model=judge_model, base_url=base_url, api_key_env=api_key_env,
-                       concurrency=concurrency, cache=None if judge_cache.lower() == "none" else judge_cache)
+                       concurrency=concurrency, cache=None if judge_cache.lower() == "none" else judge_cache,
+                       max_retries=judge_retries)
 
 
 def register(app: typer.Typer) -> None:
@@ -75,7 +78,7 @@ def classify_file(
     backend: BackendOption = "lexical",
     judge_backend: JudgeBackend = "endpoint", judge_model: JudgeModel = "gpt-4o-mini", base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = "OPENAI_API_KEY", concurrency: Concurrency = 8,
-    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
+    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite", judge_retries: JudgeRetries = 4,
 ) -> None:
     """Add `behaviors` (the four counts; null where the judge gave no count) to every row of a JSONL file.
 
@@ -86,7 +89,8 @@ def classify_file(
     from habits.io import read_jsonl, write_jsonl
     from habits.tasks.base import completion_text
 
-    config = judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache)
+    config = judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache,
+                          judge_retries)
     started = time.perf_counter()
     rows = [row for _, row in read_jsonl(input_path, required=("completion",))]
     problems = [row.get("problem") if isinstance(row.get("problem"), dict) else None for row in rows]
@@ -106,7 +110,7 @@ def agree(
     backend: BackendOption = "lexical",
     judge_backend: JudgeBackend = "endpoint", judge_model: JudgeModel = "gpt-4o-mini", base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = "OPENAI_API_KEY", concurrency: Concurrency = 8,
-    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
+    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite", judge_retries: JudgeRetries = 4,
     errors: Annotated[bool, typer.Option("--errors", help="Also list rows where presence disagrees.")] = False,
 ) -> None:
     """Agreement of a classifier with gold labels: presence precision / recall / F1, count correlation."""
@@ -115,7 +119,8 @@ def agree(
     from habits.io import InputError, read_jsonl
 
     path = fixture_path(gold) if gold in FIXTURES else Path(gold)
-    config = judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache)
+    config = judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache,
+                          judge_retries)
     rows, labels = [], []
     for line, row in read_jsonl(path, required=("completion", "behaviors")):
         try:

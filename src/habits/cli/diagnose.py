@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from habits.cli.behaviors import (ApiKeyEnv, BackendOption, BaseUrl, Concurrency, JudgeBackend, JudgeCacheOption,
-                                  JudgeModel, judge_config)
+                                  JudgeModel, JudgeRetries, judge_config)
 from habits.cli.options import parse_overrides
 
 console = Console()
@@ -41,7 +41,7 @@ def diagnose(
     backend: BackendOption = "lexical",
     judge_backend: JudgeBackend = "endpoint", judge_model: JudgeModel = "gpt-4o-mini", base_url: BaseUrl = None,
     api_key_env: ApiKeyEnv = "OPENAI_API_KEY", concurrency: Concurrency = 8,
-    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
+    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite", judge_retries: JudgeRetries = 4,
     min_share: Annotated[float, typer.Option(help="A behavior is present when at least this share of responses "
                                                   "shows it.")] = 0.10,
     required: Annotated[str, typer.Option(help="Comma-separated behaviors needed for 'ready'.")] =
@@ -76,7 +76,7 @@ def diagnose(
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, n=samples,
                                 seed=seed, batch_size=batch_size, backend=sampler, device=device),
         backend=backend, judge=judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency,
-                                            judge_cache),
+                                            judge_cache, judge_retries),
         thresholds=Thresholds(min_share=min_share, required=required, strict=strict), interval=interval,
         tokenizer=str(tokenizer) if tokenizer else None, out=str(out) if out else None,
         plot=str(plot) if plot else None)

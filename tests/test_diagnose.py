@@ -1,0 +1,149 @@
+"""``habits diagnose`` and ``habits behaviors classify / agree``: reports, files, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from habits.behaviors import BEHAVIORS, JudgeConfig
+from habits.cli import app
+from habits.diagnose import DiagnoseConfig, main
+from habits.io import InputError
+from habits.sample import SamplingConfig
+
+runner = CliRunner()
+PROBLEM = {"numbers": [72, 31, 63], "target": 22}
+RICH = "72 - 31 = 41, not 22. Let me try another way: 31 + 63 - 72 = 22. Correct!\n</think>\n<answer>31 + 63 - 72</answer>"
+PLAIN = "31 + 63 - 72\n</think>\n<answer>31 + 63 - 72</answer>"
+WRONG = "<answer>72 - 31 - 63</answer>"
+
+
+def write_rows(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def completions(tmp_path):
+    rows = [{"id": i, "task": "countdown", "problem": PROBLEM, "completion": text}
+            for i, text in enumerate([RICH] * 3 + [PLAIN] * 5 + [WRONG] * 2)]
+    return write_rows(tmp_path / "completions.jsonl", rows)
+
+
+def test_diagnose_reports_shares_accuracy_length_and_missing_behaviors(completions, tmp_path):
+    out = tmp_path / "report.json"
+    report = main(DiagnoseConfig(completions=str(completions), out=str(out)))
+    assert report["n"] == 10
+    assert report["behaviors"]["verification"]["share"] == pytest.approx(0.3)
+    low, high = report["behaviors"]["verification"]["share_ci"]
+    assert low < 0.3 < high
+    assert report["accuracy"]["value"] == pytest.approx(0.8)
+    assert report["length"]["chars_mean"] > 0
+    assert not report["verdict"]["ready"]
+    assert report["verdict"]["missing"] == ["subgoal_setting", "backward_chaining"]
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_diagnose_thresholds_decide_readiness(completions):
+    from habits.behaviors import Thresholds
+
+    report = main(DiagnoseConfig(completions=str(completions),
+                                 thresholds=Thresholds(min_share=0.25, required=("verification", "backtracking"))))
+    assert report["verdict"]["ready"] and report["verdict"]["missing"] == []
+
+
+def test_diagnose_samples_a_tiny_model_end_to_end(tiny_model_dir, tmp_path, one_torch_thread):
+    out = tmp_path / "tiny.json"
+    result = runner.invoke(app, ["diagnose", "--model", str(tiny_model_dir), "--task", "countdown", "--n", "4",
+                                 "--max-new-tokens", "16", "--device", "cpu", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["n"] == 4 and report["accuracy"]["n"] == 4
+    assert report["length"]["tokens_mean"] is not None
+    assert set(report["behaviors"]) == set(BEHAVIORS)
+    rows = [json.loads(line) for line in (tmp_path / "tiny.completions.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all("behaviors" in row and "problem" in row for row in rows)
+    assert "not ready" in result.output or "ready" in result.output
+
+
+def test_diagnose_needs_exactly_one_source(completions, tiny_model_dir):
+    with pytest.raises(ValueError, match="exactly one source"):
+        DiagnoseConfig()
+    with pytest.raises(ValueError, match="exactly one source"):
+        DiagnoseConfig(completions=str(completions), model=str(tiny_model_dir), task="countdown")
+    with pytest.raises(ValueError, match="--task"):
+        DiagnoseConfig(model=str(tiny_model_dir))
+
+
+def test_diagnose_names_the_line_of_a_row_without_completion(tmp_path):
+    path = write_rows(tmp_path / "bad.jsonl", [{"completion": "x"}, {"text": "no completion here"}])
+    out = tmp_path / "report.json"
+    with pytest.raises(InputError, match=r"bad\.jsonl:2: .*'completion'"):
+        main(DiagnoseConfig(completions=str(path), out=str(out)))
+    assert not out.exists()
+
+
+def test_diagnose_rejects_an_empty_file(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n")
+    with pytest.raises(InputError, match="no rows"):
+        main(DiagnoseConfig(completions=str(path)))
+
+
+# --- habits behaviors classify / agree ---------------------------------------------------------------
+def test_classify_keeps_every_field_and_adds_the_four_counts(completions, tmp_path):
+    out = tmp_path / "classified.jsonl"
+    result = runner.invoke(app, ["behaviors", "classify", "--input", str(completions), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 10
+    assert rows[0]["id"] == 0 and rows[0]["problem"] == PROBLEM and rows[0]["task"] == "countdown"
+    assert rows[0]["behaviors"] == {"verification": 2, "backtracking": 1, "subgoal_setting": 0, "backward_chaining": 0}
+
+
+def test_classify_with_a_judge_that_is_down_names_it_and_writes_nothing(completions, tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "classified.jsonl"
+    result = runner.invoke(app, ["behaviors", "classify", "--input", str(completions), "--output", str(out),
+                                 "--backend", "judge", "--base-url", f"http://127.0.0.1:{port}/v1",
+                                 "--judge-cache", "none", "--judge-retries", "0"])
+    assert result.exit_code != 0
+    assert f"127.0.0.1:{port}" in str(result.exception)
+    assert not out.exists() and not list(tmp_path.glob(".classified.jsonl.*"))
+
+
+def test_classify_names_a_non_utf8_line(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"completion": "ok"}\n{"completion": "caf\xe9"}\n')
+    result = runner.invoke(app, ["behaviors", "classify", "--input", str(path), "--output", str(tmp_path / "o.jsonl")])
+    assert isinstance(result.exception, InputError) and "latin1.jsonl:2" in str(result.exception)
+
+
+def test_cli_turns_bad_input_into_a_one_line_error(tmp_path):
+    path = write_rows(tmp_path / "rows.jsonl", [{"prompt": "no completion"}])
+    proc = subprocess.run([sys.executable, "-m", "habits", "behaviors", "classify", "--input", str(path),
+                           "--output", str(tmp_path / "o.jsonl")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "rows.jsonl:1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_agree_prints_per_behavior_f1_and_macro_f1():
+    result = runner.invoke(app, ["behaviors", "agree", "--gold", "tuning"])
+    assert result.exit_code == 0, result.output
+    assert "presence macro-F1" in result.output
+    assert all(name in result.output for name in BEHAVIORS)
+
+
+def test_judge_backend_config_reaches_diagnose(completions):
+    config = DiagnoseConfig(completions=str(completions), backend="judge",
+                            judge=JudgeConfig(base_url="http://127.0.0.1:9/v1"), sampling=SamplingConfig())
+    assert config.judge.endpoint == "http://127.0.0.1:9/v1"
