@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         print(header + ("   (tokenizer)" if hf_count else ""))
         per_condition = {}
         for condition in condition_names():
-            wall, cpu_s, rows = best_of(lambda: list(make_rows(task, condition, problems, seed=0)), args.repeats)
+            def write(task=task, condition=condition, problems=problems):
+                return list(make_rows(task, condition, problems, seed=0))
+
+            wall, cpu_s, rows = best_of(write, args.repeats)
             lengths = _lengths([row["thought_tokens"] for row in rows])
             entry = {"traces_per_s": args.n / wall, "traces_per_cpu_s": args.n / cpu_s, "regex_tokens": lengths}
             line = (f"  {condition:26s} {args.n / wall:16,.0f} {args.n / cpu_s:15,.0f}   "

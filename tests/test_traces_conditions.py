@@ -3,7 +3,15 @@
 import pytest
 
 from habits.tasks import get_task
-from habits.traces import BEHAVIORS, Condition, check_arithmetic, condition_names, get_condition, make_rows, thoughts
+from habits.traces import (
+    BEHAVIORS,
+    Condition,
+    check_arithmetic,
+    condition_names,
+    get_condition,
+    make_rows,
+    thoughts,
+)
 from habits.traces.rows import make_row
 from habits.traces.tokens import count_regex_tokens
 

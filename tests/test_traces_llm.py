@@ -8,9 +8,9 @@ import pytest
 
 from habits.io import load_rows
 from habits.tasks import get_task
+from habits.traces.conditions import get_condition
 from habits.traces.data import PrimeConfig
 from habits.traces.llm import LLMConfig, llm_rows, main_llm, split_reply, system_prompt
-from habits.traces.conditions import get_condition
 
 RIGHT = ("<think>\nLet me try 3 + 5 = 8. Wait, 8 is not 16 yet; multiply: 8 * 2 = 16. "
          "Check: (3 + 5) * 2 = 16. Correct.\n</think>\n<answer> (3 + 5) * 2 </answer>")

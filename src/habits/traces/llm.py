@@ -63,9 +63,9 @@ class LLMConfig:
 def system_prompt(condition: Condition) -> str:
     """The condition as instructions: which behaviors to show, which never to show."""
     wanted = condition.generated_behaviors
-    lines = ["You solve arithmetic puzzles. Think step by step inside <think> </think>, then give the final "
-             "answer exactly in the format the user asks for. Every calculation you write must be exactly "
-             "right and written like '25 - 7 = 18'."]
+    lines = [("You solve arithmetic puzzles. Think step by step inside <think> </think>, then give the final "
+              "answer exactly in the format the user asks for. Every calculation you write must be exactly "
+              "right and written like '25 - 7 = 18'.")]
     if wanted:
         lines.append("In your thinking, show these behaviors:")
         lines += [f"- {_DESCRIBE[name]}" for name in BEHAVIORS if name in wanted]
