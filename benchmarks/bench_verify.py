@@ -199,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:48s} {rate(row['n'], row['seconds'])}  cpu {row['cpu_us_each']:,.1f} µs each")
     if rg_note:
         print("  " + rg_note)
+    for name in tasks:  # the target: habits at least as fast as the naive scorer (ratio <= 1)
+        ratio = timings[f"habits verify | {name}"]["cpu_seconds"] / timings[f"naive eval (unsafe) | {name}"]["cpu_seconds"]
+        timings[f"habits verify | {name}"]["cpu_ratio_to_naive"] = ratio
+        print(f"  habits verify / naive eval, CPU time per completion, {name}: {ratio:.2f}x")
 
     agreement = report_agreement(cases, by_task, verdicts)
     probes = run_probes(args, tasks["countdown"])
