@@ -105,3 +105,9 @@ def test_sampling_config_rejects_bad_values(tiny_model_dir, tmp_path):
         SamplingConfig(backend="magic")
     with pytest.raises(ValueError, match="config.json"):
         load_model(tmp_path)
+
+
+def test_generation_stops_at_the_models_context_length(model):
+    limit = model.model.config.max_position_embeddings
+    groups = generate(model, ["x"], config(max_new_tokens=limit + 50, temperature=1.0))
+    assert groups[0][0].num_tokens <= limit

@@ -221,6 +221,7 @@ def plot_profile(report: Mapping[str, Any], path: Path) -> Path:
     mean_err = [[max(0.0, m - stats[n]["mean_ci"][0]) for n, m in zip(names, means)],
                 [max(0.0, stats[n]["mean_ci"][1] - m) for n, m in zip(names, means)]]
     right.bar(labels, means, yerr=mean_err, capsize=4, color="tab:blue")
+    right.set_ylim(0, max(1.0, 1.1 * max(stats[n]["mean_ci"][1] for n in names)))
     right.set_ylabel("mean instances per response")
     accuracy = report.get("accuracy")
     title = f"{report['source']} -- n={report['n']}"

@@ -15,6 +15,7 @@ with left padding and prompts sorted by length so that batches waste little padd
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -232,14 +233,27 @@ def _generate_transformers(loaded: LoadedModel, encoded: list[list[int]], config
                 ids = encoded[index]
                 input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
                 attention[row, width - len(ids):] = 1
+            batch_generation = generation
+            budget = _budget(model, width, config.max_new_tokens)
+            if budget != config.max_new_tokens:  # a longer run would leave the model's context
+                batch_generation = copy.copy(generation)
+                batch_generation.max_new_tokens = budget
             output = model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                                    generation_config=generation)
+                                    generation_config=batch_generation)
             new = output[:, width:].tolist()
             for row, index in enumerate(batch):
                 group = [finish(tokenizer, new[row * copies + k], end_ids, config.stop, pad_id) for k in range(copies)]
                 results[index] = group * config.n if config.greedy else group
             bar.advance(task)
     return [group or [] for group in results]
+
+
+def _budget(model: Any, prompt_tokens: int, wanted: int) -> int:
+    """New tokens that fit in the model's context after the prompt (at least 1)."""
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if isinstance(limit, int) and limit > 0 and prompt_tokens + wanted > limit:
+        return max(1, limit - prompt_tokens)
+    return wanted
 
 
 def _generate_vllm(loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig) -> list[list[Completion]]:

@@ -30,6 +30,7 @@ class Cue:
     fail: bool | re.Pattern = False  # verification cue: the check says the attempt failed (or: if this matches)
     weak: bool = False  # backtracking cue: a switch only if it does not continue the previous result
     weight: int = 1  # target votes
+    window: int = 40  # characters before the match that ``before`` / ``not_before`` may look at
     early: bool = False  # target votes: only before the first calculation (where the task is restated)
     word: bool = True  # the match must start a word (checked when it starts with a letter)
     key: str = field(default="")  # leading literal; the cue is skipped when a text lacks it
@@ -153,9 +154,9 @@ VERIFY = CueSet(
     *cues("unused|extra|stuck|hanging|twice", r"\b", fail=True), cue(r"left\s*over\b", fail=True),
     *cues("left|remain|remains|missing", r"\b", before=r"\b\d+\s+(?:is\s+|are\s+|was\s+)?(?:still\s+)?", fail=True),
     cue(gate="leave leaves leaving", pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?\d+", fail=True),
-    cue(r"\?", before=r"\b(?:and|but)\s+(?:the\s+)?\d+\s*", not_before=r"\b(?:from|of|with|using)\b[^\n]*"),
-    cue(r"used\b", before=r"\b(?:all|every|each)\s+(?:three\s+|four\s+|of\s+the\s+)?(?:numbers?\s+|cards?\s+)?"
-                          r"(?:is\s+|are\s+|were\s+)?"),
+    *cues("and|but", r"\s+(?:the\s+)?\d+\s*\?", not_before=r"\b(?:from|of|with|using)\b[^\n]*", window=80),
+    *cues("all|every|each", r"\s+(?:three\s+|four\s+|of\s+the\s+)?(?:numbers?\s+|cards?\s+)?(?:is\s+|are\s+|were\s+)?"
+                            r"used\b"),
     cue(r"uses\s+(?:all|each|every|\d+\s*,|\d+\s+(?:twice|three\s+times))"),
     cue(r"used\s+(?:exactly\s+)?once\b", not_before=r"\bbe\s+"), cue(r"each\s+(?:exactly\s+)?once\b"),
     cue(r"only\s+(?:one|two)\s+\d+", fail=True),
@@ -214,7 +215,7 @@ SUBGOAL = CueSet(
           before=r"\b(?:aim|aiming|get|getting|land|come)\s+(?:for\s+|to\s+)?(?:something\s+|a\s+number\s+|a\s+value\s+)?"),
     cue(r"break\s+(?:this\s+|it\s+|the\s+problem\s+)?(?:down|into)\b"), cue(r"two\s+(?:stages|parts)\b"),
     *cues(r"must|should|need\s+to|have\s+to|has\s+to", r"\s+(?:make|give|be|equal|become|cancel|produce|contribute)\b",
-          before=r"\b(?:other|remaining|rest)\b[^\n]{0,30}"),
+          before=r"\b(?:other|remaining|rest)\b[^\n]{0,30}", window=60),
     cue(gate="need needs", pattern=r"needs?\s+(?:something\s+like|(?:the\s+)?\d+\s+and\s+\d+\s+to\s+(?:cancel|contribute|become|make|give)|"
         r"to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in|turn)\b)"),
     cue(r"need\s+to\s+(?:become|cancel|make|give)\b", before=r"\b\d+\s+and\s+\d+\s+"),
@@ -225,8 +226,8 @@ NEED_NUMBER = CueSet(
     *cues("need|want", gate="{} {}s", tail=r"s?\s+(?:to\s+(?:make|get|find|reach|form|create|produce|obtain)\s+)?"
                        r"(?:a\s+|an\s+|another\s+|exactly\s+|the\s+)?(\d+)\b(?!\s*[-+*/=])"),
     *cues(r"must|have\s+to", r"\s+make\s+(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])"),
-    *cues(r"from|out\s+of|using|with", r"\b",
-          before=r"\b(?:make|get|form|create|find|obtain|produce|give)\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+"),
+    *cues("make|get|form|create|find|obtain|produce|give",
+          r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b"),
     cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
     cue(r"if\s+(?:i|we)\s+(?:can\s+)?(?:make|get|have)\s+(?:a\s+|an\s+)?(\d+)"),
 )
@@ -248,8 +249,8 @@ DECOMPOSE = CueSet(
 )
 # The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
 FROM_TARGET = CueSet(
-    *cues(r"need|must|have\s+to|want", r"\b",
-          before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:i\s+|we\s+)?"),
+    cue(r"=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:i\s+|we\s+)?(?:need|must|have\s+to|want)\b",
+        before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*"),
     cue(r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
         r"(?!\s+(?:use|need\s+to\s+use))"),
     cue(r"mak(?:e|ing)\s+(\d+)\s+as\b", gate="make making"),
@@ -268,6 +269,6 @@ TARGET_VOTES = CueSet(
     *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),
     *cues(r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on", r"\s+(\d+)\b", weight=2, early=True),
     Cue(_DECOMPOSITION.pattern, _DECOMPOSITION.before, weight=2, key=_DECOMPOSITION.key),  # reused, not recompiled
-    *(Cue(c.pattern, c.before, weight=4, key=c.key, gate=c.gate) for c in FROM_TARGET.members[:4]),  # "24 / 4 = 6, so I need"
+    Cue(FROM_TARGET.members[0].pattern, FROM_TARGET.members[0].before, weight=4, key="="),  # "24 / 4 = 6, so I need"
     cue(r"=\s*(\d+)\b", weight=1),
 )

@@ -63,7 +63,6 @@ _LAST_RESULT = re.compile(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")
 _RULE_RESTATEMENT = re.compile(r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
                                r"|\buse\s+(?:all|each|every)\b")
 _NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from")
-_BEFORE_WINDOW = 60
 
 
 def _prepare(text: str) -> str:
@@ -114,7 +113,7 @@ def _scan(text: str, cues: C.CueSet | Sequence[C.Cue], words: frozenset[str] | N
                 continue  # inside a word: "another" is not "other"
             context = None
             if cue.before is not None or cue.not_before is not None:
-                window = text[max(0, start - _BEFORE_WINDOW):start]
+                window = text[max(0, start - cue.window):start]
                 if cue.not_before is not None and cue.not_before.search(window):
                     continue
                 if cue.before is not None:
@@ -308,7 +307,7 @@ def _backward(prepared: str, clauses: _Clauses, needed: set[int], get_target) ->
     decompositions = []
     for start, _, match, context in decomposing:
         line = clauses.of(start)
-        value_at = max(0, start - _BEFORE_WINDOW) + context.start(1) if context else start
+        value_at = start - len(context.string) + context.start(1) if context else start
         if not _ends_expression(prepared, clauses.starts[line], value_at):
             decompositions.append((line, _value(match, context)))
     for _ in range(3):  # needed values propagate a few steps
