@@ -31,8 +31,12 @@ def pin_one_core() -> int | None:
 
 
 def machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
 
 
 def best_of(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
@@ -57,13 +61,19 @@ def run_worker(args: list[str], timeout: float, python: str = sys.executable) ->
     On failure the dict has ``error`` instead of results.
     """
     try:
-        proc = subprocess.run([python, *args], capture_output=True, text=True, timeout=timeout,
-                              cwd=BENCH_DIR.parent)
+        proc = subprocess.run(
+            [python, *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=BENCH_DIR.parent,
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_MARKER):
-            return json.loads(line[len(RESULT_MARKER):])
+            return json.loads(line[len(RESULT_MARKER) :])
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
     return {"error": f"exit code {proc.returncode}: " + " | ".join(tail)}
 
@@ -78,8 +88,10 @@ def save(name: str, data: dict[str, Any]) -> Path:
     from habits.io import write_json
 
     path = RESULTS_DIR / f"{name}.json"
-    write_json(path, {"benchmark": name, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                      "machine": machine(), **data})
+    write_json(
+        path,
+        {"benchmark": name, "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(), **data},
+    )
     return path
 
 

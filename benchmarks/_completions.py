@@ -39,8 +39,12 @@ _STEPS = (
     "That leaves the other numbers to make {back}, which seems hard. ",
 )
 _OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
-_TRAILING = ("\nI hope this helps!", "\n\nSo the final answer is above. Let me know if you need more detail.",
-             " Done.", "\nThe equation uses each number exactly once.")
+_TRAILING = (
+    "\nI hope this helps!",
+    "\n\nSo the final answer is above. Let me know if you need more detail.",
+    " Done.",
+    "\nThe equation uses each number exactly once.",
+)
 
 
 def reasoning(rng: random.Random, numbers: list[int], target: int) -> str:
@@ -50,7 +54,9 @@ def reasoning(rng: random.Random, numbers: list[int], target: int) -> str:
         a, b = rng.sample(numbers, 2)
         op = rng.choice("+-*")
         v = _OPS[op](a, b)
-        text += rng.choice(_STEPS).format(a=a, b=b, op=op, v=v, target=target, gap=abs(target - v), back=target - a)
+        text += rng.choice(_STEPS).format(
+            a=a, b=b, op=op, v=v, target=target, gap=abs(target - v), back=target - a
+        )
     return text + "I think I have it now."
 
 
@@ -60,7 +66,7 @@ def _wrong_value(rng: random.Random, expression: str, target: int) -> str | None
     rng.shuffle(spots)
     for spot in spots:
         for op in rng.sample("+-*/", 4):
-            candidate = expression[:spot] + op + expression[spot + 1:]
+            candidate = expression[:spot] + op + expression[spot + 1 :]
             value = evaluate(candidate).value
             if value is not None and value != target:
                 return candidate
@@ -78,10 +84,19 @@ def _split_lines(expression: str) -> str | None:
 
 
 # (kind, weight): drawn independently for each completion.
-KINDS = (("correct", 3.0), ("correct_trailing_text", 1.0), ("correct_multiline_block", 1.0),
-         ("correct_eq_target", 0.5), ("draft_then_final", 0.5), ("correct_draft_wrong_final", 0.3),
-         ("correct_multiline_expr", 0.3), ("correct_unicode_ops", 0.3),
-         ("wrong_value", 2.0), ("perturbation", 2.0), ("truncated", 1.0))
+KINDS = (
+    ("correct", 3.0),
+    ("correct_trailing_text", 1.0),
+    ("correct_multiline_block", 1.0),
+    ("correct_eq_target", 0.5),
+    ("draft_then_final", 0.5),
+    ("correct_draft_wrong_final", 0.3),
+    ("correct_multiline_expr", 0.3),
+    ("correct_unicode_ops", 0.3),
+    ("wrong_value", 2.0),
+    ("perturbation", 2.0),
+    ("truncated", 1.0),
+)
 
 
 def build_cases(task: Task, problems: list[dict[str, Any]], per_problem: int, seed: int) -> list[Case]:
@@ -99,8 +114,15 @@ def build_cases(task: Task, problems: list[dict[str, Any]], per_problem: int, se
     return cases
 
 
-def _make(task: Task, rng: random.Random, problem: dict[str, Any], numbers: list[int], target: int,
-          kind: str, expression: str) -> Case:
+def _make(
+    task: Task,
+    rng: random.Random,
+    problem: dict[str, Any],
+    numbers: list[int],
+    target: int,
+    kind: str,
+    expression: str,
+) -> Case:
     think = reasoning(rng, numbers, target)
     # Countdown's base prompt pre-fills "<think>", so its completions start inside the think block.
     head = (think if task.name == "countdown" else "<think>" + think) + "\n</think>\n"
@@ -116,8 +138,11 @@ def _make(task: Task, rng: random.Random, problem: dict[str, Any], numbers: list
         wrong = _wrong_value(rng, expression, target) or expression + " + 1"
         first, last = (wrong, expression) if kind == "draft_then_final" else (expression, wrong)
         expected = kind == "draft_then_final"
-        text = (think + f"\nDraft: <answer>{first}</answer>. Let me check this again.\n</think>\n"
-                + task.format_answer(problem, last))
+        text = (
+            think
+            + f"\nDraft: <answer>{first}</answer>. Let me check this again.\n</think>\n"
+            + task.format_answer(problem, last)
+        )
     elif kind == "correct_multiline_expr":
         broken = _split_lines(expression)
         text = head + (f"<answer>\n{broken}\n</answer>" if broken else answer)

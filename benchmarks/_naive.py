@@ -27,7 +27,7 @@ def _check(expression: str, numbers: list[int], target: float) -> bool:
     if sorted(int(n) for n in _INT.findall(expression)) != sorted(numbers):
         return False
     try:
-        value = eval(expression, {"__builtins__": None}, {})  # noqa: S307 -- the unsafe baseline, on purpose
+        value = eval(expression, {"__builtins__": None}, {})
     except Exception:  # noqa: BLE001 -- baseline behaviour: any failure scores 0
         return False
     return abs(value - target) < 1e-5

@@ -32,7 +32,12 @@ def main() -> None:
         best = min(best, time.perf_counter() - start)
         best_cpu = min(best_cpu, time.process_time() - start_cpu)
     # reasoning_gym.__version__ lags the release (0.1.25 says 0.1.19), so ask the installed metadata.
-    print(MARKER + json.dumps({"version": version("reasoning-gym"), "seconds": best, "cpu_seconds": best_cpu, "scores": scores}))
+    print(
+        MARKER
+        + json.dumps(
+            {"version": version("reasoning-gym"), "seconds": best, "cpu_seconds": best_cpu, "scores": scores}
+        )
+    )
 
 
 if __name__ == "__main__":

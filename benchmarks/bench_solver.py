@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, pin_one_core, run_worker, save  # noqa: E402
+from _common import emit, pin_one_core, run_worker, save
 
 EXPECTED = {13: (1820, 1362), 10: (715, 566)}
 PRIMING = {"number_range": (1, 25), "target_range": (10, 25)}
@@ -32,12 +32,18 @@ PRIMING = {"number_range": (1, 25), "target_range": (10, 25)}
 def part_can_make(high: int) -> dict[str, Any]:
     start = time.perf_counter()
     from habits.tasks.solver import can_make
+
     imported = time.perf_counter() - start
     hands = list(combinations_with_replacement(range(1, high + 1), 4))
     start, start_cpu = time.perf_counter(), time.process_time()
     solvable = sum(can_make(hand, 24) for hand in hands)
-    return {"hands": len(hands), "solvable": solvable, "seconds": time.perf_counter() - start,
-            "cpu_seconds": time.process_time() - start_cpu, "import_seconds": imported}
+    return {
+        "hands": len(hands),
+        "solvable": solvable,
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - start_cpu,
+        "import_seconds": imported,
+    }
 
 
 def part_solve(task_name: str, count: int) -> dict[str, Any]:
@@ -60,10 +66,16 @@ def part_solve(task_name: str, count: int) -> dict[str, Any]:
         start = time.perf_counter()
         found.append(len(task.solve(problem)))
         times.append(time.perf_counter() - start)
-    return {"problems": len(problems), "first_ms": times[0] * 1e3, "mean_ms": statistics.mean(times) * 1e3,
-            "median_ms": statistics.median(times) * 1e3, "max_ms": max(times) * 1e3,
-            "cpu_mean_ms": (time.process_time() - start_cpu) / len(problems) * 1e3,
-            "mean_solutions": statistics.mean(found), "max_solutions": max(found)}
+    return {
+        "problems": len(problems),
+        "first_ms": times[0] * 1e3,
+        "mean_ms": statistics.mean(times) * 1e3,
+        "median_ms": statistics.median(times) * 1e3,
+        "max_ms": max(times) * 1e3,
+        "cpu_mean_ms": (time.process_time() - start_cpu) / len(problems) * 1e3,
+        "mean_solutions": statistics.mean(found),
+        "max_solutions": max(found),
+    }
 
 
 def part_generate(task_name: str, count: int, config: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +87,13 @@ def part_generate(task_name: str, count: int, config: dict[str, Any]) -> dict[st
     start, start_cpu = time.perf_counter(), time.process_time()
     problems = task.generate(count, "train", seed=5)
     seconds = time.perf_counter() - start
-    return {"problems": len(problems), "seconds": seconds, "cpu_seconds": time.process_time() - start_cpu,
-            "per_second": len(problems) / seconds, "construct_seconds": built}
+    return {
+        "problems": len(problems),
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - start_cpu,
+        "per_second": len(problems) / seconds,
+        "construct_seconds": built,
+    }
 
 
 PARTS = {
@@ -109,19 +126,36 @@ def main(argv: list[str] | None = None) -> int:
         elif part.startswith("can_make"):
             high = int(part.rsplit("_", 1)[1])
             hands, solvable = EXPECTED[high]
-            ok = "ok" if (row["hands"], row["solvable"]) == (hands, solvable) else f"EXPECTED {solvable} of {hands}"
-            print(f"  {part:28s} {row['solvable']:,} of {row['hands']:,} hands from 1-{high} make 24 ({ok}) in "
-                  f"{row['seconds']:.2f} s wall / {row['cpu_seconds']:.2f} s cpu (+{row['import_seconds']:.2f} s import)")
+            ok = (
+                "ok"
+                if (row["hands"], row["solvable"]) == (hands, solvable)
+                else f"EXPECTED {solvable} of {hands}"
+            )
+            print(
+                f"  {part:28s} {row['solvable']:,} of {row['hands']:,} hands from 1-{high} make 24 ({ok}) in "
+                f"{row['seconds']:.2f} s wall / {row['cpu_seconds']:.2f} s cpu (+{row['import_seconds']:.2f} s import)"
+            )
         elif part.startswith("solve"):
-            print(f"  {part:28s} {row['problems']} distinct problems: mean {row['mean_ms']:.1f} ms "
-                  f"(cpu {row['cpu_mean_ms']:.1f} ms), median "
-                  f"{row['median_ms']:.1f} ms, max {row['max_ms']:.1f} ms, first {row['first_ms']:.1f} ms; "
-                  f"{row['mean_solutions']:.1f} solutions on average (max {row['max_solutions']})")
+            print(
+                f"  {part:28s} {row['problems']} distinct problems: mean {row['mean_ms']:.1f} ms "
+                f"(cpu {row['cpu_mean_ms']:.1f} ms), median "
+                f"{row['median_ms']:.1f} ms, max {row['max_ms']:.1f} ms, first {row['first_ms']:.1f} ms; "
+                f"{row['mean_solutions']:.1f} solutions on average (max {row['max_solutions']})"
+            )
         else:
-            print(f"  {part:28s} {row['per_second']:,.0f} problems/s ({row['problems']} in {row['seconds']:.2f} s "
-                  f"wall / {row['cpu_seconds']:.2f} s cpu; construction {row['construct_seconds']:.2f} s)")
-    path = save("bench_solver", {"config": vars(args) | {"pinned_cpu": core}, "expected": EXPECTED,
-                                 "priming_config": PRIMING, "results": results})
+            print(
+                f"  {part:28s} {row['per_second']:,.0f} problems/s ({row['problems']} in {row['seconds']:.2f} s "
+                f"wall / {row['cpu_seconds']:.2f} s cpu; construction {row['construct_seconds']:.2f} s)"
+            )
+    path = save(
+        "bench_solver",
+        {
+            "config": vars(args) | {"pinned_cpu": core},
+            "expected": EXPECTED,
+            "priming_config": PRIMING,
+            "results": results,
+        },
+    )
     print(f"wrote {path}")
     return 0
 

@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             # Output streams straight through, so long benchmarks show their progress.
-            code = subprocess.run([sys.executable, str(script)], cwd=BENCH_DIR.parent, timeout=args.timeout).returncode
+            code = subprocess.run(
+                [sys.executable, str(script)], check=False, cwd=BENCH_DIR.parent, timeout=args.timeout
+            ).returncode
             status = "ok" if code == 0 else f"exit code {code}"
         except subprocess.TimeoutExpired:
             status = f"timed out after {args.timeout:.0f} s"
