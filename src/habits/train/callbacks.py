@@ -128,10 +128,15 @@ class PeriodicEval(TrainerCallback):
         self.evaluate_fn = evaluate_fn
 
     def _run(self) -> dict[str, float]:
+        import torch
         from trl.models import unwrap_model_for_generation
 
         trainer = self.trainer
-        with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        # Evaluation seeds its own sampling; fork the RNG so that rollouts after it do not replay
+        # the random stream of the rollouts after the previous evaluation.
+        with torch.random.fork_rng(devices=devices), \
+                unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
             was_training = model.training
             model.eval()
             try:

@@ -1,0 +1,44 @@
+"""Trainer callbacks in isolation: periodic evaluation leaves the rollout RNG alone, metrics.jsonl on resume."""
+
+import json
+from types import SimpleNamespace
+
+import torch
+from accelerate import Accelerator
+from transformers import AutoModelForCausalLM, Qwen2Config, TrainerControl, TrainerState
+
+from habits.train.callbacks import MetricsJsonl, PeriodicEval
+
+
+def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
+    config = Qwen2Config(vocab_size=16, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                         num_key_value_heads=1, intermediate_size=16)
+    model = AutoModelForCausalLM.from_config(config)
+    trainer = SimpleNamespace(model_wrapped=model, accelerator=Accelerator(cpu=True), processing_class=None,
+                              pending_logs={})
+
+    def evaluate_fn(model, tokenizer):
+        torch.manual_seed(0)  # what seeded sampling inside the evaluation does
+        return {"eval_test/accuracy": 0.5}
+
+    callback = PeriodicEval(trainer, every=1, evaluate_fn=evaluate_fn)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    control = callback.on_step_end(None, SimpleNamespace(global_step=1), TrainerControl())
+    assert torch.equal(torch.rand(3), expected)
+    assert trainer.pending_logs == {"eval_test/accuracy": 0.5} and control.should_log
+
+
+def test_metrics_file_drops_lines_past_the_checkpoint_when_a_run_resumes(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"step": s, "loss": 1.0}) + "\n" for s in (1, 2, 3)) + '{"step": 4, "lo')
+    state = TrainerState()
+    state.global_step = 2
+    callback = MetricsJsonl(path)
+    callback.on_train_begin(None, state, TrainerControl())
+    callback.on_log(None, SimpleNamespace(global_step=3, is_world_process_zero=True), TrainerControl(),
+                    logs={"loss": float("nan"), "reward": torch.tensor(0.5)})
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert rows[-1] == {"step": 3, "loss": None, "reward": 0.5}  # NaN is not JSON; tensors become numbers
