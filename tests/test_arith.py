@@ -58,3 +58,29 @@ def test_trailing_equals_target_is_dropped_but_other_equations_are_kept():
     assert split_equation("24 = 4*6") == "4*6"
     assert split_equation("1=2=3") == "1=2=3"
     assert evaluate(split_equation("a = b")).error == "malformed"
+
+
+def test_answer_broken_across_lines_is_one_expression():
+    assert evaluate("(3 + 5)\n* 2").value == 16
+
+
+def test_fast_path_and_ast_path_agree_on_plain_arithmetic(monkeypatch):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from habits import arith
+
+    def slow(text):
+        monkeypatch.setattr(arith, "_fast_evaluate", lambda source: None)
+        try:
+            return arith.evaluate(text)
+        finally:
+            monkeypatch.undo()
+
+    @settings(max_examples=1500, deadline=None)
+    @given(st.text(alphabet="0123456789+-*/() ", max_size=24))
+    def check(text):
+        fast, reference = arith.evaluate(text), slow(text)
+        assert (fast.value, fast.numbers, fast.error) == (reference.value, reference.numbers, reference.error)
+
+    check()

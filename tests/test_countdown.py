@@ -123,3 +123,7 @@ def test_countdown_mixed_templates_vary_across_problems():
     task = get_task("countdown", template="mixed")
     firsts = {task.prompt(p).split("\n")[0] for p in task.generate(40, seed=0)}
     assert len(firsts) >= 3
+
+
+def test_countdown_answer_block_ends_at_its_own_closing_tag(task):
+    assert task.verify(P, "<answer>4/(1-5/6)</answer> and a stray </answer>").correct

@@ -78,7 +78,10 @@ def last_tagged_answer(text: str) -> tuple[int, str] | None:
         pass
     if opening is None:
         return None
-    return opening.start(), text[opening.end():close.start()].strip()
+    # The block closes at the first closing tag after that opening ("<answer>A</answer> x </answer>" -> "A").
+    first_close = _CLOSE_TAG.search(text, opening.end())
+    end = first_close.start() if first_close is not None else close.start()
+    return opening.start(), text[opening.end():end].strip()
 
 
 def completion_text(completion: Any) -> str:

@@ -152,8 +152,9 @@ class GeneralPoints(Task):
         result = evaluate(expression)
         if result.error is not None:
             return Verdict(False, result.error, result.detail, answer)
-        given, used = Counter(self.values(problem)), Counter(result.numbers)
-        if used != given:
+        values = self.values(problem)
+        if sorted(result.numbers) != sorted(values):  # multisets, not sets
+            given, used = Counter(values), Counter(result.numbers)
             extra, missing = used - given, given - used
             detail = "; ".join(filter(None, [
                 extra and "used numbers not among the cards: " + ", ".join(map(str, sorted(extra.elements()))),
@@ -176,8 +177,11 @@ class GeneralPoints(Task):
 def _extract(text: str) -> str | None:
     """The last answer in ``text``: a JSON ``"formula"`` value or an ``<answer>`` block."""
     formula = None
-    for match in _FORMULA.finditer(text):
-        formula = match
+    # Scan only from the last mention of "formula": the JSON answer is normally at the very end.
+    anchor = text.rfind("formula")
+    while anchor > 0 and formula is None:
+        formula = _FORMULA.match(text, anchor - 1)
+        anchor = text.rfind("formula", 0, anchor)
     tagged = last_tagged_answer(text)
     if formula is None and tagged is None:
         return None
