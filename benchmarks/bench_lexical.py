@@ -25,17 +25,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import best_of, pin_one_core, save  # noqa: E402
+from _common import best_of, pin_one_core, save
 
-from habits.behaviors import BEHAVIORS, count_behaviors  # noqa: E402
-from habits.behaviors.agreement import fixture_path  # noqa: E402
-from habits.behaviors.lexical import MAX_CHARS  # noqa: E402
+from habits.behaviors import BEHAVIORS, count_behaviors
+from habits.behaviors.agreement import fixture_path
+from habits.behaviors.lexical import MAX_CHARS
 
 
 def fixture_texts() -> list[str]:
     texts = []
     for name in ("tuning", "heldout"):
-        texts += [json.loads(line)["completion"] for line in fixture_path(name).read_text("utf-8").splitlines()]
+        texts += [
+            json.loads(line)["completion"] for line in fixture_path(name).read_text("utf-8").splitlines()
+        ]
     return texts
 
 
@@ -58,16 +60,23 @@ def regroup(texts: list[str], size: int, total: int, seed: int = 0) -> list[str]
 def prose_docs(total: int, size: int = 8000) -> list[str]:
     files = sorted((Path(sys.prefix) / "lib").glob("python3*/site-packages/*.dist-info/METADATA"))
     text = "\n".join(f.read_text("utf-8", errors="ignore") for f in files)[:total]
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def measure(docs: list[str], repeats: int) -> dict:
     size = sum(len(d.encode("utf-8")) for d in docs)
     wall, cpu, counts = best_of(lambda: [count_behaviors(d) for d in docs], repeats)
     per_kb = {name: sum(c[name] for c in counts) / (size / 1000) for name in BEHAVIORS}
-    return {"documents": len(docs), "megabytes": size / 1e6, "mean_doc_bytes": size / max(1, len(docs)),
-            "cpu_s": cpu, "wall_s": wall, "mb_per_s_cpu": size / 1e6 / cpu, "mb_per_s_wall": size / 1e6 / wall,
-            "instances_per_kb": per_kb}
+    return {
+        "documents": len(docs),
+        "megabytes": size / 1e6,
+        "mean_doc_bytes": size / max(1, len(docs)),
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "mb_per_s_cpu": size / 1e6 / cpu,
+        "mb_per_s_wall": size / 1e6 / wall,
+        "instances_per_kb": per_kb,
+    }
 
 
 def main() -> None:
@@ -78,8 +87,11 @@ def main() -> None:
     cpu = pin_one_core()
     total = int(args.megabytes * 1e6)
     texts = fixture_texts()
-    corpora = {"reasoning": regroup(texts, 1500, total), "short": regroup(texts, 1, total // 2),
-               "prose": prose_docs(total)}
+    corpora = {
+        "reasoning": regroup(texts, 1500, total),
+        "short": regroup(texts, 1, total // 2),
+        "prose": prose_docs(total),
+    }
     results = {"pinned_cpu": cpu, "corpora": {}}
     for name, docs in corpora.items():
         if not docs:
@@ -87,9 +99,11 @@ def main() -> None:
         result = measure(docs, args.repeats)
         results["corpora"][name] = result
         density = ", ".join(f"{k.split('_')[0]} {v:.2f}" for k, v in result["instances_per_kb"].items())
-        print(f"{name:10s} {result['documents']:6d} docs of ~{result['mean_doc_bytes']:6.0f} B, "
-              f"{result['megabytes']:.2f} MB: {result['mb_per_s_cpu']:.2f} MB/s per core (CPU time), "
-              f"{result['mb_per_s_wall']:.2f} MB/s wall; instances/KB: {density}")
+        print(
+            f"{name:10s} {result['documents']:6d} docs of ~{result['mean_doc_bytes']:6.0f} B, "
+            f"{result['megabytes']:.2f} MB: {result['mb_per_s_cpu']:.2f} MB/s per core (CPU time), "
+            f"{result['mb_per_s_wall']:.2f} MB/s wall; instances/KB: {density}"
+        )
     huge = (" ".join(texts) * (MAX_CHARS // len(" ".join(texts)) + 1))[:MAX_CHARS]
     wall, cpu_s, _ = best_of(lambda: count_behaviors(huge), args.repeats)
     results["one_megabyte_text"] = {"cpu_s": cpu_s, "wall_s": wall}

@@ -26,7 +26,7 @@ class JudgeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's naming)
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 server.requests += 1
@@ -41,10 +41,20 @@ class JudgeServer:
                 else:
                     title = next(t for t in ANSWERS if f"**{t}**" in prompt)
                     content = f"Looking at the reasoning... <count>{ANSWERS[title]}</count>"
-                payload = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
-                           "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                        "finish_reason": "stop"}],
-                           "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+                payload = {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -69,8 +79,15 @@ class JudgeServer:
 
 
 def config(url: str, tmp_path, **kwargs) -> JudgeConfig:
-    settings = dict(base_url=url, model="fake-judge", cache=str(tmp_path / "judge.sqlite"), concurrency=4,
-                    max_retries=1, backoff_s=0.01, timeout_s=5)
+    settings = {
+        "base_url": url,
+        "model": "fake-judge",
+        "cache": str(tmp_path / "judge.sqlite"),
+        "concurrency": 4,
+        "max_retries": 1,
+        "backoff_s": 0.01,
+        "timeout_s": 5,
+    }
     settings.update(kwargs)
     return JudgeConfig(**settings)
 
@@ -120,9 +137,13 @@ def test_judge_wrong_path_is_a_clear_error(tmp_path):
 
 def test_judge_sends_problem_context_and_the_taxonomy(tmp_path):
     with JudgeServer() as server:
-        judge_counts(TEXTS[:1], config(server.url, tmp_path, cache=None), problems=[{"numbers": [72, 31, 63],
-                                                                                      "target": 22}],
-                     task="countdown", progress=False)
+        judge_counts(
+            TEXTS[:1],
+            config(server.url, tmp_path, cache=None),
+            problems=[{"numbers": [72, 31, 63], "target": 22}],
+            task="countdown",
+            progress=False,
+        )
     prompts = [body["messages"][-1]["content"] for body in server.bodies]
     assert all("[72, 31, 63]" in p and "target was 22" in p and "<count>" in p for p in prompts)
     assert all(body["temperature"] == 0.0 for body in server.bodies)
@@ -149,8 +170,13 @@ def test_judge_config_rejects_bad_settings(tmp_path):
 
 
 def test_local_judge_generates_with_a_model_directory_and_caches(tiny_model_dir, tmp_path, one_torch_thread):
-    settings = dict(backend="local", model=str(tiny_model_dir), max_tokens=6, cache=str(tmp_path / "local.sqlite"),
-                    batch_size=4)
+    settings = {
+        "backend": "local",
+        "model": str(tiny_model_dir),
+        "max_tokens": 6,
+        "cache": str(tmp_path / "local.sqlite"),
+        "batch_size": 4,
+    }
     judge = Judge(JudgeConfig(**settings))
     counts = judge.count(["3 * 8 = 24"], progress=False)
     judge.close()

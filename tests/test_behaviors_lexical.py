@@ -32,8 +32,10 @@ def test_lexical_ignores_every_negative_taxonomy_example(name):
 
 # --- styles -------------------------------------------------------------------------------------
 def test_lexical_counts_backtracking_in_hmm_wait_text():
-    text = ("hmm 9 * 4 = 36, 36 - 7 = 29... no. Hmm, wait, maybe (9 - 7) * 4 = 8? no... "
-            "what about 9 + 7 + 4 = 20. ugh. oh! 9 * 4 - 7 - ... hmm")
+    text = (
+        "hmm 9 * 4 = 36, 36 - 7 = 29... no. Hmm, wait, maybe (9 - 7) * 4 = 8? no... "
+        "what about 9 + 7 + 4 = 20. ugh. oh! 9 * 4 - 7 - ... hmm"
+    )
     counts = count_behaviors(text)
     assert counts["backtracking"] >= 2
     assert counts["verification"] >= 2
@@ -46,16 +48,20 @@ def test_lexical_counts_one_check_per_terse_verdict():
 
 
 def test_lexical_counts_checkmarks_in_chatty_markdown():
-    text = ("Sure! 😊 Here's my approach:\n\n**Try 1:** 8 × 3 = 24 ✅\n\n"
-            "Let me double-check: 8 × 3 is indeed **24** ✔️ and every number is used.")
+    text = (
+        "Sure! 😊 Here's my approach:\n\n**Try 1:** 8 × 3 = 24 ✅\n\n"
+        "Let me double-check: 8 × 3 is indeed **24** ✔️ and every number is used."
+    )
     counts = count_behaviors(text)
     assert counts["verification"] >= 2
     assert counts["backtracking"] == 0
 
 
 def test_lexical_counts_backward_chaining_from_the_target():
-    text = ("Let's work backwards. 36 = 4 * 9, so I need 9 from 3, 6 and 2. "
-            "9 = 3 * 6 / 2. So 4 * (3 * 6 / 2) = 36.")
+    text = (
+        "Let's work backwards. 36 = 4 * 9, so I need 9 from 3, 6 and 2. "
+        "9 = 3 * 6 / 2. So 4 * (3 * 6 / 2) = 36."
+    )
     counts = count_behaviors(text)
     assert counts["backward_chaining"] >= 2
     assert counts["subgoal_setting"] >= 1
@@ -93,8 +99,10 @@ def test_lexical_long_meandering_trace_accumulates_counts():
 
 # --- look-alikes ----------------------------------------------------------------------------------
 def test_lexical_ignores_restating_the_problem():
-    text = ("We need to make 24 using the numbers 4, 5, 10 and 10. Each number must be used exactly once, and "
-            "only + - * / are allowed. The goal is 24.")
+    text = (
+        "We need to make 24 using the numbers 4, 5, 10 and 10. Each number must be used exactly once, and "
+        "only + - * / are allowed. The goal is 24."
+    )
     assert count_behaviors(text) == dict.fromkeys(BEHAVIORS, 0)
 
 
@@ -144,9 +152,33 @@ def test_lexical_never_raises_on_any_string(text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(["no", "not", "= 24", "24 = 3 * 8", "wait", "try", "need 6 from", "(ok)", "✗",
-                                 "leaves 3", "and the 1?", "->", "...", "\n", "target 24", "9" * 400, "!=", "—"]),
-                max_size=60))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "no",
+                "not",
+                "= 24",
+                "24 = 3 * 8",
+                "wait",
+                "try",
+                "need 6 from",
+                "(ok)",
+                "✗",
+                "leaves 3",
+                "and the 1?",
+                "->",
+                "...",
+                "\n",
+                "target 24",
+                "9" * 400,
+                "!=",
+                "—",
+            ]
+        ),
+        max_size=60,
+    )
+)
 def test_lexical_never_raises_on_cue_soup(parts):
     count_behaviors(" ".join(parts))
 

@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from habits.behaviors import BEHAVIORS, TAXONOMY, Thresholds, aggregate, empty_counts, step_metrics, validate_counts
+from habits.behaviors import (
+    BEHAVIORS,
+    TAXONOMY,
+    Thresholds,
+    aggregate,
+    empty_counts,
+    step_metrics,
+    validate_counts,
+)
 from habits.behaviors.agreement import agreement, macro_f1, pearson, ranks, spearman
 from habits.behaviors.profile import mean_interval, t_quantile, wilson_interval
 
@@ -57,7 +65,9 @@ def test_mean_interval_contains_the_mean_and_bootstrap_is_seeded():
     values = [0, 1, 2, 3, 4, 5, 0, 0, 1, 9]
     low, high = mean_interval(values)
     assert low < sum(values) / len(values) < high
-    assert mean_interval(values, method="bootstrap", seed=1) == mean_interval(values, method="bootstrap", seed=1)
+    assert mean_interval(values, method="bootstrap", seed=1) == mean_interval(
+        values, method="bootstrap", seed=1
+    )
     assert mean_interval([3]) == (3, 3) and mean_interval([]) == (0.0, 0.0)
 
 

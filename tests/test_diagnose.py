@@ -29,8 +29,10 @@ def write_rows(path, rows):
 
 @pytest.fixture
 def completions(tmp_path):
-    rows = [{"id": i, "task": "countdown", "problem": PROBLEM, "completion": text}
-            for i, text in enumerate([RICH] * 3 + [PLAIN] * 5 + [WRONG] * 2)]
+    rows = [
+        {"id": i, "task": "countdown", "problem": PROBLEM, "completion": text}
+        for i, text in enumerate([RICH] * 3 + [PLAIN] * 5 + [WRONG] * 2)
+    ]
     return write_rows(tmp_path / "completions.jsonl", rows)
 
 
@@ -52,15 +54,35 @@ def test_diagnose_reports_shares_accuracy_length_and_missing_behaviors(completio
 def test_diagnose_thresholds_decide_readiness(completions):
     from habits.behaviors import Thresholds
 
-    report = main(DiagnoseConfig(completions=str(completions),
-                                 thresholds=Thresholds(min_share=0.25, required=("verification", "backtracking"))))
+    report = main(
+        DiagnoseConfig(
+            completions=str(completions),
+            thresholds=Thresholds(min_share=0.25, required=("verification", "backtracking")),
+        )
+    )
     assert report["verdict"]["ready"] and report["verdict"]["missing"] == []
 
 
 def test_diagnose_samples_a_tiny_model_end_to_end(tiny_model_dir, tmp_path, one_torch_thread):
     out = tmp_path / "tiny.json"
-    result = runner.invoke(app, ["diagnose", "--model", str(tiny_model_dir), "--task", "countdown", "--n", "4",
-                                 "--max-new-tokens", "16", "--device", "cpu", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "diagnose",
+            "--model",
+            str(tiny_model_dir),
+            "--task",
+            "countdown",
+            "--n",
+            "4",
+            "--max-new-tokens",
+            "16",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["n"] == 4 and report["accuracy"]["n"] == 4
@@ -103,7 +125,12 @@ def test_classify_keeps_every_field_and_adds_the_four_counts(completions, tmp_pa
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 10
     assert rows[0]["id"] == 0 and rows[0]["problem"] == PROBLEM and rows[0]["task"] == "countdown"
-    assert rows[0]["behaviors"] == {"verification": 2, "backtracking": 1, "subgoal_setting": 0, "backward_chaining": 0}
+    assert rows[0]["behaviors"] == {
+        "verification": 2,
+        "backtracking": 1,
+        "subgoal_setting": 0,
+        "backward_chaining": 0,
+    }
 
 
 def test_classify_with_a_judge_that_is_down_names_it_and_writes_nothing(completions, tmp_path):
@@ -113,9 +140,25 @@ def test_classify_with_a_judge_that_is_down_names_it_and_writes_nothing(completi
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     out = tmp_path / "classified.jsonl"
-    result = runner.invoke(app, ["behaviors", "classify", "--input", str(completions), "--output", str(out),
-                                 "--backend", "judge", "--base-url", f"http://127.0.0.1:{port}/v1",
-                                 "--judge-cache", "none", "--judge-retries", "0"])
+    result = runner.invoke(
+        app,
+        [
+            "behaviors",
+            "classify",
+            "--input",
+            str(completions),
+            "--output",
+            str(out),
+            "--backend",
+            "judge",
+            "--base-url",
+            f"http://127.0.0.1:{port}/v1",
+            "--judge-cache",
+            "none",
+            "--judge-retries",
+            "0",
+        ],
+    )
     assert result.exit_code != 0
     assert f"127.0.0.1:{port}" in str(result.exception)
     assert not out.exists() and not list(tmp_path.glob(".classified.jsonl.*"))
@@ -124,14 +167,30 @@ def test_classify_with_a_judge_that_is_down_names_it_and_writes_nothing(completi
 def test_classify_names_a_non_utf8_line(tmp_path):
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(b'{"completion": "ok"}\n{"completion": "caf\xe9"}\n')
-    result = runner.invoke(app, ["behaviors", "classify", "--input", str(path), "--output", str(tmp_path / "o.jsonl")])
+    result = runner.invoke(
+        app, ["behaviors", "classify", "--input", str(path), "--output", str(tmp_path / "o.jsonl")]
+    )
     assert isinstance(result.exception, InputError) and "latin1.jsonl:2" in str(result.exception)
 
 
 def test_cli_turns_bad_input_into_a_one_line_error(tmp_path):
     path = write_rows(tmp_path / "rows.jsonl", [{"prompt": "no completion"}])
-    proc = subprocess.run([sys.executable, "-m", "habits", "behaviors", "classify", "--input", str(path),
-                           "--output", str(tmp_path / "o.jsonl")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "habits",
+            "behaviors",
+            "classify",
+            "--input",
+            str(path),
+            "--output",
+            str(tmp_path / "o.jsonl"),
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "rows.jsonl:1" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -144,6 +203,10 @@ def test_agree_prints_per_behavior_f1_and_macro_f1():
 
 
 def test_judge_backend_config_reaches_diagnose(completions):
-    config = DiagnoseConfig(completions=str(completions), backend="judge",
-                            judge=JudgeConfig(base_url="http://127.0.0.1:9/v1"), sampling=SamplingConfig())
+    config = DiagnoseConfig(
+        completions=str(completions),
+        backend="judge",
+        judge=JudgeConfig(base_url="http://127.0.0.1:9/v1"),
+        sampling=SamplingConfig(),
+    )
     assert config.judge.endpoint == "http://127.0.0.1:9/v1"

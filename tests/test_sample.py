@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from habits.sample import Completion, LoadedModel, SamplingConfig, end_token_ids, finish, generate, load_model, sample
+from habits.sample import (
+    Completion,
+    LoadedModel,
+    SamplingConfig,
+    end_token_ids,
+    finish,
+    generate,
+    load_model,
+    sample,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -17,13 +26,15 @@ def model(tiny_model_dir):
     return load_model(tiny_model_dir, SamplingConfig(device="cpu", progress=False))
 
 
-PROMPTS = ["Using the numbers [19, 36, 55, 7], create an equation that equals 65.",
-           [{"role": "user", "content": "Make 24 from 4, 5, 10, 10."}],
-           "x"]
+PROMPTS = [
+    "Using the numbers [19, 36, 55, 7], create an equation that equals 65.",
+    [{"role": "user", "content": "Make 24 from 4, 5, 10, 10."}],
+    "x",
+]
 
 
 def config(**kwargs) -> SamplingConfig:
-    settings = dict(max_new_tokens=12, progress=False, device="cpu")
+    settings = {"max_new_tokens": 12, "progress": False, "device": "cpu"}
     settings.update(kwargs)
     return SamplingConfig(**settings)
 

@@ -33,7 +33,9 @@ class DiagnoseConfig:
     n: int = 200  # problems to sample when --model is given (the paper: 200 per checkpoint)
     split: str = "test"  # problem split for --model
     seed: int = 0  # problems and sampling seed
-    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(temperature=1.0, max_new_tokens=1024))
+    sampling: SamplingConfig = field(
+        default_factory=lambda: SamplingConfig(temperature=1.0, max_new_tokens=1024)
+    )
     backend: str = "lexical"  # behavior classifier: lexical or judge
     judge: JudgeConfig | None = None  # judge settings when backend is judge
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -64,30 +66,53 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
     else:
         rows = [row for _, row in read_jsonl(config.completions, required=("completion",))]
         if not rows:
-            raise InputError(f"{config.completions}: no rows; expected one JSON object per line with a `completion`")
+            raise InputError(
+                f"{config.completions}: no rows; expected one JSON object per line with a `completion`"
+            )
         tokenizer = _load_tokenizer(config.tokenizer)
     texts = [_text(row.get("completion")) for row in rows]
     problems = [_problem(row) for row in rows]
     task_name = config.task or _single_task(rows)
-    counts = classify(texts, config.backend, judge=config.judge, problems=problems, task=task_name,
-                      progress=len(texts) > 200)
+    counts = classify(
+        texts,
+        config.backend,
+        judge=config.judge,
+        problems=problems,
+        task=task_name,
+        progress=len(texts) > 200,
+    )
     for row, row_counts in zip(rows, counts):
         row["behaviors"] = row_counts
     profile = aggregate(counts, config.thresholds, config.interval)
     report: dict[str, Any] = {
-        "source": config.model or config.completions, "task": task_name, "n": len(rows),
-        "classifier": config.backend if config.backend == "lexical" else f"judge:{(config.judge or JudgeConfig()).model}",
+        "source": config.model or config.completions,
+        "task": task_name,
+        "n": len(rows),
+        "classifier": config.backend
+        if config.backend == "lexical"
+        else f"judge:{(config.judge or JudgeConfig()).model}",
         "behaviors": {name: _stats(s) for name, s in profile.behaviors.items()},
         "accuracy": _accuracy(rows, problems, config),
         "length": _length(texts, tokenizer),
-        "verdict": {"ready": profile.ready, "present": profile.present, "missing": profile.missing,
-                    "message": profile.verdict, "min_share": config.thresholds.min_share,
-                    "required": list(config.thresholds.required), "strict": config.thresholds.strict},
+        "verdict": {
+            "ready": profile.ready,
+            "present": profile.present,
+            "missing": profile.missing,
+            "message": profile.verdict,
+            "min_share": config.thresholds.min_share,
+            "required": list(config.thresholds.required),
+            "strict": config.thresholds.strict,
+        },
     }
     if config.model:
-        report["sampling"] = {"n": config.n, "split": config.split, "seed": config.seed,
-                              "temperature": config.sampling.temperature, "top_p": config.sampling.top_p,
-                              "max_new_tokens": config.sampling.max_new_tokens}
+        report["sampling"] = {
+            "n": config.n,
+            "split": config.split,
+            "seed": config.seed,
+            "temperature": config.sampling.temperature,
+            "top_p": config.sampling.top_p,
+            "max_new_tokens": config.sampling.max_new_tokens,
+        }
     if config.out:
         out = Path(config.out)
         if config.model:
@@ -128,13 +153,21 @@ def _single_task(rows: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def _stats(stats) -> dict[str, Any]:
-    return {"share": stats.share, "share_ci": [stats.share_low, stats.share_high], "mean": stats.mean,
-            "mean_ci": [stats.mean_low, stats.mean_high], "with_behavior": stats.with_behavior, "n": stats.n,
-            "missing": stats.missing, "present": stats.present}
+    return {
+        "share": stats.share,
+        "share_ci": [stats.share_low, stats.share_high],
+        "mean": stats.mean,
+        "mean_ci": [stats.mean_low, stats.mean_high],
+        "with_behavior": stats.with_behavior,
+        "n": stats.n,
+        "missing": stats.missing,
+        "present": stats.present,
+    }
 
 
-def _accuracy(rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None], config: DiagnoseConfig
-              ) -> dict[str, Any] | None:
+def _accuracy(
+    rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None], config: DiagnoseConfig
+) -> dict[str, Any] | None:
     """Share of rows the task's verifier accepts, over rows that carry a problem and a known task."""
     from habits.tasks import get_task, task_names
 
@@ -178,8 +211,13 @@ def _sample_rows(config: DiagnoseConfig) -> tuple[list[dict[str, Any]], Any]:
     from habits.tasks import get_task
 
     task = get_task(config.task, **config.task_args)
-    problems = list(track(task.iter_generate(config.n, config.split, config.seed), f"{config.task}: problems",
-                          total=config.n))
+    problems = list(
+        track(
+            task.iter_generate(config.n, config.split, config.seed),
+            f"{config.task}: problems",
+            total=config.n,
+        )
+    )
     prompts = [task.prompt(problem) for problem in problems]
     sampling = config.sampling
     sampling.seed = config.seed
@@ -188,9 +226,17 @@ def _sample_rows(config: DiagnoseConfig) -> tuple[list[dict[str, Any]], Any]:
     rows = []
     for index, (problem, prompt, group) in enumerate(zip(problems, prompts, groups)):
         for k, completion in enumerate(group):
-            rows.append({"id": f"{config.task}-{config.split}-{config.seed}-{index}-{k}", "task": config.task,
-                         "problem": problem, "prompt": prompt, "completion": completion.text,
-                         "num_tokens": completion.num_tokens, "finish_reason": completion.finish_reason})
+            rows.append(
+                {
+                    "id": f"{config.task}-{config.split}-{config.seed}-{index}-{k}",
+                    "task": config.task,
+                    "problem": problem,
+                    "prompt": prompt,
+                    "completion": completion.text,
+                    "num_tokens": completion.num_tokens,
+                    "finish_reason": completion.finish_reason,
+                }
+            )
     tokenizer = _load_tokenizer(config.tokenizer) if config.tokenizer else loaded.tokenizer
     return rows, tokenizer
 
@@ -209,17 +255,23 @@ def plot_profile(report: Mapping[str, Any], path: Path) -> Path:
     stats = report["behaviors"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     shares = [stats[n]["share"] for n in names]
-    share_err = [[max(0.0, s - stats[n]["share_ci"][0]) for n, s in zip(names, shares)],  # rounding can cross 0
-                 [max(0.0, stats[n]["share_ci"][1] - s) for n, s in zip(names, shares)]]
+    share_err = [
+        [max(0.0, s - stats[n]["share_ci"][0]) for n, s in zip(names, shares)],  # rounding can cross 0
+        [max(0.0, stats[n]["share_ci"][1] - s) for n, s in zip(names, shares)],
+    ]
     colors = ["tab:green" if stats[n]["present"] else "tab:red" for n in names]
     left.bar(labels, shares, yerr=share_err, capsize=4, color=colors)
-    left.axhline(report["verdict"]["min_share"], color="grey", linestyle="--", linewidth=1, label="present if above")
+    left.axhline(
+        report["verdict"]["min_share"], color="grey", linestyle="--", linewidth=1, label="present if above"
+    )
     left.set_ylim(0, 1)
     left.set_ylabel("share of responses with >= 1 instance")
     left.legend(loc="upper right", fontsize=8)
     means = [stats[n]["mean"] for n in names]
-    mean_err = [[max(0.0, m - stats[n]["mean_ci"][0]) for n, m in zip(names, means)],
-                [max(0.0, stats[n]["mean_ci"][1] - m) for n, m in zip(names, means)]]
+    mean_err = [
+        [max(0.0, m - stats[n]["mean_ci"][0]) for n, m in zip(names, means)],
+        [max(0.0, stats[n]["mean_ci"][1] - m) for n, m in zip(names, means)],
+    ]
     right.bar(labels, means, yerr=mean_err, capsize=4, color="tab:blue")
     right.set_ylim(0, max(1.0, 1.1 * max(stats[n]["mean_ci"][1] for n in names)))
     right.set_ylabel("mean instances per response")

@@ -38,7 +38,9 @@ class SamplingConfig:
     batch_size: int = 16  # prompts per batch (transformers); each yields n sequences
     backend: str = "auto"  # auto (vllm if installed and on GPU, else transformers) | transformers | vllm
     device: str = "auto"  # auto (cuda, then mps, then cpu) | cpu | cuda | cuda:1 | mps
-    dtype: str = "auto"  # auto (bfloat16 on GPUs that support it, else float32) | float32 | bfloat16 | float16
+    dtype: str = (
+        "auto"  # auto (bfloat16 on GPUs that support it, else float32) | float32 | bfloat16 | float16
+    )
     stop: tuple[str, ...] = ()  # extra stop strings, kept at the end of the completion
     progress: bool = True  # progress bar over batches
 
@@ -112,8 +114,10 @@ def load_model(path: str | Path, config: SamplingConfig | None = None) -> Loaded
     config = config or SamplingConfig()
     path = Path(path)
     if not path.is_dir() or not (path / "config.json").is_file():
-        raise ValueError(f"{path}: not a Hugging Face model directory (no config.json); pass a directory "
-                         "made by save_pretrained, e.g. one built with habits.models.tiny")
+        raise ValueError(
+            f"{path}: not a Hugging Face model directory (no config.json); pass a directory "
+            "made by save_pretrained, e.g. one built with habits.models.tiny"
+        )
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -126,7 +130,9 @@ def load_model(path: str | Path, config: SamplingConfig | None = None) -> Loaded
             raise ValueError("backend 'vllm' requested but vllm is not installed: pip install -e '.[vllm]'")
         from vllm import LLM
 
-        engine = LLM(model=str(path), seed=config.seed, dtype=config.dtype if config.dtype != "auto" else "auto")
+        engine = LLM(
+            model=str(path), seed=config.seed, dtype=config.dtype if config.dtype != "auto" else "auto"
+        )
         return LoadedModel(engine, tokenizer, "vllm", str(path))
     from transformers import AutoModelForCausalLM
 
@@ -142,8 +148,10 @@ def render(tokenizer: Any, prompt: Prompt) -> list[int]:
     if not isinstance(prompt, Sequence) or not all(isinstance(m, Mapping) for m in prompt):
         raise ValueError(f"a prompt must be a string or a list of chat messages, got {type(prompt).__name__}")
     if not getattr(tokenizer, "chat_template", None):
-        raise ValueError("chat-message prompts need a tokenizer with a chat template; this one has none "
-                         "(use base-style string prompts, e.g. --set prompt_style=base)")
+        raise ValueError(
+            "chat-message prompts need a tokenizer with a chat template; this one has none "
+            "(use base-style string prompts, e.g. --set prompt_style=base)"
+        )
     text = tokenizer.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
     return tokenizer(text, add_special_tokens=False)["input_ids"]  # the template already has BOS if any
 
@@ -161,15 +169,20 @@ def end_token_ids(tokenizer: Any, model: Any = None) -> list[int]:
     return sorted(ids)
 
 
-def finish(tokenizer: Any, token_ids: Sequence[int], end_ids: Sequence[int], stop: Sequence[str] = (),
-           pad_id: int | None = None) -> Completion:
+def finish(
+    tokenizer: Any,
+    token_ids: Sequence[int],
+    end_ids: Sequence[int],
+    stop: Sequence[str] = (),
+    pad_id: int | None = None,
+) -> Completion:
     """Cut generated ids at the first end token and the text at the first stop string."""
     ids = list(token_ids)
     reason = "length"
     ends = set(end_ids)
     for position, token in enumerate(ids):
         if token in ends:
-            ids, reason = ids[:position + 1], "stop"
+            ids, reason = ids[: position + 1], "stop"
             break
     if reason == "length" and pad_id is not None:
         ids = [token for token in ids if token != pad_id]
@@ -177,12 +190,13 @@ def finish(tokenizer: Any, token_ids: Sequence[int], end_ids: Sequence[int], sto
     for marker in stop:
         cut = text.find(marker)
         if cut != -1:
-            text, reason = text[:cut + len(marker)], "stop"
+            text, reason = text[: cut + len(marker)], "stop"
     return Completion(text, len(ids), reason)
 
 
-def generate(model: str | Path | LoadedModel, prompts: Sequence[Prompt], config: SamplingConfig | None = None
-             ) -> list[list[Completion]]:
+def generate(
+    model: str | Path | LoadedModel, prompts: Sequence[Prompt], config: SamplingConfig | None = None
+) -> list[list[Completion]]:
     """``config.n`` completions for each prompt, in prompt order."""
     config = config or SamplingConfig()
     loaded = model if isinstance(model, LoadedModel) else load_model(model, config)
@@ -194,14 +208,16 @@ def generate(model: str | Path | LoadedModel, prompts: Sequence[Prompt], config:
     return _generate_transformers(loaded, encoded, config)
 
 
-def sample(model: str | Path | LoadedModel, prompts: Sequence[Prompt], config: SamplingConfig | None = None
-           ) -> list[list[str]]:
+def sample(
+    model: str | Path | LoadedModel, prompts: Sequence[Prompt], config: SamplingConfig | None = None
+) -> list[list[str]]:
     """Like :func:`generate`, texts only."""
     return [[c.text for c in group] for group in generate(model, prompts, config)]
 
 
-def _generate_transformers(loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig
-                           ) -> list[list[Completion]]:
+def _generate_transformers(
+    loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig
+) -> list[list[Completion]]:
     import torch
     from transformers import GenerationConfig
 
@@ -212,8 +228,13 @@ def _generate_transformers(loaded: LoadedModel, encoded: list[list[int]], config
     end_ids = end_token_ids(tokenizer, model)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else end_ids[0]
     copies = 1 if config.greedy else config.n  # greedy samples are identical: compute once
-    settings = dict(max_new_tokens=config.max_new_tokens, num_return_sequences=copies, eos_token_id=end_ids,
-                    pad_token_id=pad_id, do_sample=not config.greedy)
+    settings = {
+        "max_new_tokens": config.max_new_tokens,
+        "num_return_sequences": copies,
+        "eos_token_id": end_ids,
+        "pad_token_id": pad_id,
+        "do_sample": not config.greedy,
+    }
     if config.greedy:
         settings.update(temperature=None, top_p=None, top_k=None)
     else:
@@ -222,27 +243,35 @@ def _generate_transformers(loaded: LoadedModel, encoded: list[list[int]], config
     torch.manual_seed(config.seed)
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))  # similar lengths share a batch
     results: list[list[Completion] | None] = [None] * len(encoded)
-    batches = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
+    batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
     with progress_bar(transient=not config.progress) as bar, torch.inference_mode():
-        task = bar.add_task(f"sampling {len(encoded)}x{config.n}", total=len(batches), visible=config.progress)
+        task = bar.add_task(
+            f"sampling {len(encoded)}x{config.n}", total=len(batches), visible=config.progress
+        )
         for batch in batches:
             width = max(len(encoded[i]) for i in batch)
             input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
             attention = torch.zeros((len(batch), width), dtype=torch.long)
             for row, index in enumerate(batch):  # left padding: every prompt ends where generation starts
                 ids = encoded[index]
-                input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-                attention[row, width - len(ids):] = 1
+                input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+                attention[row, width - len(ids) :] = 1
             batch_generation = generation
             budget = _budget(model, width, config.max_new_tokens)
             if budget != config.max_new_tokens:  # a longer run would leave the model's context
                 batch_generation = copy.copy(generation)
                 batch_generation.max_new_tokens = budget
-            output = model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                                    generation_config=batch_generation)
+            output = model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=attention.to(device),
+                generation_config=batch_generation,
+            )
             new = output[:, width:].tolist()
             for row, index in enumerate(batch):
-                group = [finish(tokenizer, new[row * copies + k], end_ids, config.stop, pad_id) for k in range(copies)]
+                group = [
+                    finish(tokenizer, new[row * copies + k], end_ids, config.stop, pad_id)
+                    for k in range(copies)
+                ]
                 results[index] = group * config.n if config.greedy else group
             bar.advance(task)
     return [group or [] for group in results]
@@ -256,14 +285,28 @@ def _budget(model: Any, prompt_tokens: int, wanted: int) -> int:
     return wanted
 
 
-def _generate_vllm(loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig) -> list[list[Completion]]:
+def _generate_vllm(
+    loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig
+) -> list[list[Completion]]:
     from vllm import SamplingParams
 
-    params = SamplingParams(n=config.n, temperature=config.temperature, top_p=config.top_p,
-                            max_tokens=config.max_new_tokens, seed=config.seed, stop=list(config.stop) or None,
-                            include_stop_str_in_output=True,
-                            stop_token_ids=end_token_ids(loaded.tokenizer))
-    outputs = loaded.model.generate([{"prompt_token_ids": ids} for ids in encoded], params,
-                                    use_tqdm=config.progress)
-    return [[Completion(o.text, len(o.token_ids), "stop" if o.finish_reason == "stop" else "length")
-             for o in out.outputs] for out in outputs]
+    params = SamplingParams(
+        n=config.n,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        max_tokens=config.max_new_tokens,
+        seed=config.seed,
+        stop=list(config.stop) or None,
+        include_stop_str_in_output=True,
+        stop_token_ids=end_token_ids(loaded.tokenizer),
+    )
+    outputs = loaded.model.generate(
+        [{"prompt_token_ids": ids} for ids in encoded], params, use_tqdm=config.progress
+    )
+    return [
+        [
+            Completion(o.text, len(o.token_ids), "stop" if o.finish_reason == "stop" else "length")
+            for o in out.outputs
+        ]
+        for out in outputs
+    ]

@@ -27,14 +27,34 @@ from habits.behaviors.taxonomy import BEHAVIORS, TAXONOMY, empty_counts, validat
 
 BACKENDS = ("lexical", "judge")
 
-__all__ = ["BACKENDS", "BEHAVIORS", "TAXONOMY", "JudgeConfig", "JudgeError", "Profile", "Thresholds", "aggregate",
-           "classify", "count_behaviors", "empty_counts", "infer_target", "judge_counts", "step_metrics",
-           "validate_counts"]
+__all__ = [
+    "BACKENDS",
+    "BEHAVIORS",
+    "TAXONOMY",
+    "JudgeConfig",
+    "JudgeError",
+    "Profile",
+    "Thresholds",
+    "aggregate",
+    "classify",
+    "count_behaviors",
+    "empty_counts",
+    "infer_target",
+    "judge_counts",
+    "step_metrics",
+    "validate_counts",
+]
 
 
-def classify(completions: Sequence[str], backend: str = "lexical", *, judge: JudgeConfig | None = None,
-             problems: Sequence[Mapping[str, Any] | None] | None = None, task: str | None = None,
-             progress: bool = False) -> list[dict[str, int | None]]:
+def classify(
+    completions: Sequence[str],
+    backend: str = "lexical",
+    *,
+    judge: JudgeConfig | None = None,
+    problems: Sequence[Mapping[str, Any] | None] | None = None,
+    task: str | None = None,
+    progress: bool = False,
+) -> list[dict[str, int | None]]:
     """Behavior counts for each completion. The judge may return ``None`` for a behavior it could not count."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown behavior classifier {backend!r}; choose one of: {', '.join(BACKENDS)}")
@@ -42,7 +62,9 @@ def classify(completions: Sequence[str], backend: str = "lexical", *, judge: Jud
         raise ValueError(f"classify: {len(problems)} problems for {len(completions)} completions")
     if backend == "judge":
         return judge_counts(completions, judge, problems, task, progress)
-    targets = [_target(problem) for problem in problems] if problems is not None else [None] * len(completions)
+    targets = (
+        [_target(problem) for problem in problems] if problems is not None else [None] * len(completions)
+    )
     if progress:
         from habits.progress import track
 

@@ -42,7 +42,9 @@ class BehaviorAgreement:
 def fixture_path(name: str) -> Path:
     """Path of a shipped fixture file: ``"tuning"`` or ``"heldout"``."""
     if name not in FIXTURES:
-        raise ValueError(f"unknown fixture {name!r}; choose one of: {', '.join(FIXTURES)} (or pass a file path)")
+        raise ValueError(
+            f"unknown fixture {name!r}; choose one of: {', '.join(FIXTURES)} (or pass a file path)"
+        )
     return Path(str(resources.files("habits.behaviors") / "fixtures" / f"{name}.jsonl"))
 
 
@@ -83,11 +85,14 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return pearson(ranks(xs), ranks(ys))
 
 
-def agreement(gold: Sequence[Mapping[str, int]], predicted: Sequence[Mapping[str, int | None] | None]
-              ) -> dict[str, BehaviorAgreement]:
+def agreement(
+    gold: Sequence[Mapping[str, int]], predicted: Sequence[Mapping[str, int | None] | None]
+) -> dict[str, BehaviorAgreement]:
     """Per-behavior agreement of ``predicted`` counts with ``gold`` counts (same order, same length)."""
     if len(gold) != len(predicted):
-        raise ValueError(f"agreement needs as many predictions as gold rows ({len(predicted)} vs {len(gold)})")
+        raise ValueError(
+            f"agreement needs as many predictions as gold rows ({len(predicted)} vs {len(gold)})"
+        )
     out: dict[str, BehaviorAgreement] = {}
     for name in BEHAVIORS:
         pairs = [(g[name], p.get(name) if p is not None else None) for g, p in zip(gold, predicted)]
@@ -98,8 +103,19 @@ def agreement(gold: Sequence[Mapping[str, int]], predicted: Sequence[Mapping[str
         precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
         f1 = _ratio(2 * precision * recall, 1) / (precision + recall) if precision + recall else 0.0
         xs, ys = [float(g) for g, _ in known], [float(p) for _, p in known]
-        out[name] = BehaviorAgreement(name, len(known), len(pairs) - len(known), tp, fp, fn, precision, recall, f1,
-                                      pearson(xs, ys), spearman(xs, ys))
+        out[name] = BehaviorAgreement(
+            name,
+            len(known),
+            len(pairs) - len(known),
+            tp,
+            fp,
+            fn,
+            precision,
+            recall,
+            f1,
+            pearson(xs, ys),
+            spearman(xs, ys),
+        )
     return out
 
 

@@ -27,7 +27,9 @@ class Cue:
     pattern: re.Pattern
     before: re.Pattern | None = None  # must match the text just before the match (pattern ends with $)
     not_before: re.Pattern | None = None  # must not match there
-    fail: bool | re.Pattern = False  # verification cue: the check says the attempt failed (or: if this matches)
+    fail: bool | re.Pattern = (
+        False  # verification cue: the check says the attempt failed (or: if this matches)
+    )
     weak: bool = False  # backtracking cue: a switch only if it does not continue the previous result
     weight: int = 1  # target votes
     window: int = 40  # characters before the match that ``before`` / ``not_before`` may look at
@@ -35,7 +37,9 @@ class Cue:
     word: bool = True  # the match must start a word (checked when it starts with a letter)
     key: str = field(default="")  # leading literal; the cue is skipped when a text lacks it
     key_is_word: bool = False  # the key is a whole word: look it up in the text's set of words
-    gate: tuple[str, ...] = ()  # words one of which a text must contain for this cue to run (default: the key)
+    gate: tuple[
+        str, ...
+    ] = ()  # words one of which a text must contain for this cue to run (default: the key)
 
 
 def _leading_literal(pattern: str) -> tuple[str, bool]:
@@ -45,7 +49,7 @@ def _leading_literal(pattern: str) -> tuple[str, bool]:
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":
-            nxt = pattern[i + 1:i + 2]
+            nxt = pattern[i + 1 : i + 2]
             if not nxt or nxt.isalnum():  # \s \d \b \n ...: a class or an assertion, not a literal
                 break
             out.append(nxt)
@@ -61,8 +65,12 @@ def _leading_literal(pattern: str) -> tuple[str, bool]:
             return key, bool(key) and _WORD.fullmatch(key) is not None and not _WORD.fullmatch(dropped)
     key = "".join(out)
     rest = pattern[i:]
-    whole = (bool(key) and _WORD.fullmatch(key) is not None and (not rest or rest.startswith(_WORD_END))
-             and not rest.startswith(("\\s*", "\\s?")))
+    whole = (
+        bool(key)
+        and _WORD.fullmatch(key) is not None
+        and (not rest or rest.startswith(_WORD_END))
+        and not rest.startswith(("\\s*", "\\s?"))
+    )
     return key, whole
 
 
@@ -70,20 +78,29 @@ _WORD = re.compile(r"[a-z']+")
 _WORD_END = ("\\s", "\\b", ",", " ", "(?=[.!?)\\s]")  # what may follow a key for it to be a whole word
 
 
-def cue(pattern: str, before: str | None = None, not_before: str | None = None, gate: str = "", **kwargs) -> Cue:
+def cue(
+    pattern: str, before: str | None = None, not_before: str | None = None, gate: str = "", **kwargs
+) -> Cue:
     """A cue; ``gate`` lists (space-separated) the words that can start a match when the pattern's
     leading literal is only a prefix ("verif" -> "verify verified ...")."""
     key, whole = _leading_literal(pattern)
-    return Cue(re.compile(pattern, re.M), re.compile(before + "$") if before else None,
-               re.compile(not_before + "$") if not_before else None, key=key,
-               key_is_word=whole or bool(gate), gate=tuple(gate.split()) if gate else ((key,) if whole else ()),
-               **kwargs)
+    return Cue(
+        re.compile(pattern, re.MULTILINE),
+        re.compile(before + "$") if before else None,
+        re.compile(not_before + "$") if not_before else None,
+        key=key,
+        key_is_word=whole or bool(gate),
+        gate=tuple(gate.split()) if gate else ((key,) if whole else ()),
+        **kwargs,
+    )
 
 
 def cues(heads: str, tail: str = "", gate: str = "", **kwargs) -> tuple[Cue, ...]:
     """One cue per ``|``-separated head, each followed by ``tail``: literal-first alternatives.
     A ``gate`` with ``{}`` is filled in with each head."""
-    return tuple(cue(head + tail, gate=gate.replace("{}", head) if gate else "", **kwargs) for head in heads.split("|"))
+    return tuple(
+        cue(head + tail, gate=gate.replace("{}", head) if gate else "", **kwargs) for head in heads.split("|")
+    )
 
 
 class CueSet:
@@ -116,130 +133,237 @@ class CueSet:
 
 
 NUM = r"\d+(?:\.\d+)?"
-_RULE_OBJECT = (r"(?!\s+(?:the\s+|what\s+|which\s+|how\s+|if\s+the\s+|that\s+the\s+|my\s+)?(?:rules?|instructions?|"
-                r"problem|question|task|card\s+values?|operations?|allowed|constraints?|statement|format|input|"
-                r"requirements?|numbers\s+given)\b)")
+_RULE_OBJECT = (
+    r"(?!\s+(?:the\s+|what\s+|which\s+|how\s+|if\s+the\s+|that\s+the\s+|my\s+)?(?:rules?|instructions?|"
+    r"problem|question|task|card\s+values?|operations?|allowed|constraints?|statement|format|input|"
+    r"requirements?|numbers\s+given)\b)"
+)
 _THAT = r"\b(?:which|that|this|it)"
 _END = r"(?=[.!?)\s]*\n)"  # the word ends its clause
 _FAILING_WORD = re.compile(r"no|nah|wrong|close")
 
 # --- verification: checks of a result against the target, a needed value or the number rules ---
 VERIFY = CueSet(
-    cue(r"\(ok\)"), cue(r"\(no\)", fail=True), cue(r"\(yes\)"),
-    cue(r"check(?:s|ed|ing)?\b" + _RULE_OBJECT, word=False,
-        gate="check checks checked checking recheck rechecked rechecking"),  # check, double-check, re-check, sanity check
-    cue(r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT,
-        gate="verify verifies verified verifying verification"), cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT,
-        gate="confirm confirms confirmed confirming"),
-    cue(r"not\s+(?:(?:equal\s+to\s+|quite\s+|exactly\s+)?-?\d+|enough\b|quite\b|working\b|(?:the\s+target|right|valid|"
-        r"it|an?\s+integer|whole)\b)", fail=True),
-    cue(r"!=", fail=True), cue(r"=/=", fail=True),
+    cue(r"\(ok\)"),
+    cue(r"\(no\)", fail=True),
+    cue(r"\(yes\)"),
+    cue(
+        r"check(?:s|ed|ing)?\b" + _RULE_OBJECT,
+        word=False,
+        gate="check checks checked checking recheck rechecked rechecking",
+    ),  # check, double-check, re-check, sanity check
+    cue(
+        r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT,
+        gate="verify verifies verified verifying verification",
+    ),
+    cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT, gate="confirm confirms confirmed confirming"),
+    cue(
+        r"not\s+(?:(?:equal\s+to\s+|quite\s+|exactly\s+)?-?\d+|enough\b|quite\b|working\b|(?:the\s+target|right|valid|"
+        r"it|an?\s+integer|whole)\b)",
+        fail=True,
+    ),
+    cue(r"!=", fail=True),
+    cue(r"=/=", fail=True),
     cue(r"too\s+(?:big|small|high|low|large|much|little)\b", fail=True),
-    cue(r"way\s+(?:over|under|off)\b", fail=True), *cues("overshoot|undershoot|exceed", r"s?\b", gate="{} {}s", fail=True),
-    *cues(r"short|over|off|too\s+many|too\s+few|more\s+than|less\s+than|away", r"\b",
-          before=r"\b(?:one|two|three|\d+)\s+", fail=True),
-    cue(r"short\s+of\b", fail=True), cue(r"so\s+close\b", fail=True), cue(r"close,?\s+but\b", fail=True),
-    cue(r"almost\b"), cue(r"off\s+by\b", fail=True), cue(r"no\s+good\b", fail=True),
-    *cues("correct|right", r"\b(?!\s+(?:now|away|to|answer))", before=_THAT + r"(?:'s|\s+is|\s+was)?\s+(?:exactly\s+)?"),
+    cue(r"way\s+(?:over|under|off)\b", fail=True),
+    *cues("overshoot|undershoot|exceed", r"s?\b", gate="{} {}s", fail=True),
+    *cues(
+        r"short|over|off|too\s+many|too\s+few|more\s+than|less\s+than|away",
+        r"\b",
+        before=r"\b(?:one|two|three|\d+)\s+",
+        fail=True,
+    ),
+    cue(r"short\s+of\b", fail=True),
+    cue(r"so\s+close\b", fail=True),
+    cue(r"close,?\s+but\b", fail=True),
+    cue(r"almost\b"),
+    cue(r"off\s+by\b", fail=True),
+    cue(r"no\s+good\b", fail=True),
+    *cues(
+        "correct|right",
+        r"\b(?!\s+(?:now|away|to|answer))",
+        before=_THAT + r"(?:'s|\s+is|\s+was)?\s+(?:exactly\s+)?",
+    ),
     *cues("wrong|incorrect", r"\b", before=_THAT + r"(?:'s|\s+is|\s+was)?\s+(?:exactly\s+)?", fail=True),
-    cue(r"that's\s+it\b"), cue(r"isn't\s+(?:valid|it|right)\b", fail=True),
+    cue(r"that's\s+it\b"),
+    cue(r"isn't\s+(?:valid|it|right)\b", fail=True),
     *cues(r"works|worked|matches|checks\s+out", r"\b", before=_THAT + r"\s+"),
     cue(r"fail(?:s|ed)\b", before=_THAT + r"\s+", gate="fails failed", fail=True),
-    cue(r"work(?:s|ing)?(?:\s+out)?\b", gate="work works working", before=r"\b(?:doesn't|does\s+not|didn't|won't|will\s+not)\s+(?:quite\s+)?",
-        fail=True),
-    cue(gate="none nothing", pattern=r"no(?:ne|thing)\s+(?:of\s+(?:these|them|those)\s+)?(?:works?|gives?|reach(?:es)?|gets?)\b", fail=True),
+    cue(
+        r"work(?:s|ing)?(?:\s+out)?\b",
+        gate="work works working",
+        before=r"\b(?:doesn't|does\s+not|didn't|won't|will\s+not)\s+(?:quite\s+)?",
+        fail=True,
+    ),
+    cue(
+        gate="none nothing",
+        pattern=r"no(?:ne|thing)\s+(?:of\s+(?:these|them|those)\s+)?(?:works?|gives?|reach(?:es)?|gets?)\b",
+        fail=True,
+    ),
     cue(r"target\b", before=r"\b(?:matches|equals|hits|reaches|is|gives)\s+(?:exactly\s+)?(?:the|our)\s+"),
     cue(r"exactly\s+(?:our\s+target|the\s+target|\d+)\b"),
     # the numbers rule: unused, left over, used twice, all used once
-    *cues("unused|extra|stuck|hanging|twice", r"\b", fail=True), cue(r"left\s*over\b", fail=True),
-    *cues("left|remain|remains|missing", r"\b", before=r"\b\d+\s+(?:is\s+|are\s+|was\s+)?(?:still\s+)?", fail=True),
-    cue(gate="leave leaves leaving", pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?\d+", fail=True),
+    *cues("unused|extra|stuck|hanging|twice", r"\b", fail=True),
+    cue(r"left\s*over\b", fail=True),
+    *cues(
+        "left|remain|remains|missing",
+        r"\b",
+        before=r"\b\d+\s+(?:is\s+|are\s+|was\s+)?(?:still\s+)?",
+        fail=True,
+    ),
+    cue(
+        gate="leave leaves leaving",
+        pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?\d+",
+        fail=True,
+    ),
     *cues("and|but", r"\s+(?:the\s+)?\d+\s*\?", not_before=r"\b(?:from|of|with|using)\b[^\n]*", window=80),
-    *cues("all|every|each", r"\s+(?:three\s+|four\s+|of\s+the\s+)?(?:numbers?\s+|cards?\s+)?(?:is\s+|are\s+|were\s+)?"
-                            r"used\b"),
+    *cues(
+        "all|every|each",
+        r"\s+(?:three\s+|four\s+|of\s+the\s+)?(?:numbers?\s+|cards?\s+)?(?:is\s+|are\s+|were\s+)?"
+        r"used\b",
+    ),
     cue(r"uses\s+(?:all|each|every|\d+\s*,|\d+\s+(?:twice|three\s+times))"),
-    cue(r"used\s+(?:exactly\s+)?once\b", not_before=r"\bbe\s+"), cue(r"each\s+(?:exactly\s+)?once\b"),
+    cue(r"used\s+(?:exactly\s+)?once\b", not_before=r"\bbe\s+"),
+    cue(r"each\s+(?:exactly\s+)?once\b"),
     cue(r"only\s+(?:one|two)\s+\d+", fail=True),
-    cue(r"no\s+\d+\b", before=r"\b(?:but|there's|there\s+is)\s+", fail=True), cue(r"no\s+\d+\s*[.!]", fail=True),
+    cue(r"no\s+\d+\b", before=r"\b(?:but|there's|there\s+is)\s+", fail=True),
+    cue(r"no\s+\d+\s*[.!]", fail=True),
     # hitting the target: "= 24!", "bingo"
-    cue(r"=\s*-?" + NUM + r"\s*!"), *cues(r"bingo|got\s+it|there\s+it\s+is|found\s+it|yay", r"\b"),
+    cue(r"=\s*-?" + NUM + r"\s*!"),
+    *cues(r"bingo|got\s+it|there\s+it\s+is|found\s+it|yay", r"\b"),
     # one-word verdicts ending or starting a clause: "66+31=97 no", "Nope.", "| no |"
-    cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", fail=True), *cues("nah|wrong|incorrect|close|argh|ugh", _END, fail=True),
-    cue(r"yes+" + _END, gate="yes yess yesss"), *cues(r"yep|yup|correct|good", _END),
-    cue(r"\n[^\w\n]*(?:no+|nope|nah|yes+|yep|yup|correct|wrong|close|almost)\b"
-        r"(?!\s+(?:need|way|idea|matter|problem|solution|one))", fail=_FAILING_WORD,
-        gate="no noo nope nah yes yess yep yup correct wrong close almost"),
+    cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", fail=True),
+    *cues("nah|wrong|incorrect|close|argh|ugh", _END, fail=True),
+    cue(r"yes+" + _END, gate="yes yess yesss"),
+    *cues(r"yep|yup|correct|good", _END),
+    cue(
+        r"\n[^\w\n]*(?:no+|nope|nah|yes+|yep|yup|correct|wrong|close|almost)\b"
+        r"(?!\s+(?:need|way|idea|matter|problem|solution|one))",
+        fail=_FAILING_WORD,
+        gate="no noo nope nah yes yess yep yup correct wrong close almost",
+    ),
     cue(r"\|\s*(?:no|yes|ok)\s*\|", fail=re.compile(r"no")),
 )
 
 # --- backtracking: explicit switches to another approach ----------------------------------------
-_NOUNS = (r"\s+(?:approach|way|idea|route|combination|pairing|plan|strategy|option|attempt|tack|angle|order|"
-          r"grouping|possibility|method|split|thought|try)\b")
+_NOUNS = (
+    r"\s+(?:approach|way|idea|route|combination|pairing|plan|strategy|option|attempt|tack|angle|order|"
+    r"grouping|possibility|method|split|thought|try)\b"
+)
 SWITCH = CueSet(
-    cue(gate="try trying", pattern=r"try(?:ing)?\s+(?:again|another|a\s+different|something\s+(?:else|different)|other|instead|the\s+other)\b"),
+    cue(
+        gate="try trying",
+        pattern=r"try(?:ing)?\s+(?:again|another|a\s+different|something\s+(?:else|different)|other|instead|the\s+other)\b",
+    ),
     cue(r"attempt\s+(?:again|another|a\s+different|something\s+else)\b"),
     *cues("another|different|new|other|next", _NOUNS),
-    cue(r"instead\b"), *cues("scratch|forget|undo", r"\s+(?:that|this|it)\b"),
+    cue(r"instead\b"),
+    *cues("scratch|forget|undo", r"\s+(?:that|this|it)\b"),
     cue(r"start(?:ing)?\s+(?:over|again|from\s+scratch)\b", gate="start starting"),
-    cue(r"back\s+to\b"), cue(r"back\b", before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
+    cue(r"back\s+to\b"),
+    cue(r"back\b", before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
     cue(r"re-?(?:think|consider|do|try|work)\b", gate="re rethink reconsider redo retry rework"),
-    cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"), cue(r"or\s+(?:maybe|perhaps)\b"), cue(r"on\s+second\s+thought"),
-    cue(r"oops", word=False, gate="oops whoops"), cue(r"mistake\b", before=r"\b(?:my|made\s+an?|a)\s+"),
-    cue(r"error\b", before=r"\bmade\s+an?\s+"), cue(r"wrong\b", before=r"\b(?:that\s+was|i\s+was)\s+"),
-    cue(r"switch\s+(?:it\s+up|approach|strategy|plan|tack|to)\b"), cue(r"change\s+(?:approach|strategy|plan|tack)\b"),
-    cue(r"think\s+(?:about\s+it\s+)?differently\b"), cue(r"forward\s+again\b"),
+    cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"),
+    cue(r"or\s+(?:maybe|perhaps)\b"),
+    cue(r"on\s+second\s+thought"),
+    cue(r"oops", word=False, gate="oops whoops"),
+    cue(r"mistake\b", before=r"\b(?:my|made\s+an?|a)\s+"),
+    cue(r"error\b", before=r"\bmade\s+an?\s+"),
+    cue(r"wrong\b", before=r"\b(?:that\s+was|i\s+was)\s+"),
+    cue(r"switch\s+(?:it\s+up|approach|strategy|plan|tack|to)\b"),
+    cue(r"change\s+(?:approach|strategy|plan|tack)\b"),
+    cue(r"think\s+(?:about\s+it\s+)?differently\b"),
+    cue(r"forward\s+again\b"),
     cue(r"again\b", before=r"\b(?:step|attempt|try)\s+\d+\s*\(?"),
-    cue(r"\n[^\w\n]*(?:second|third|fourth|fifth|next)\s*(?:thought|try|attempt|idea|option|approach)?\s*:",
-        gate="second third fourth fifth next"),
+    cue(
+        r"\n[^\w\n]*(?:second|third|fourth|fifth|next)\s*(?:thought|try|attempt|idea|option|approach)?\s*:",
+        gate="second third fourth fifth next",
+    ),
     cue(r"\n[^\w\n]*(?:attempt|try|option)\s*#?\s*(?:[2-9]|\d\d)\b", gate="attempt try option"),
     cue(r"\n[^\w\n]*(?:let(?:'s|\s+me|\s+us)\s+)?try\b", gate="try"),
 )
 # Weak signals: a switch only when the clause does not simply continue from the previous result.
 WEAK_SWITCH = CueSet(
-    cue(r"wait\b(?![,\s-]*(?:is\s+that|let\s+me\s+(?:double[- ]?)?check|let\s+me\s+verify|that's\s+right|yes))", weak=True),
-    cue(r"hold\s+on\b", weak=True), *cues(r"what\s+about|how\s+about|what\s+if", r"\b", weak=True),
+    cue(
+        r"wait\b(?![,\s-]*(?:is\s+that|let\s+me\s+(?:double[- ]?)?check|let\s+me\s+verify|that's\s+right|yes))",
+        weak=True,
+    ),
+    cue(r"hold\s+on\b", weak=True),
+    *cues(r"what\s+about|how\s+about|what\s+if", r"\b", weak=True),
     cue(r"maybe\s+(?:try|instead|use|\(|\d)", weak=True),
-    cue(r"actually,?\s+(?:let|maybe|\(|\d|what|how)", weak=True), cue(r"let(?:'s|\s+me)\s+(?:try|see|think)\b", weak=True, gate="let let's"),
+    cue(r"actually,?\s+(?:let|maybe|\(|\d|what|how)", weak=True),
+    cue(r"let(?:'s|\s+me)\s+(?:try|see|think)\b", weak=True, gate="let let's"),
     cue(r"\n[^\w\n]*(?:hmm+|hm+|oh+|ok(?:ay)?)\W+\(?\d", weak=True, gate="hmm hmmm hmmmm hm oh ohh ok okay"),
 )
 
 # --- subgoal setting: intermediate goals and plans ----------------------------------------------
 _GOAL_VERB = r"\b(?:make|get|find|reach|create|form|obtain|produce|aim|land)\b"
 SUBGOAL = CueSet(
-    cue(r"sub-?(?:goal|problem)s?\b", gate="sub subgoal subgoals subproblem subproblems"), cue(r"intermediate\s+(?:goal|target|value|result)s?\b"),
-    *cues("smaller|new", r"\s+goal\b"), cue(r"goal\s*:\s*(?:make|get|find)"),
-    cue(r"plan\s*:"), cue(r"strategy\s*:"), cue(r"idea\s*:\s*(?:make|get|first|find)"),
-    cue(gate="first firstly", pattern=r"first(?:ly)?\b[^\n]{0,40}?" + _GOAL_VERB + r"(?![^\n]{0,12}\b(?:the\s+)?(?:numbers?|operations?)\b)"),
+    cue(r"sub-?(?:goal|problem)s?\b", gate="sub subgoal subgoals subproblem subproblems"),
+    cue(r"intermediate\s+(?:goal|target|value|result)s?\b"),
+    *cues("smaller|new", r"\s+goal\b"),
+    cue(r"goal\s*:\s*(?:make|get|find)"),
+    cue(r"plan\s*:"),
+    cue(r"strategy\s*:"),
+    cue(r"idea\s*:\s*(?:make|get|first|find)"),
+    cue(
+        gate="first firstly",
+        pattern=r"first(?:ly)?\b[^\n]{0,40}?"
+        + _GOAL_VERB
+        + r"(?![^\n]{0,12}\b(?:the\s+)?(?:numbers?|operations?)\b)",
+    ),
     *cues(r"to\s+start|start\s+by|begin\s+by", r"\b[^\n]{0,40}?" + _GOAL_VERB),
-    *cues(r"close\s+to|near|nearby|around", r"\b",
-          before=r"\b(?:aim|aiming|get|getting|land|come)\s+(?:for\s+|to\s+)?(?:something\s+|a\s+number\s+|a\s+value\s+)?"),
-    cue(r"break\s+(?:this\s+|it\s+|the\s+problem\s+)?(?:down|into)\b"), cue(r"two\s+(?:stages|parts)\b"),
-    *cues(r"must|should|need\s+to|have\s+to|has\s+to", r"\s+(?:make|give|be|equal|become|cancel|produce|contribute)\b",
-          before=r"\b(?:other|remaining|rest)\b[^\n]{0,30}", window=60),
-    cue(gate="need needs", pattern=r"needs?\s+(?:something\s+like|(?:the\s+)?\d+\s+and\s+\d+\s+to\s+(?:cancel|contribute|become|make|give)|"
-        r"to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in|turn)\b)"),
+    *cues(
+        r"close\s+to|near|nearby|around",
+        r"\b",
+        before=r"\b(?:aim|aiming|get|getting|land|come)\s+(?:for\s+|to\s+)?(?:something\s+|a\s+number\s+|a\s+value\s+)?",
+    ),
+    cue(r"break\s+(?:this\s+|it\s+|the\s+problem\s+)?(?:down|into)\b"),
+    cue(r"two\s+(?:stages|parts)\b"),
+    *cues(
+        r"must|should|need\s+to|have\s+to|has\s+to",
+        r"\s+(?:make|give|be|equal|become|cancel|produce|contribute)\b",
+        before=r"\b(?:other|remaining|rest)\b[^\n]{0,30}",
+        window=60,
+    ),
+    cue(
+        gate="need needs",
+        pattern=r"needs?\s+(?:something\s+like|(?:the\s+)?\d+\s+and\s+\d+\s+to\s+(?:cancel|contribute|become|make|give)|"
+        r"to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in|turn)\b)",
+    ),
     cue(r"need\s+to\s+(?:become|cancel|make|give)\b", before=r"\b\d+\s+and\s+\d+\s+"),
     *cues("want|have", r"\s+to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in)\b"),
 )
 # A needed number ("I need 14 from ...", "make 6 out of 2 and 3"): a subgoal unless it is the target.
 NEED_NUMBER = CueSet(
-    *cues("need|want", gate="{} {}s", tail=r"s?\s+(?:to\s+(?:make|get|find|reach|form|create|produce|obtain)\s+)?"
-                       r"(?:a\s+|an\s+|another\s+|exactly\s+|the\s+)?(\d+)\b(?!\s*[-+*/=])"),
+    *cues(
+        "need|want",
+        gate="{} {}s",
+        tail=r"s?\s+(?:to\s+(?:make|get|find|reach|form|create|produce|obtain)\s+)?"
+        r"(?:a\s+|an\s+|another\s+|exactly\s+|the\s+)?(\d+)\b(?!\s*[-+*/=])",
+    ),
     *cues(r"must|have\s+to", r"\s+make\s+(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])"),
-    *cues("make|get|form|create|find|obtain|produce|give",
-          r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b"),
+    *cues(
+        "make|get|form|create|find|obtain|produce|give",
+        r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b",
+    ),
     cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
     cue(r"if\s+(?:i|we)\s+(?:can\s+)?(?:make|get|have)\s+(?:a\s+|an\s+)?(\d+)"),
 )
 
 # --- backward chaining: from the target back to the inputs ---------------------------------------
 BACKWARD = CueSet(
-    cue(r"backwards?\b", gate="backward backwards"), cue(r"from\s+the\s+(?:target|goal)\b"),
+    cue(r"backwards?\b", gate="backward backwards"),
+    cue(r"from\s+the\s+(?:target|goal)\b"),
     cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
-    cue(r"last\s+operation\b"), cue(r"itself\b", before=r"\bthink\s+about\s+\d+\s+"),
-    cue(r"factor(?:\s+pairs?\b|s\s+of\s+\d+)", gate="factor factors"), cue(gate="pair pairs", pattern=r"pairs?\s+that\s+(?:multipl(?:y|ies)|adds?|sums?)\s+to\b"),
-    cue(r"what\s+(?:number|value|do\s+(?:i|we)\s+need)?\s*(?:plus|times|minus|divided\s+by|multiplied\s+by|added\s+to|"
-        r"[-+*/])\s*\d+\s+(?:gives?|makes?|equals?|is|=|to\s+get)\b"),
+    cue(r"last\s+operation\b"),
+    cue(r"itself\b", before=r"\bthink\s+about\s+\d+\s+"),
+    cue(r"factor(?:\s+pairs?\b|s\s+of\s+\d+)", gate="factor factors"),
+    cue(gate="pair pairs", pattern=r"pairs?\s+that\s+(?:multipl(?:y|ies)|adds?|sums?)\s+to\b"),
+    cue(
+        r"what\s+(?:number|value|do\s+(?:i|we)\s+need)?\s*(?:plus|times|minus|divided\s+by|multiplied\s+by|added\s+to|"
+        r"[-+*/])\s*\d+\s+(?:gives?|makes?|equals?|is|=|to\s+get)\b"
+    ),
 )
 # "24 = 4 * 6": a value written as an operation; counts when the value is the target or still needed.
 _DECOMPOSITION = cue(r"=\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"(?:\n|[\s:(,])(\d+)\s*")
@@ -249,26 +373,85 @@ DECOMPOSE = CueSet(
 )
 # The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
 FROM_TARGET = CueSet(
-    cue(r"=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:i\s+|we\s+)?(?:need|must|have\s+to|want)\b",
-        before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*"),
-    cue(r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
-        r"(?!\s+(?:use|need\s+to\s+use))"),
+    cue(
+        r"=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:i\s+|we\s+)?(?:need|must|have\s+to|want)\b",
+        before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*",
+    ),
+    cue(
+        r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
+        r"(?!\s+(?:use|need\s+to\s+use))"
+    ),
     cue(r"mak(?:e|ing)\s+(\d+)\s+as\b", gate="make making"),
 )
 
 # --- target inference: each cue votes for the number it captures, with its weight -----------------
 _LIST = r"(?:\s*(?:,|and|&)?\s*\d+\b){3,}"
 TARGET_VOTES = CueSet(
-    cue(gate="target", pattern=r"target(?:\s+number)?(?:\s+is|\s+of|\s*[:=,]|\s+value\s+is)?\s*(\d+)\b", weight=10),
-    *cues(r"using|from|with|out\s+of", r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST, weight=6, early=True,
-          before=r"\b(?:make|reach|get|obtain|create|hit|equal|equals|want|need|to)\s+(?:exactly\s+)?(\d+)\s+"),
+    cue(
+        gate="target",
+        pattern=r"target(?:\s+number)?(?:\s+is|\s+of|\s*[:=,]|\s+value\s+is)?\s*(\d+)\b",
+        weight=10,
+    ),
+    *cues(
+        r"using|from|with|out\s+of",
+        r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST,
+        weight=6,
+        early=True,
+        before=r"\b(?:make|reach|get|obtain|create|hit|equal|equals|want|need|to)\s+(?:exactly\s+)?(\d+)\s+",
+    ),
     *cues("goal|aim", gate="{}", tail=r"(?:\s+is|\s*:)\s*(?:to\s+(?:make|reach|get)\s+)?(\d+)\b", weight=6),
     cue(gate="formula", pattern=r"\"formula\"\s*:\s*\"[^\"\n]*=\s*(\d+)\s*\"", weight=5),
     *cues(r"not|close\s+to|near|short\s+of|!=", r"\s*(\d+)\b", weight=2),
-    cue(r"=\s*(\d+)\s*(?:!|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)", weight=3),
+    cue(
+        r"=\s*(\d+)\s*(?:!|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)",
+        weight=3,
+    ),
     *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),
-    *cues(r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on", r"\s+(\d+)\b", weight=2, early=True),
-    Cue(_DECOMPOSITION.pattern, _DECOMPOSITION.before, weight=2, key=_DECOMPOSITION.key),  # reused, not recompiled
-    Cue(FROM_TARGET.members[0].pattern, FROM_TARGET.members[0].before, weight=4, key="="),  # "24 / 4 = 6, so I need"
+    *cues(
+        r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on",
+        r"\s+(\d+)\b",
+        weight=2,
+        early=True,
+    ),
+    Cue(
+        _DECOMPOSITION.pattern, _DECOMPOSITION.before, weight=2, key=_DECOMPOSITION.key
+    ),  # reused, not recompiled
+    Cue(
+        FROM_TARGET.members[0].pattern, FROM_TARGET.members[0].before, weight=4, key="="
+    ),  # "24 / 4 = 6, so I need"
     cue(r"=\s*(\d+)\b", weight=1),
 )
+
+
+# --- all sets at once: one word lookup per text instead of one per set ------------------------------
+SETS: dict[str, CueSet] = {
+    "verify": VERIFY,
+    "switch": SWITCH,
+    "weak_switch": WEAK_SWITCH,
+    "subgoal": SUBGOAL,
+    "need_number": NEED_NUMBER,
+    "backward": BACKWARD,
+    "decompose": DECOMPOSE,
+    "from_target": FROM_TARGET,
+    "target_votes": TARGET_VOTES,
+}
+_BY_WORD: dict[str, list[tuple[str, int]]] = {}
+for _name, _set in SETS.items():
+    for _word, _indices in _set.by_word.items():
+        _BY_WORD.setdefault(_word, []).extend((_name, _index) for _index in _indices)
+_ALL_WORDS = frozenset(_BY_WORD)
+_OTHER_KEYS = tuple(sorted({m.key for cue_set in SETS.values() for m in cue_set.others if m.key}))
+
+
+def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
+    """For every set, the cues that can match ``text`` (whose set of words is ``words``)."""
+    keys = {key for key in _OTHER_KEYS if key in text}
+    keys.add("")
+    chosen: dict[str, set[int]] = {name: set() for name in SETS}
+    for word in _ALL_WORDS & words:
+        for name, index in _BY_WORD[word]:
+            chosen[name].add(index)  # a cue gated by several words runs once
+    return {
+        name: [m for m in cue_set.others if m.key in keys] + [cue_set.members[i] for i in chosen[name]]
+        for name, cue_set in SETS.items()
+    }

@@ -43,7 +43,9 @@ class JudgeError(ValueError):
 class JudgeConfig:
     """How to ask an LLM judge for behavior counts."""
 
-    backend: str = "endpoint"  # "endpoint" (OpenAI-compatible HTTP API) or "local" (a transformers model directory)
+    backend: str = (
+        "endpoint"  # "endpoint" (OpenAI-compatible HTTP API) or "local" (a transformers model directory)
+    )
     model: str = "gpt-4o-mini"  # endpoint: the served model's name; local: the model directory
     base_url: str | None = None  # endpoint URL ending in /v1; default $OPENAI_BASE_URL, else api.openai.com
     api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the key ("EMPTY" is sent if unset)
@@ -67,7 +69,9 @@ class JudgeConfig:
         if self.temperature < 0 or self.max_tokens < 1 or self.max_chars < 100:
             raise ValueError("judge temperature must be >= 0, max_tokens >= 1, max_chars >= 100")
         if self.backend == "local" and not Path(self.model).is_dir():
-            raise ValueError(f"judge backend 'local' needs --judge-model to be a model directory; {self.model!r} is not one")
+            raise ValueError(
+                f"judge backend 'local' needs --judge-model to be a model directory; {self.model!r} is not one"
+            )
 
     @property
     def endpoint(self) -> str:
@@ -91,13 +95,18 @@ def _problem_text(problem: Mapping[str, Any] | None) -> str:
     return ""
 
 
-def judge_messages(behavior: str, completion: str, problem: Mapping[str, Any] | None = None,
-                   task: str | None = None, max_chars: int = 16_000) -> list[dict[str, str]]:
+def judge_messages(
+    behavior: str,
+    completion: str,
+    problem: Mapping[str, Any] | None = None,
+    task: str | None = None,
+    max_chars: int = 16_000,
+) -> list[dict[str, str]]:
     """The chat messages that ask for the count of one behavior in one completion."""
     spec = TAXONOMY[behavior]
     what = _TASKS.get(task or "", "an arithmetic puzzle")
     text = completion if len(completion) <= max_chars else completion[:max_chars] + "\n[... cut ...]"
-    bullets = lambda items: "\n".join(f"- {item}" for item in items)  # noqa: E731
+    bullets = lambda items: "\n".join(f"- {item}" for item in items)
     user = (
         f"Below is a chain of reasoning that a language model wrote while solving {what}.{_problem_text(problem)}\n\n"
         f"Count the instances of **{spec.title.lower()}** in it.\n{spec.definition}\n\n"
@@ -107,8 +116,10 @@ def judge_messages(behavior: str, completion: str, problem: Mapping[str, Any] | 
         "Think briefly, then give the number of instances between tags, e.g. <count>2</count>; "
         "write <count>0</count> if there are none."
     )
-    return [{"role": "system", "content": "You annotate reasoning traces carefully and consistently."},
-            {"role": "user", "content": user}]
+    return [
+        {"role": "system", "content": "You annotate reasoning traces carefully and consistently."},
+        {"role": "user", "content": user},
+    ]
 
 
 def parse_count(answer: str | None) -> int | None:
@@ -129,15 +140,20 @@ class JudgeCache:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, model TEXT, answer TEXT, "
-                             "created REAL)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, model TEXT, answer TEXT, "
+                "created REAL)"
+            )
             self._db.commit()
         self._lock = threading.Lock()
 
     @staticmethod
     def key(model: str, messages: list[dict[str, str]], temperature: float, max_tokens: int) -> str:
-        blob = json.dumps({"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens},
-                          sort_keys=True, ensure_ascii=False)
+        blob = json.dumps(
+            {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def get(self, key: str) -> str | None:
@@ -151,7 +167,9 @@ class JudgeCache:
         if self._db is None:
             return
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", (key, model, answer, time.time()))
+            self._db.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?)", (key, model, answer, time.time())
+            )
             self._db.commit()
 
     def close(self) -> None:
@@ -173,8 +191,13 @@ class Judge:
         self._client = None
         self._local = None
 
-    def count(self, completions: Sequence[str], problems: Sequence[Mapping[str, Any] | None] | None = None,
-              task: str | None = None, progress: bool = True) -> list[dict[str, int | None]]:
+    def count(
+        self,
+        completions: Sequence[str],
+        problems: Sequence[Mapping[str, Any] | None] | None = None,
+        task: str | None = None,
+        progress: bool = True,
+    ) -> list[dict[str, int | None]]:
         """Counts per completion: a dict over :data:`BEHAVIORS`, ``None`` where the answer had no count."""
         if problems is not None and len(problems) != len(completions):
             raise ValueError(f"judge: {len(problems)} problems for {len(completions)} completions")
@@ -203,40 +226,56 @@ class Judge:
         if self._client is None:
             import openai
 
-            self._client = openai.OpenAI(base_url=self.config.endpoint, api_key=os.environ.get(self.config.api_key_env)
-                                         or "EMPTY", timeout=self.config.timeout_s, max_retries=0)
+            self._client = openai.OpenAI(
+                base_url=self.config.endpoint,
+                api_key=os.environ.get(self.config.api_key_env) or "EMPTY",
+                timeout=self.config.timeout_s,
+                max_retries=0,
+            )
         return self._client
 
     def _ask(self, messages: list[dict[str, str]]) -> str:
         import openai
 
         cfg, client = self.config, self._client_for()
-        retryable = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError,
-                     openai.InternalServerError)
+        retryable = (
+            openai.APIConnectionError,
+            openai.APITimeoutError,
+            openai.RateLimitError,
+            openai.InternalServerError,
+        )
         for attempt in range(cfg.max_retries + 1):
             try:
                 with self._count_lock:
                     self.requests += 1
-                response = client.chat.completions.create(model=cfg.model, messages=messages,
-                                                          temperature=cfg.temperature, max_tokens=cfg.max_tokens)
+                response = client.chat.completions.create(
+                    model=cfg.model, messages=messages, temperature=cfg.temperature, max_tokens=cfg.max_tokens
+                )
                 choices = getattr(response, "choices", None) or []
                 return (choices[0].message.content or "") if choices else ""
             except retryable as exc:
                 if attempt == cfg.max_retries:
                     kind = "unreachable" if isinstance(exc, openai.APIConnectionError) else "failing"
-                    raise JudgeError(f"judge endpoint {cfg.endpoint} {kind} after {attempt + 1} tries "
-                                     f"({type(exc).__name__}: {exc}); check --base-url and that the server is up") from None
-                time.sleep(cfg.backoff_s * 2 ** attempt * (1 + random.random() / 4))
+                    raise JudgeError(
+                        f"judge endpoint {cfg.endpoint} {kind} after {attempt + 1} tries "
+                        f"({type(exc).__name__}: {exc}); check --base-url and that the server is up"
+                    ) from None
+                time.sleep(cfg.backoff_s * 2**attempt * (1 + random.random() / 4))
             except openai.APIStatusError as exc:
-                raise JudgeError(f"judge endpoint {cfg.endpoint} refused the request for model {cfg.model!r}: "
-                                 f"HTTP {exc.status_code} {exc.message}") from None
+                raise JudgeError(
+                    f"judge endpoint {cfg.endpoint} refused the request for model {cfg.model!r}: "
+                    f"HTTP {exc.status_code} {exc.message}"
+                ) from None
         raise AssertionError("unreachable")
 
     def _run_endpoint(self, jobs, progress: bool):
         from habits.progress import progress_bar
 
         cfg = self.config
-        with ThreadPoolExecutor(max_workers=cfg.concurrency) as pool, progress_bar(transient=not progress) as bar:
+        with (
+            ThreadPoolExecutor(max_workers=cfg.concurrency) as pool,
+            progress_bar(transient=not progress) as bar,
+        ):
             task = bar.add_task(f"judging with {cfg.model}", total=len(jobs))
             futures = {pool.submit(self._ask, job[3]): job for job in jobs}
             pending = set(futures)
@@ -260,10 +299,15 @@ class Judge:
         cfg = self.config
         if self._local is None:
             self._local = load_model(cfg.model)
-        sampling = SamplingConfig(temperature=cfg.temperature, max_new_tokens=cfg.max_tokens, n=1,
-                                  batch_size=cfg.batch_size, progress=progress)
+        sampling = SamplingConfig(
+            temperature=cfg.temperature,
+            max_new_tokens=cfg.max_tokens,
+            n=1,
+            batch_size=cfg.batch_size,
+            progress=progress,
+        )
         for start in range(0, len(jobs), cfg.batch_size * 8):
-            chunk = jobs[start:start + cfg.batch_size * 8]
+            chunk = jobs[start : start + cfg.batch_size * 8]
             outputs = generate(self._local, [job[3] for job in chunk], sampling)
             for job, samples in zip(chunk, outputs):
                 answer = samples[0].text
@@ -275,9 +319,13 @@ class Judge:
         self.cache.close()
 
 
-def judge_counts(completions: Sequence[str], config: JudgeConfig | None = None,
-                 problems: Sequence[Mapping[str, Any] | None] | None = None, task: str | None = None,
-                 progress: bool = True) -> list[dict[str, int | None]]:
+def judge_counts(
+    completions: Sequence[str],
+    config: JudgeConfig | None = None,
+    problems: Sequence[Mapping[str, Any] | None] | None = None,
+    task: str | None = None,
+    progress: bool = True,
+) -> list[dict[str, int | None]]:
     """Behavior counts for ``completions`` from an LLM judge (see :class:`JudgeConfig`)."""
     judge = Judge(config)
     try:

@@ -34,34 +34,66 @@ MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds
 # Unicode that carries meaning, mapped to ASCII; whatever else is not ASCII is then dropped, because
 # Python's regex literal search is several times faster on ASCII strings.
 _REPLACEMENTS = (
-    ("×", "*"), ("✕", "*"), ("⋅", "*"), ("·", "*"), ("÷", "/"), ("−", "-"), ("–", "-"), ("—", " - "), ("―", "-"),
-    ("…", "..."), ("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("≠", " != "), ("→", "\n"), ("⇒", "\n"),
-    ("✓", " (ok) "), ("✔", " (ok) "), ("☑", " (ok) "), ("✅", " (ok) "),
-    ("✗", " (no) "), ("✘", " (no) "), ("❌", " (no) "), ("✖", " (no) "), ("❎", " (no) "),
+    ("×", "*"),
+    ("✕", "*"),
+    ("⋅", "*"),
+    ("·", "*"),
+    ("÷", "/"),
+    ("−", "-"),
+    ("–", "-"),
+    ("—", " - "),
+    ("―", "-"),
+    ("…", "..."),
+    ("’", "'"),
+    ("‘", "'"),
+    ("“", '"'),
+    ("”", '"'),
+    ("≠", " != "),
+    ("→", "\n"),
+    ("⇒", "\n"),
+    ("✓", " (ok) "),
+    ("✔", " (ok) "),
+    ("☑", " (ok) "),
+    ("✅", " (ok) "),
+    ("✗", " (no) "),
+    ("✘", " (no) "),
+    ("❌", " (no) "),
+    ("✖", " (no) "),
+    ("❎", " (no) "),
 )
 # Clause boundaries, each turned into a newline (sentence punctuation is kept): line breaks,
 # sentence ends, semicolons, arrows, and the comma between two calculations ("= 24, 24 / 12 = 2, no").
 # Simple passes that start with a literal and have a constant replacement run in C at hundreds of
 # MB/s; a single pass with a group in its replacement would call back into Python per match.
 _BOUNDARIES = (
-    (re.compile(r"\n\s*"), "\n"), (re.compile(r"\. \s*"), ".\n"), (re.compile(r"! \s*"), "!\n"),
-    (re.compile(r"\? \s*"), "?\n"), (re.compile(r";\s*"), "\n"), (re.compile(r"->\s*"), "\n"),
+    (re.compile(r"\n\s*"), "\n"),
+    (re.compile(r"\. \s*"), ".\n"),
+    (re.compile(r"! \s*"), "!\n"),
+    (re.compile(r"\? \s*"), "?\n"),
+    (re.compile(r";\s*"), "\n"),
+    (re.compile(r"->\s*"), "\n"),
     (re.compile(r"=>\s*"), "\n"),
     (re.compile(r",(?<=[\d)],)\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
 )
 _NOISE = re.compile(r"[`#\r\t]")
 # A calculation or a stated result: checks and switches need an attempt before them.
-_ATTEMPT = re.compile(r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
-                      r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
-                      r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d")
-_ARITH = re.compile(r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
-                    r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d")
+_ATTEMPT = re.compile(
+    r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
+    r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
+    r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d"
+)
+_ARITH = re.compile(
+    r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
+    r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
+)
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
 _ANSWERISH = re.compile(r"<answer>|\"(?:formula|answer|number)\"\s*:|^\s*\{")
 _LEADING_NUMBER = re.compile(r"^\D{0,30}?(\d+(?:\.\d+)?)")
 _LAST_RESULT = re.compile(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")
-_RULE_RESTATEMENT = re.compile(r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
-                               r"|\buse\s+(?:all|each|every)\b")
+_RULE_RESTATEMENT = re.compile(
+    r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
+    r"|\buse\s+(?:all|each|every)\b"
+)
 _NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from")
 
 
@@ -95,8 +127,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
 
 
-def _scan(text: str, cues: C.CueSet | Sequence[C.Cue], words: frozenset[str] | None = None
-          ) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
+def _scan(
+    text: str, cues: C.CueSet | Sequence[C.Cue], words: frozenset[str] | None = None
+) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
     """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``.
 
     Only cues whose leading word is in ``words`` (or whose leading literal is in the text) are run:
@@ -113,7 +146,7 @@ def _scan(text: str, cues: C.CueSet | Sequence[C.Cue], words: frozenset[str] | N
                 continue  # inside a word: "another" is not "other"
             context = None
             if cue.before is not None or cue.not_before is not None:
-                window = text[max(0, start - cue.window):start]
+                window = text[max(0, start - cue.window) : start]
                 if cue.not_before is not None and cue.not_before.search(window):
                     continue
                 if cue.before is not None:
@@ -133,14 +166,16 @@ def _value(match: re.Match, context: re.Match | None) -> int | None:
     return None
 
 
-def infer_target(text: str, words: frozenset[str] | None = None) -> int | None:
+def infer_target(
+    text: str, words: frozenset[str] | None = None, cues: Sequence[C.Cue] | None = None
+) -> int | None:
     """The number the reasoning aims at, by weighted votes ("target: 24" counts most; see ``cues.TARGET_VOTES``)."""
     prepared = text if text.startswith("\n") else _prepare(text)
     words = _words(prepared) if words is None else words
     first = _ARITH.search(prepared)
     first_arith = first.start() if first else len(prepared)
     votes: Counter[int] = Counter()
-    for cue in C.TARGET_VOTES.relevant(prepared, words):
+    for cue in C.TARGET_VOTES.relevant(prepared, words) if cues is None else cues:
         if cue.early:
             for start, _, match, context in _scan(prepared, (cue,), words):
                 value = _value(match, context)
@@ -166,6 +201,7 @@ class _Clauses:
     def __init__(self, text: str) -> None:
         self.text = text
         self.words = _words(text)
+        self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
         self.starts = [0]
         position = text.find("\n")
         while position != -1:  # str.find runs in C; one step per clause, not per character
@@ -180,7 +216,7 @@ class _Clauses:
 
     def line(self, index: int) -> str:
         end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
-        return self.text[self.starts[index]:end]
+        return self.text[self.starts[index] : end]
 
     def continues(self, index: int) -> bool:
         """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
@@ -214,7 +250,7 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
 
     def get_target() -> int | None:  # inferred only when a cue needs it: most texts never do
         if not known:
-            known.append(infer_target(prepared, clauses.words))
+            known.append(infer_target(prepared, clauses.words, clauses.active["target_votes"]))
         return known[0]
 
     first = _ATTEMPT.search(prepared)
@@ -224,7 +260,7 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
     # Verification: any check at or after the first calculation (a check needs something to check).
     verify_lines: set[int] = set()
     last_fail: dict[int, int] = {}
-    for start, cue, match, _ in _scan(prepared, C.VERIFY, clauses.words):
+    for start, cue, match, _ in _scan(prepared, clauses.active["verify"]):
         line = clauses.of(start)
         if line < first_line:
             continue
@@ -245,11 +281,11 @@ def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail:
     """Clauses that switch approach: explicit switches, weak ones that do not continue the previous
     result, and a fresh calculation right after a clause that judged an attempt a failure."""
     switches: dict[int, int] = {}
-    for start, _, _, _ in _scan(prepared, C.SWITCH, clauses.words):
+    for start, _, _, _ in _scan(prepared, clauses.active["switch"]):
         if start > first_arith:
             line = clauses.of(start)
             switches[line] = max(start, switches.get(line, -1))
-    for start, _, _, _ in _scan(prepared, C.WEAK_SWITCH, clauses.words):
+    for start, _, _, _ in _scan(prepared, clauses.active["weak_switch"]):
         line = clauses.of(start)
         if start > first_arith and line not in switches and not clauses.continues(line):
             switches[line] = start
@@ -270,11 +306,11 @@ def _subgoals(prepared: str, clauses: _Clauses, first_arith: int, get_target) ->
     """Goal language that does not restate the target, and needed numbers other than the target."""
     needed: set[int] = set()
     lines = set()
-    for start, _, _, _ in _scan(prepared, C.SUBGOAL, clauses.words):
+    for start, _, _, _ in _scan(prepared, clauses.active["subgoal"]):
         line = clauses.of(start)
         if not _restates_target(clauses.line(line), get_target()):
             lines.add(line)
-    for start, _, match, context in _scan(prepared, C.NEED_NUMBER, clauses.words):
+    for start, _, match, context in _scan(prepared, clauses.active["need_number"]):
         value = _value(match, context)
         target = get_target()
         if value is None or value == target:
@@ -292,9 +328,9 @@ def _subgoals(prepared: str, clauses: _Clauses, first_arith: int, get_target) ->
 def _backward(prepared: str, clauses: _Clauses, needed: set[int], get_target) -> int:
     """Explicit backward language, or the target (or a value still needed) written as an operation
     to undo; numbers on a backward clause become needed in turn ("24 = 3 * 8", then "8 = 11 - 3")."""
-    lines = {clauses.of(start) for start, _, _, _ in _scan(prepared, C.BACKWARD, clauses.words)}
-    from_target = list(_scan(prepared, C.FROM_TARGET, clauses.words))
-    decomposing = list(_scan(prepared, C.DECOMPOSE, clauses.words))
+    lines = {clauses.of(start) for start, _, _, _ in _scan(prepared, clauses.active["backward"])}
+    from_target = list(_scan(prepared, clauses.active["from_target"]))
+    decomposing = list(_scan(prepared, clauses.active["decompose"]))
     if not from_target and not decomposing:
         return len(lines)
     if get_target() is not None:

@@ -41,7 +41,9 @@ class Thresholds:
             self.required = tuple(name.strip() for name in self.required.split(",") if name.strip())
         unknown = [name for name in self.required if name not in BEHAVIORS]
         if unknown:
-            raise ValueError(f"unknown behavior(s) {', '.join(unknown)} in required; choose from {', '.join(BEHAVIORS)}")
+            raise ValueError(
+                f"unknown behavior(s) {', '.join(unknown)} in required; choose from {', '.join(BEHAVIORS)}"
+            )
         self.required = tuple(self.required)
 
 
@@ -101,17 +103,18 @@ def t_quantile(confidence: float, df: int) -> float:
     z = _z(confidence)
     if df <= 0:
         return math.inf
-    g1 = (z ** 3 + z) / 4
-    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
-    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
     exact_small = {1: 12.706, 2: 4.303}  # the expansion is poor for df 1-2 at 95%
     if df in exact_small and abs(confidence - 0.95) < 1e-9:
         return exact_small[df]
-    return z + g1 / df + g2 / df ** 2 + g3 / df ** 3
+    return z + g1 / df + g2 / df**2 + g3 / df**3
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95, method: str = "t", resamples: int = 2000,
-                  seed: int = 0) -> tuple[float, float]:
+def mean_interval(
+    values: Sequence[float], confidence: float = 0.95, method: str = "t", resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
     """Interval for the mean of ``values``: Student-t, or a seeded percentile bootstrap."""
     n = len(values)
     if n == 0:
@@ -131,8 +134,9 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95, method: str
     return mean - half, mean + half
 
 
-def aggregate(counts: Iterable[Mapping[str, int | None]], thresholds: Thresholds | None = None,
-              method: str = "t") -> Profile:
+def aggregate(
+    counts: Iterable[Mapping[str, int | None]], thresholds: Thresholds | None = None, method: str = "t"
+) -> Profile:
     """Shares, mean counts, intervals and the readiness verdict for a list of counts dicts."""
     thresholds = thresholds or Thresholds()
     rows = list(counts)
@@ -146,23 +150,45 @@ def aggregate(counts: Iterable[Mapping[str, int | None]], thresholds: Thresholds
         mean = sum(known) / len(known) if known else 0.0
         mean_low, mean_high = mean_interval(known, thresholds.confidence, method)
         present = bool(known) and (low if thresholds.strict else share) >= thresholds.min_share
-        stats[name] = BehaviorStats(name, len(known), len(values) - len(known), k, share, low, high, mean, mean_low,
-                                    mean_high, present)
+        stats[name] = BehaviorStats(
+            name,
+            len(known),
+            len(values) - len(known),
+            k,
+            share,
+            low,
+            high,
+            mean,
+            mean_low,
+            mean_high,
+            present,
+        )
     present = [name for name in BEHAVIORS if stats[name].present]
     missing = [name for name in thresholds.required if not stats[name].present]
-    return Profile(len(rows), stats, present, missing, not missing and bool(rows), _verdict(rows, stats, missing,
-                                                                                             thresholds), thresholds)
+    return Profile(
+        len(rows),
+        stats,
+        present,
+        missing,
+        not missing and bool(rows),
+        _verdict(rows, stats, missing, thresholds),
+        thresholds,
+    )
 
 
-def _verdict(rows: list, stats: Mapping[str, BehaviorStats], missing: list[str], thresholds: Thresholds) -> str:
+def _verdict(
+    rows: list, stats: Mapping[str, BehaviorStats], missing: list[str], thresholds: Thresholds
+) -> str:
     if not rows:
         return "no responses to judge"
     bar = f"{thresholds.min_share:.0%} of responses"
     if not missing:
         return f"ready for RL: {', '.join(thresholds.required)} each appear in at least {bar}"
     shown = ", ".join(f"{name} ({stats[name].share:.0%})" for name in missing)
-    return (f"not ready: missing {shown} -- below {bar}. RL amplifies habits a model already has; prime "
-            f"with SFT on traces that show {', '.join(missing)} first (habits traces).")
+    return (
+        f"not ready: missing {shown} -- below {bar}. RL amplifies habits a model already has; prime "
+        f"with SFT on traces that show {', '.join(missing)} first (habits traces)."
+    )
 
 
 def step_metrics(counts: Iterable[Mapping[str, int | None]], prefix: str = "behaviors/") -> dict[str, float]:

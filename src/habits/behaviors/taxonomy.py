@@ -34,9 +34,11 @@ TAXONOMY: dict[str, Behavior] = {
     "verification": Behavior(
         name="verification",
         title="Verification",
-        definition=("The reasoner checks an intermediate or final result: compares a computed value with the "
-                    "target (or with a value it needs), re-computes a step to confirm or correct it, or checks "
-                    "that a candidate answer uses each given number exactly once."),
+        definition=(
+            "The reasoner checks an intermediate or final result: compares a computed value with the "
+            "target (or with a value it needs), re-computes a step to confirm or correct it, or checks "
+            "that a candidate answer uses each given number exactly once."
+        ),
         counts_as=(
             "each explicit judgement of a computed value against the target or a needed value "
             "('= 26, not 22', 'too big', 'that's exactly 24', 'close but no', '= 24!', '✓', 'no')",
@@ -63,8 +65,10 @@ TAXONOMY: dict[str, Behavior] = {
     "backtracking": Behavior(
         name="backtracking",
         title="Backtracking",
-        definition=("The reasoner abandons an approach that failed or looks unpromising and explicitly "
-                    "switches to a different one, or retracts a step it got wrong and redoes it."),
+        definition=(
+            "The reasoner abandons an approach that failed or looks unpromising and explicitly "
+            "switches to a different one, or retracts a step it got wrong and redoes it."
+        ),
         counts_as=(
             "each explicit switch away from a failed or unpromising attempt ('that doesn't work, let me try "
             "multiplying instead', 'scratch that', 'wait, maybe ...', 'alternatively ...')",
@@ -90,8 +94,10 @@ TAXONOMY: dict[str, Behavior] = {
     "subgoal_setting": Behavior(
         name="subgoal_setting",
         title="Subgoal setting",
-        definition=("The reasoner sets an intermediate goal that is not the final target: a value to make "
-                    "first, a sub-problem to solve first, or a plan of ordered steps toward the target."),
+        definition=(
+            "The reasoner sets an intermediate goal that is not the final target: a value to make "
+            "first, a sub-problem to solve first, or a plan of ordered steps toward the target."
+        ),
         counts_as=(
             "each stated intermediate goal ('first I need to make 6 from 2 and 3', 'let's get close to 50 "
             "first', 'I need 14 from the remaining numbers')",
@@ -117,9 +123,11 @@ TAXONOMY: dict[str, Behavior] = {
     "backward_chaining": Behavior(
         name="backward_chaining",
         title="Backward chaining",
-        definition=("The reasoner starts from the target and works backward: decomposes the target into an "
-                    "operation on a value it still needs ('24 = 4 * 6, so I need 6'), or asks what value "
-                    "combined with a given number would produce the target."),
+        definition=(
+            "The reasoner starts from the target and works backward: decomposes the target into an "
+            "operation on a value it still needs ('24 = 4 * 6, so I need 6'), or asks what value "
+            "combined with a given number would produce the target."
+        ),
         counts_as=(
             "each decomposition of the target, or of a value it still needs, into given numbers and/or new "
             "needed values ('24 / 4 = 6, so I need 6 from the rest', '22 = 31 - 9')",
@@ -156,21 +164,29 @@ def validate_counts(counts: Any, allow_missing: bool = False) -> dict[str, int |
     Returns a plain dict in :data:`BEHAVIORS` order; raises ValueError saying what is wrong.
     """
     if not isinstance(counts, Mapping):
-        raise ValueError(f"behavior counts must be an object with keys {', '.join(BEHAVIORS)}, got {counts!r}")
+        raise ValueError(
+            f"behavior counts must be an object with keys {', '.join(BEHAVIORS)}, got {counts!r}"
+        )
     keys = set(counts)
     if keys != set(BEHAVIORS):
         missing, extra = set(BEHAVIORS) - keys, keys - set(BEHAVIORS)
-        raise ValueError("behavior counts must have exactly the keys " + ", ".join(BEHAVIORS)
-                         + (f"; missing {', '.join(sorted(missing))}" if missing else "")
-                         + (f"; unexpected {', '.join(sorted(map(str, extra)))}" if extra else ""))
+        raise ValueError(
+            "behavior counts must have exactly the keys "
+            + ", ".join(BEHAVIORS)
+            + (f"; missing {', '.join(sorted(missing))}" if missing else "")
+            + (f"; unexpected {', '.join(sorted(map(str, extra)))}" if extra else "")
+        )
     out: dict[str, int | None] = {}
     for name in BEHAVIORS:
         value = counts[name]
         if value is None and allow_missing:
             out[name] = None
         elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"behavior count {name!r} must be a non-negative integer"
-                             + (" or null" if allow_missing else "") + f", got {value!r}")
+            raise ValueError(
+                f"behavior count {name!r} must be a non-negative integer"
+                + (" or null" if allow_missing else "")
+                + f", got {value!r}"
+            )
         else:
             out[name] = value
     return out

@@ -12,24 +12,53 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
-behaviors_app = typer.Typer(help="The four reasoning habits: list definitions, count them in text, classify "
-                                 "completion files, measure agreement with labeled traces.", no_args_is_help=True)
+behaviors_app = typer.Typer(
+    help="The four reasoning habits: list definitions, count them in text, classify "
+    "completion files, measure agreement with labeled traces.",
+    no_args_is_help=True,
+)
 
-BackendOption = Annotated[str, typer.Option("--backend", "-b", help="Classifier: lexical (offline, fast) or judge (LLM).")]
-JudgeModel = Annotated[str, typer.Option("--judge-model", help="Judge: served model name, or a model directory "
-                                                               "with --judge-backend local.")]
-JudgeBackend = Annotated[str, typer.Option("--judge-backend", help="Judge backend: endpoint (OpenAI-compatible) or local.")]
-BaseUrl = Annotated[str | None, typer.Option("--base-url", help="Judge endpoint URL ending in /v1 (default: "
-                                                                "$OPENAI_BASE_URL, else api.openai.com).")]
-ApiKeyEnv = Annotated[str, typer.Option("--api-key-env", help="Environment variable that holds the judge's API key.")]
+BackendOption = Annotated[
+    str, typer.Option("--backend", "-b", help="Classifier: lexical (offline, fast) or judge (LLM).")
+]
+JudgeModel = Annotated[
+    str,
+    typer.Option(
+        "--judge-model", help="Judge: served model name, or a model directory with --judge-backend local."
+    ),
+]
+JudgeBackend = Annotated[
+    str, typer.Option("--judge-backend", help="Judge backend: endpoint (OpenAI-compatible) or local.")
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="Judge endpoint URL ending in /v1 (default: $OPENAI_BASE_URL, else api.openai.com).",
+    ),
+]
+ApiKeyEnv = Annotated[
+    str, typer.Option("--api-key-env", help="Environment variable that holds the judge's API key.")
+]
 Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Judge requests in flight at once.")]
-JudgeCacheOption = Annotated[str, typer.Option("--judge-cache", help="Judge answer cache (SQLite); 'none' disables it.")]
-JudgeRetries = Annotated[int, typer.Option("--judge-retries", min=0, help="Retries per judge request (backoff doubles "
-                                                                         "from 1 s).")]
+JudgeCacheOption = Annotated[
+    str, typer.Option("--judge-cache", help="Judge answer cache (SQLite); 'none' disables it.")
+]
+JudgeRetries = Annotated[
+    int, typer.Option("--judge-retries", min=0, help="Retries per judge request (backoff doubles from 1 s).")
+]
 
 
-def judge_config(backend: str, judge_backend: str, judge_model: str, base_url: str | None, api_key_env: str,
-                 concurrency: int, judge_cache: str, judge_retries: int = 4):
+def judge_config(
+    backend: str,
+    judge_backend: str,
+    judge_model: str,
+    base_url: str | None,
+    api_key_env: str,
+    concurrency: int,
+    judge_cache: str,
+    judge_retries: int = 4,
+):
     """The JudgeConfig for these CLI options, or None for the lexical classifier."""
     if backend not in ("lexical", "judge"):
         raise ValueError(f"unknown --backend {backend!r}; choose lexical or judge")
@@ -37,9 +66,15 @@ def judge_config(backend: str, judge_backend: str, judge_model: str, base_url: s
         return None
     from habits.behaviors import JudgeConfig
 
-    return JudgeConfig(backend=judge_backend, model=judge_model, base_url=base_url, api_key_env=api_key_env,
-                       concurrency=concurrency, cache=None if judge_cache.lower() == "none" else judge_cache,
-                       max_retries=judge_retries)
+    return JudgeConfig(
+        backend=judge_backend,
+        model=judge_model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        cache=None if judge_cache.lower() == "none" else judge_cache,
+        max_retries=judge_retries,
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -55,14 +90,20 @@ def list_behaviors() -> None:
     for column in ("behavior", "definition", "counts as one instance", "not counted"):
         table.add_column(column)
     for spec in TAXONOMY.values():
-        table.add_row(spec.name, spec.definition, "\n".join(f"• {x}" for x in spec.counts_as),
-                      "\n".join(f"• {x}" for x in spec.not_counted))
+        table.add_row(
+            spec.name,
+            spec.definition,
+            "\n".join(f"• {x}" for x in spec.counts_as),
+            "\n".join(f"• {x}" for x in spec.not_counted),
+        )
     console.print(table)
 
 
 @behaviors_app.command("count")
-def count(text: Annotated[str | None, typer.Argument(help="Reasoning text; read from stdin when omitted.")] = None,
-          target: Annotated[int | None, typer.Option(help="The problem's target number, if known.")] = None) -> None:
+def count(
+    text: Annotated[str | None, typer.Argument(help="Reasoning text; read from stdin when omitted.")] = None,
+    target: Annotated[int | None, typer.Option(help="The problem's target number, if known.")] = None,
+) -> None:
     """Count the behaviors in one text with the offline classifier (prints JSON)."""
     import json
 
@@ -74,11 +115,17 @@ def count(text: Annotated[str | None, typer.Argument(help="Reasoning text; read 
 @behaviors_app.command("classify")
 def classify_file(
     input_path: Annotated[Path, typer.Option("--input", "-i", help="JSONL with a `completion` per row.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output JSONL: every row with `behaviors` added.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output JSONL: every row with `behaviors` added.")
+    ],
     backend: BackendOption = "lexical",
-    judge_backend: JudgeBackend = "endpoint", judge_model: JudgeModel = "gpt-4o-mini", base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY", concurrency: Concurrency = 8,
-    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite", judge_retries: JudgeRetries = 4,
+    judge_backend: JudgeBackend = "endpoint",
+    judge_model: JudgeModel = "gpt-4o-mini",
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
+    judge_retries: JudgeRetries = 4,
 ) -> None:
     """Add `behaviors` (the four counts; null where the judge gave no count) to every row of a JSONL file.
 
@@ -89,29 +136,50 @@ def classify_file(
     from habits.io import read_jsonl, write_jsonl
     from habits.tasks.base import completion_text
 
-    config = judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache,
-                          judge_retries)
+    config = judge_config(
+        backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache, judge_retries
+    )
     started = time.perf_counter()
     rows = [row for _, row in read_jsonl(input_path, required=("completion",))]
     problems = [row.get("problem") if isinstance(row.get("problem"), dict) else None for row in rows]
     tasks = {row.get("task") for row in rows if row.get("task")}
-    counts = classify([completion_text(row["completion"]) for row in rows], backend, judge=config, problems=problems,
-                      task=tasks.pop() if len(tasks) == 1 else None, progress=True)
+    counts = classify(
+        [completion_text(row["completion"]) for row in rows],
+        backend,
+        judge=config,
+        problems=problems,
+        task=tasks.pop() if len(tasks) == 1 else None,
+        progress=True,
+    )
     for row, row_counts in zip(rows, counts):
         row["behaviors"] = row_counts
     write_jsonl(output, rows)
-    console.print(f"classified {len(rows)} rows with {backend} in {time.perf_counter() - started:.1f}s -> {output}")
+    console.print(
+        f"classified {len(rows)} rows with {backend} in {time.perf_counter() - started:.1f}s -> {output}"
+    )
 
 
 @behaviors_app.command("agree")
 def agree(
-    gold: Annotated[str, typer.Option("--gold", "-g", help="Labeled JSONL (`completion` + gold `behaviors`), or a "
-                                                          "shipped fixture: tuning, heldout.")],
+    gold: Annotated[
+        str,
+        typer.Option(
+            "--gold",
+            "-g",
+            help="Labeled JSONL (`completion` + gold `behaviors`), or a shipped fixture: tuning, heldout.",
+        ),
+    ],
     backend: BackendOption = "lexical",
-    judge_backend: JudgeBackend = "endpoint", judge_model: JudgeModel = "gpt-4o-mini", base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY", concurrency: Concurrency = 8,
-    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite", judge_retries: JudgeRetries = 4,
-    errors: Annotated[bool, typer.Option("--errors", help="Also list rows where presence disagrees.")] = False,
+    judge_backend: JudgeBackend = "endpoint",
+    judge_model: JudgeModel = "gpt-4o-mini",
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
+    judge_retries: JudgeRetries = 4,
+    errors: Annotated[
+        bool, typer.Option("--errors", help="Also list rows where presence disagrees.")
+    ] = False,
 ) -> None:
     """Agreement of a classifier with gold labels: presence precision / recall / F1, count correlation."""
     from habits.behaviors import BEHAVIORS, classify, validate_counts
@@ -119,8 +187,9 @@ def agree(
     from habits.io import InputError, read_jsonl
 
     path = fixture_path(gold) if gold in FIXTURES else Path(gold)
-    config = judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache,
-                          judge_retries)
+    config = judge_config(
+        backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache, judge_retries
+    )
     rows, labels = [], []
     for line, row in read_jsonl(path, required=("completion", "behaviors")):
         try:
@@ -135,17 +204,30 @@ def agree(
     result = agreement(labels, predicted)
     table = Table(title=f"{backend} vs gold labels in {path.name} ({len(rows)} rows)")
     for column in ("behavior", "gold +", "P", "R", "F1", "Pearson r", "Spearman ρ", "missing"):
-        table.add_column(column, justify="left" if column == "behavior" else "right", no_wrap=column == "behavior")
-    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+        table.add_column(
+            column, justify="left" if column == "behavior" else "right", no_wrap=column == "behavior"
+        )
+    fmt = lambda v: "—" if v is None else f"{v:.2f}"
     for name in BEHAVIORS:
         a = result[name]
-        table.add_row(name, str(a.true_positive + a.false_negative), fmt(a.precision), fmt(a.recall), fmt(a.f1),
-                      fmt(a.pearson), fmt(a.spearman), str(a.missing))
+        table.add_row(
+            name,
+            str(a.true_positive + a.false_negative),
+            fmt(a.precision),
+            fmt(a.recall),
+            fmt(a.f1),
+            fmt(a.pearson),
+            fmt(a.spearman),
+            str(a.missing),
+        )
     console.print(table)
     console.print(f"presence macro-F1: [bold]{macro_f1(result):.3f}[/]")
     if errors:
         for row, gold_counts, counts in zip(rows, labels, predicted):
-            wrong = [f"{name} gold {gold_counts[name]} got {counts[name]}" for name in BEHAVIORS
-                     if counts[name] is not None and (gold_counts[name] > 0) != (counts[name] > 0)]
+            wrong = [
+                f"{name} gold {gold_counts[name]} got {counts[name]}"
+                for name in BEHAVIORS
+                if counts[name] is not None and (gold_counts[name] > 0) != (counts[name] > 0)
+            ]
             if wrong:
                 console.print(f"{row.get('id', '?')}: " + "; ".join(wrong), highlight=False)

@@ -9,8 +9,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habits.cli.behaviors import (ApiKeyEnv, BackendOption, BaseUrl, Concurrency, JudgeBackend, JudgeCacheOption,
-                                  JudgeModel, JudgeRetries, judge_config)
+from habits.cli.behaviors import (
+    ApiKeyEnv,
+    BackendOption,
+    BaseUrl,
+    Concurrency,
+    JudgeBackend,
+    JudgeCacheOption,
+    JudgeModel,
+    JudgeRetries,
+    judge_config,
+)
 from habits.cli.options import parse_overrides
 
 console = Console()
@@ -21,40 +30,69 @@ def register(app: typer.Typer) -> None:
 
 
 def diagnose(
-    completions: Annotated[Path | None, typer.Option("--completions", "-c", help="JSONL of completions (`completion`, "
-                                                                                "optional `problem`, `task`).")] = None,
-    model: Annotated[Path | None, typer.Option("--model", "-m", help="Or a model directory to sample from.")] = None,
-    task: Annotated[str | None, typer.Option("--task", "-t", help="Task for prompts and accuracy (countdown, "
-                                                                  "general_points).")] = None,
-    n: Annotated[int, typer.Option("--n", min=1, help="Problems to sample with --model (the paper: 200).")] = 200,
+    completions: Annotated[
+        Path | None,
+        typer.Option(
+            "--completions", "-c", help="JSONL of completions (`completion`, optional `problem`, `task`)."
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="Or a model directory to sample from.")
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", "-t", help="Task for prompts and accuracy (countdown, general_points)."),
+    ] = None,
+    n: Annotated[
+        int, typer.Option("--n", min=1, help="Problems to sample with --model (the paper: 200).")
+    ] = 200,
     split: Annotated[str, typer.Option(help="Problem split with --model: train, test or ood.")] = "test",
     seed: Annotated[int, typer.Option(help="Seed for problems and sampling.")] = 0,
     samples: Annotated[int, typer.Option("--samples", min=1, help="Completions per problem.")] = 1,
     temperature: Annotated[float, typer.Option(min=0, help="Sampling temperature (0 = greedy).")] = 1.0,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 1.0,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="Token budget per completion (the paper: 1024).")] = 1024,
+    max_new_tokens: Annotated[
+        int, typer.Option(min=1, help="Token budget per completion (the paper: 1024).")
+    ] = 1024,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per generation batch.")] = 16,
     sampler: Annotated[str, typer.Option(help="Generation backend: auto, transformers or vllm.")] = "auto",
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for torch (1 is fastest on a busy "
-                                                            "machine).")] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="CPU threads for torch (1 is fastest on a busy machine).")
+    ] = None,
     backend: BackendOption = "lexical",
-    judge_backend: JudgeBackend = "endpoint", judge_model: JudgeModel = "gpt-4o-mini", base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY", concurrency: Concurrency = 8,
-    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite", judge_retries: JudgeRetries = 4,
-    min_share: Annotated[float, typer.Option(help="A behavior is present when at least this share of responses "
-                                                  "shows it.")] = 0.10,
-    required: Annotated[str, typer.Option(help="Comma-separated behaviors needed for 'ready'.")] =
-    "verification,backtracking,subgoal_setting,backward_chaining",
-    strict: Annotated[bool, typer.Option("--strict", help="Judge presence by the share's lower 95% bound.")] = False,
+    judge_backend: JudgeBackend = "endpoint",
+    judge_model: JudgeModel = "gpt-4o-mini",
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
+    judge_retries: JudgeRetries = 4,
+    min_share: Annotated[
+        float, typer.Option(help="A behavior is present when at least this share of responses shows it.")
+    ] = 0.10,
+    required: Annotated[
+        str, typer.Option(help="Comma-separated behaviors needed for 'ready'.")
+    ] = "verification,backtracking,subgoal_setting,backward_chaining",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Judge presence by the share's lower 95% bound.")
+    ] = False,
     interval: Annotated[str, typer.Option(help="Mean-count interval: t or bootstrap.")] = "t",
-    tokenizer: Annotated[Path | None, typer.Option(help="Tokenizer directory for token lengths (default: the "
-                                                        "model's).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON report; the PNG chart (and sampled "
-                                                                 "completions) are written beside it.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="PNG chart path (default: the report path with .png).")] = None,
-    overrides: Annotated[list[str] | None, typer.Option("--set", help="Task config override KEY=VALUE; "
-                                                                      "repeatable.")] = None,
+    tokenizer: Annotated[
+        Path | None, typer.Option(help="Tokenizer directory for token lengths (default: the model's).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="JSON report; the PNG chart (and sampled completions) are written beside it."
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="PNG chart path (default: the report path with .png).")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Task config override KEY=VALUE; repeatable.")
+    ] = None,
 ) -> None:
     """Measure verification, backtracking, subgoal setting and backward chaining in a model's reasoning.
 
@@ -71,15 +109,40 @@ def diagnose(
 
         torch.set_num_threads(threads)
     config = DiagnoseConfig(
-        completions=str(completions) if completions else None, model=str(model) if model else None, task=task,
-        task_args=parse_overrides(overrides), n=n, split=split, seed=seed,
-        sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, n=samples,
-                                seed=seed, batch_size=batch_size, backend=sampler, device=device),
-        backend=backend, judge=judge_config(backend, judge_backend, judge_model, base_url, api_key_env, concurrency,
-                                            judge_cache, judge_retries),
-        thresholds=Thresholds(min_share=min_share, required=required, strict=strict), interval=interval,
-        tokenizer=str(tokenizer) if tokenizer else None, out=str(out) if out else None,
-        plot=str(plot) if plot else None)
+        completions=str(completions) if completions else None,
+        model=str(model) if model else None,
+        task=task,
+        task_args=parse_overrides(overrides),
+        n=n,
+        split=split,
+        seed=seed,
+        sampling=SamplingConfig(
+            temperature=temperature,
+            top_p=top_p,
+            max_new_tokens=max_new_tokens,
+            n=samples,
+            seed=seed,
+            batch_size=batch_size,
+            backend=sampler,
+            device=device,
+        ),
+        backend=backend,
+        judge=judge_config(
+            backend,
+            judge_backend,
+            judge_model,
+            base_url,
+            api_key_env,
+            concurrency,
+            judge_cache,
+            judge_retries,
+        ),
+        thresholds=Thresholds(min_share=min_share, required=required, strict=strict),
+        interval=interval,
+        tokenizer=str(tokenizer) if tokenizer else None,
+        out=str(out) if out else None,
+        plot=str(plot) if plot else None,
+    )
     report = main(config)
     print_report(report)
 
@@ -88,12 +151,20 @@ def print_report(report: dict) -> None:
     """The compact terminal table."""
     table = Table(title=f"behaviors in {report['source']} (n={report['n']}, {report['classifier']})")
     for column in ("behavior", "share", "95% CI", "mean", "95% CI ", "present"):
-        table.add_column(column, justify="left" if column == "behavior" else "right", no_wrap=column == "behavior")
+        table.add_column(
+            column, justify="left" if column == "behavior" else "right", no_wrap=column == "behavior"
+        )
     for name, stats in report["behaviors"].items():
         low, high = stats["share_ci"]
         mean_low, mean_high = stats["mean_ci"]
-        table.add_row(name, f"{stats['share']:.1%}", f"{low:.1%}–{high:.1%}", f"{stats['mean']:.2f}",
-                      f"{mean_low:.2f}–{mean_high:.2f}", "[green]yes[/]" if stats["present"] else "[red]no[/]")
+        table.add_row(
+            name,
+            f"{stats['share']:.1%}",
+            f"{low:.1%}–{high:.1%}",
+            f"{stats['mean']:.2f}",
+            f"{mean_low:.2f}–{mean_high:.2f}",
+            "[green]yes[/]" if stats["present"] else "[red]no[/]",
+        )
     console.print(table)
     accuracy, length = report.get("accuracy"), report["length"]
     if accuracy:
@@ -102,7 +173,9 @@ def print_report(report: dict) -> None:
     tokens = f", {length['tokens_mean']:.0f} tokens" if length.get("tokens_mean") is not None else ""
     console.print(f"mean length: {length['chars_mean']:.0f} chars{tokens}")
     verdict = report["verdict"]
-    console.print(("[bold green]" if verdict["ready"] else "[bold red]") + verdict["message"] + "[/]", highlight=False)
+    console.print(
+        ("[bold green]" if verdict["ready"] else "[bold red]") + verdict["message"] + "[/]", highlight=False
+    )
     for key in ("completions_file", "plot"):
         if key in report:
             console.print(f"{key.replace('_', ' ')}: {report[key]}")
