@@ -128,32 +128,50 @@ def _words(text: str) -> frozenset[str]:
 
 
 def _scan(
-    text: str, cues: C.CueSet | Sequence[C.Cue], words: frozenset[str] | None = None
+    text: str,
+    cues: C.CueSet | Sequence[C.Cue],
+    words: frozenset[str] | None = None,
+    memo: dict | None = None,
 ) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
     """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``.
 
     Only cues whose leading word is in ``words`` (or whose leading literal is in the text) are run:
-    most cues do not occur in most texts.
+    most cues do not occur in most texts. ``memo`` shares the matches of a pattern that several
+    cue sets use (a decomposition both votes for the target and is backward chaining).
     """
     if isinstance(cues, C.CueSet):
         cues = cues.relevant(text, _words(text) if words is None else words)
     for cue in cues:
-        for match in cue.pattern.finditer(text):
-            start = match.start()
-            if text[start] == "\n":
-                start += 1  # a clause-start cue belongs to the clause after the newline
-            if cue.word and start and text[start].isalpha() and text[start - 1].isalnum():
-                continue  # inside a word: "another" is not "other"
-            context = None
-            if cue.before is not None or cue.not_before is not None:
-                window = text[max(0, start - cue.window) : start]
-                if cue.not_before is not None and cue.not_before.search(window):
-                    continue
-                if cue.before is not None:
-                    context = cue.before.search(window)
-                    if context is None:
-                        continue
+        if memo is None:
+            found = _matches(text, cue)
+        else:
+            key = (cue.pattern, cue.before, cue.not_before, cue.window, cue.word)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = _matches(text, cue)
+        for start, match, context in found:
             yield start, cue, match, context
+
+
+def _matches(text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
+    out = []
+    for match in cue.pattern.finditer(text):
+        start = match.start()
+        if text[start] == "\n":
+            start += 1  # a clause-start cue belongs to the clause after the newline
+        if cue.word and start and text[start].isalpha() and text[start - 1].isalnum():
+            continue  # inside a word: "another" is not "other"
+        context = None
+        if cue.before is not None or cue.not_before is not None:
+            window = text[max(0, start - cue.window) : start]
+            if cue.not_before is not None and cue.not_before.search(window):
+                continue
+            if cue.before is not None:
+                context = cue.before.search(window)
+                if context is None:
+                    continue
+        out.append((start, match, context))
+    return out
 
 
 def _value(match: re.Match, context: re.Match | None) -> int | None:
@@ -167,7 +185,10 @@ def _value(match: re.Match, context: re.Match | None) -> int | None:
 
 
 def infer_target(
-    text: str, words: frozenset[str] | None = None, cues: Sequence[C.Cue] | None = None
+    text: str,
+    words: frozenset[str] | None = None,
+    cues: Sequence[C.Cue] | None = None,
+    memo: dict | None = None,
 ) -> int | None:
     """The number the reasoning aims at, by weighted votes ("target: 24" counts most; see ``cues.TARGET_VOTES``)."""
     prepared = text if text.startswith("\n") else _prepare(text)
@@ -177,7 +198,7 @@ def infer_target(
     votes: Counter[int] = Counter()
     for cue in C.TARGET_VOTES.relevant(prepared, words) if cues is None else cues:
         if cue.early:
-            for start, _, match, context in _scan(prepared, (cue,), words):
+            for start, _, match, context in _scan(prepared, (cue,), words, memo):
                 value = _value(match, context)
                 if start < first_arith and value is not None:
                     votes[value] += cue.weight
@@ -188,7 +209,7 @@ def infer_target(
                 if value is not None:
                     votes[value] += cue.weight * hits
             continue
-        for _, _, match, context in _scan(prepared, (cue,), words):
+        for _, _, match, context in _scan(prepared, (cue,), words, memo):
             value = _value(match, context)
             if value is not None:
                 votes[value] += cue.weight
@@ -202,6 +223,7 @@ class _Clauses:
         self.text = text
         self.words = _words(text)
         self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
+        self.memo: dict = {}  # matches of patterns that several cue sets share
         self.starts = [0]
         position = text.find("\n")
         while position != -1:  # str.find runs in C; one step per clause, not per character
@@ -250,7 +272,7 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
 
     def get_target() -> int | None:  # inferred only when a cue needs it: most texts never do
         if not known:
-            known.append(infer_target(prepared, clauses.words, clauses.active["target_votes"]))
+            known.append(infer_target(prepared, clauses.words, clauses.active["target_votes"], clauses.memo))
         return known[0]
 
     first = _ATTEMPT.search(prepared)
@@ -329,8 +351,8 @@ def _backward(prepared: str, clauses: _Clauses, needed: set[int], get_target) ->
     """Explicit backward language, or the target (or a value still needed) written as an operation
     to undo; numbers on a backward clause become needed in turn ("24 = 3 * 8", then "8 = 11 - 3")."""
     lines = {clauses.of(start) for start, _, _, _ in _scan(prepared, clauses.active["backward"])}
-    from_target = list(_scan(prepared, clauses.active["from_target"]))
-    decomposing = list(_scan(prepared, clauses.active["decompose"]))
+    from_target = list(_scan(prepared, clauses.active["from_target"], memo=clauses.memo))
+    decomposing = list(_scan(prepared, clauses.active["decompose"], memo=clauses.memo))
     if not from_target and not decomposing:
         return len(lines)
     if get_target() is not None:
