@@ -210,3 +210,19 @@ def test_judge_backend_config_reaches_diagnose(completions):
         sampling=SamplingConfig(),
     )
     assert config.judge.endpoint == "http://127.0.0.1:9/v1"
+
+
+def test_classify_rejects_an_empty_file_and_writes_nothing(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["behaviors", "classify", "--input", str(path), "--output", str(out)])
+    assert isinstance(result.exception, InputError) and "no rows" in str(result.exception)
+    assert not out.exists()
+
+
+def test_count_command_prints_the_four_counts_as_json():
+    result = runner.invoke(app, ["behaviors", "count", "9 * 8 = 72, too big. Let me try another way."])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"verification": 1, "backtracking": 1, "subgoal_setting": 0,
+                                         "backward_chaining": 0}

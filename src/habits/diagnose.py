@@ -10,6 +10,7 @@ report, a PNG bar chart with error bars and, when it sampled, the completions wi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -219,8 +220,7 @@ def _sample_rows(config: DiagnoseConfig) -> tuple[list[dict[str, Any]], Any]:
         )
     )
     prompts = [task.prompt(problem) for problem in problems]
-    sampling = config.sampling
-    sampling.seed = config.seed
+    sampling = dataclasses.replace(config.sampling, seed=config.seed)
     loaded = load_model(config.model, sampling)
     groups = generate(loaded, prompts, sampling)
     rows = []

@@ -133,7 +133,7 @@ def classify_file(
     the target and the judge its context. The output is written atomically.
     """
     from habits.behaviors import classify
-    from habits.io import read_jsonl, write_jsonl
+    from habits.io import InputError, read_jsonl, write_jsonl
     from habits.tasks.base import completion_text
 
     config = judge_config(
@@ -141,6 +141,8 @@ def classify_file(
     )
     started = time.perf_counter()
     rows = [row for _, row in read_jsonl(input_path, required=("completion",))]
+    if not rows:
+        raise InputError(f"{input_path}: no rows; expected one JSON object per line with a `completion` field")
     problems = [row.get("problem") if isinstance(row.get("problem"), dict) else None for row in rows]
     tasks = {row.get("task") for row in rows if row.get("task")}
     counts = classify(
