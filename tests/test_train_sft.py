@@ -99,3 +99,14 @@ def test_sft_interrupted_by_ctrl_c_saves_a_checkpoint_and_the_same_command_resum
     assert second["global_step"] == 4
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4]
+
+
+def test_sft_with_lora_saves_a_plain_model_with_the_adapters_merged(models, priming, tmp_path):
+    root, _ = priming
+    summary = main(sft_config(models["llama"], root / "chat.jsonl", tmp_path / "run", max_steps=2,
+                              lora={"enabled": True, "r": 4, "alpha": 8}))
+    model_dir = tmp_path / "run" / "model"
+    assert summary["status"] == "completed" and not (model_dir / "adapter_config.json").exists()
+    before, after = weights(models["llama"]), weights(model_dir)
+    assert set(before) == set(after)  # same parameter names: no LoRA leftovers
+    assert any(not torch.equal(before[name], after[name]) for name in before)

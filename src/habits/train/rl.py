@@ -57,7 +57,6 @@ def grpo_args(config: RLConfig, reward_weights: list[float] | None = None) -> An
         vllm_mode=config.vllm_mode,
         vllm_server_base_url=config.vllm_server_base_url,
         vllm_gpu_memory_utilization=config.vllm_gpu_memory_utilization,
-        model_init_kwargs={"dtype": "auto"},
         remove_unused_columns=False,  # the reward needs the `problem` column
         eval_strategy="no",  # ID/OOD evaluation is our greedy PeriodicEval
         reward_weights=reward_weights,

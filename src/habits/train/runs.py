@@ -95,6 +95,8 @@ def common_args(config: RunConfig) -> dict[str, Any]:
         report_to=list(config.report_to),
         run_name=config.run_name or Path(config.output_dir).name,
         use_cpu=not torch.cuda.is_available(),
+        # Weights load in float32 (TRL's default; we pass no dtype) and bf16 is autocast only: pure-bf16
+        # weights would round away the paper's 1e-6-learning-rate updates.
         disable_tqdm=False,
         **precision_flags(config.precision),
     )

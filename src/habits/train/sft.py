@@ -35,7 +35,6 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
         packing=config.packing,
         eval_strategy="steps" if evaluation is not None else "no",
         eval_steps=config.save_steps,
-        model_init_kwargs={"dtype": "auto"},
     ))
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     if tokenizer.pad_token is None:
