@@ -187,7 +187,7 @@ def _verdict(
     shown = ", ".join(f"{name} ({stats[name].share:.0%})" for name in missing)
     return (
         f"not ready: missing {shown} -- below {bar}. RL amplifies habits a model already has; prime "
-        f"with SFT on traces that show {', '.join(missing)} first (habits traces)."
+        f"with SFT on traces that show {', '.join(missing)} first (habits prime-data)."
     )
 
 
