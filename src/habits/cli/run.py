@@ -1,0 +1,61 @@
+"""``habits run``, ``habits pretrain`` and ``habits report``: the pipeline and the embedded base model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from habits.cli.options import parse_overrides
+
+console = Console()
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE (dotted keys, YAML values); "
+                                                                   "repeatable, e.g. --set rl.max_steps=5.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("pretrain")(pretrain)
+    app.command("report")(report)
+
+
+def run(
+    config: Annotated[Path, typer.Argument(help="Pipeline recipe, e.g. configs/demo.yaml.")],
+    overrides: SetOption = None,
+    restart: Annotated[bool, typer.Option(help="Delete the run directory and start over.")] = False,
+) -> None:
+    """Base -> diagnose -> for each arm: prime -> RL -> evaluate ID/OOD -> report. Re-run to resume."""
+    from habits.pipeline import main
+    from habits.pipeline_config import load_pipeline
+
+    main(load_pipeline(config, parse_overrides(overrides)), restart=restart)
+
+
+def pretrain(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Pretraining recipe (configs/pretrain/*.yaml).")],
+    overrides: SetOption = None,
+) -> None:
+    """Train the embedded tiny model from scratch into a base model (tokenizer, config, safetensors)."""
+    from habits.models.pretrain import PretrainConfig, main
+    from habits.train.config import apply_overrides, build, read_yaml
+
+    values = apply_overrides(read_yaml(config), parse_overrides(overrides))
+    if values.pop("stage", "pretrain") != "pretrain":
+        raise ValueError(f"{config}: not a pretraining recipe (its `stage:` is not pretrain)")
+    summary = main(build(PretrainConfig, values, str(config)))
+    console.print(f"base model: {summary.get('model_dir', Path(values.get('output_dir', 'runs/base')) / 'model')} "
+                  f"(final loss {summary.get('loss', float('nan')):.3f})")
+
+
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory made by `habits run`.")]) -> None:
+    """Rebuild summary.json, the plots and report.html of a run from its files."""
+    from habits.pipeline_config import load_pipeline
+    from habits.report import build_report
+    from habits.summary import summarize
+
+    config = load_pipeline(run_dir / "config.yaml")
+    config.output_root, config.name = str(run_dir.parent), run_dir.name
+    summarize(config)
+    console.print(f"report: {build_report(config)}")

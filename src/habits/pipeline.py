@@ -1,0 +1,233 @@
+"""``habits run CONFIG.yaml``: the whole loop -- base -> diagnose -> prime -> RL -> evaluate -> report.
+
+Each stage is the same importable ``main(config)`` a user can run alone (``habits pretrain``,
+``habits diagnose``, ``habits prime-data``, ``habits train sft|rl``, ``habits eval``); this module
+only plans them, runs the unfinished ones in order and keeps every output in the run directory::
+
+    runs/<name>/config.yaml                 resolved recipe (a re-run with a different one is refused)
+    runs/<name>/bases/<base>/               pretraining run, model/, diagnosis.json + .png, eval.json
+    runs/<name>/arms/<arm>/seed<k>/         priming.jsonl, sft/, eval_before.json, rl/, eval_after.json
+    runs/<name>/summary.json, report.html, plots/
+
+A stage counts as finished when its output file exists (written atomically) or its training run
+says ``completed``; re-running the same command skips finished stages and resumes the rest
+(training resumes from its last checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from habits.pipeline_config import PipelineConfig, dump
+
+console = Console()
+EVAL_SEED = 0  # every arm and replicate is evaluated on the same problems
+
+
+@dataclass
+class Stage:
+    """One unit of work: finished when ``output`` exists (and, for training, says completed)."""
+
+    label: str
+    output: Path
+    run: Callable[[], Any]
+    weight: float  # rough relative cost, for the ETA
+
+    def done(self) -> bool:
+        if not self.output.is_file():
+            return False
+        if self.output.name == "summary.json":
+            return json.loads(self.output.read_text()).get("status") == "completed"
+        return True
+
+
+def base_model_dir(config: PipelineConfig, base: str) -> str:
+    spec = config.bases[base]
+    return spec.model if spec.model is not None else str(config.run_dir / "bases" / base / "model")
+
+
+def arm_dir(config: PipelineConfig, arm: str, seed: int) -> Path:
+    return config.run_dir / "arms" / arm / f"seed{seed}"
+
+
+def plan(config: PipelineConfig) -> list[Stage]:
+    """Every stage of the run, in order."""
+    from habits.diagnose import DiagnoseConfig
+    from habits.sample import SamplingConfig
+
+    stages: list[Stage] = []
+    used_bases = dict.fromkeys(arm.base for arm in config.arms.values())
+    for base in used_bases:
+        folder = config.run_dir / "bases" / base
+        spec = config.bases[base]
+        if spec.pretrain is not None:
+            stages.append(Stage(f"pretrain base '{base}'", folder / "summary.json",
+                                _pretrain_runner(config, base), weight=6))
+        model = base_model_dir(config, base)
+        sampling = dict(temperature=1.0, max_new_tokens=512, batch_size=32)
+        sampling.update({k: v for k, v in config.diagnose.items() if k in ("temperature", "max_new_tokens", "batch_size")})
+        diagnose = DiagnoseConfig(model=model, task=config.task, task_args=config.task_args,
+                                  n=int(config.diagnose.get("n", 100)), seed=EVAL_SEED,
+                                  sampling=SamplingConfig(**sampling), out=str(folder / "diagnosis.json"))
+        stages.append(Stage(f"diagnose base '{base}'", folder / "diagnosis.json", _diagnose_runner(diagnose), 1))
+        any_arm = next(name for name, arm in config.arms.items() if arm.base == base)
+        stages.append(Stage(f"evaluate base '{base}'", folder / "eval.json",
+                            _eval_runner(config, any_arm, config.seeds[0], model, folder / "eval.json"), 1))
+    for seed in config.seeds:
+        for name, arm in config.arms.items():
+            folder = arm_dir(config, name, seed)
+            tag = f"arm '{name}' seed {seed}"
+            start = base_model_dir(config, arm.base)
+            if arm.condition is not None:
+                stages.append(Stage(f"{tag}: priming data ({arm.condition})", folder / "priming.jsonl",
+                                    _prime_runner(config, name, seed), 0.3))
+                stages.append(Stage(f"{tag}: SFT priming", folder / "sft" / "summary.json",
+                                    _train_runner(config, name, seed, "sft", start), 2))
+                start = str(folder / "sft" / "model")
+                stages.append(Stage(f"{tag}: evaluate before RL", folder / "eval_before.json",
+                                    _eval_runner(config, name, seed, start, folder / "eval_before.json"), 1))
+            else:
+                base_eval = config.run_dir / "bases" / arm.base / "eval.json"
+                stages.append(Stage(f"{tag}: evaluation before RL = base", folder / "eval_before.json",
+                                    _copy_runner(base_eval, folder / "eval_before.json"), 0))
+            stages.append(Stage(f"{tag}: RL", folder / "rl" / "summary.json",
+                                _train_runner(config, name, seed, "rl", start), 5))
+            stages.append(Stage(f"{tag}: evaluate after RL", folder / "eval_after.json",
+                                _eval_runner(config, name, seed, str(folder / "rl" / "model"),
+                                             folder / "eval_after.json"), 1))
+    return stages
+
+
+def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
+    """Run (or resume) the pipeline; returns the summary. Finished stages are skipped."""
+    from habits.io import atomic_write
+    from habits.report import build_report
+    from habits.summary import summarize
+
+    run_dir = config.run_dir
+    _check_run_dir(config, restart)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(run_dir / "config.yaml") as handle:
+        handle.write(dump(config))
+    stages = plan(config)
+    total = sum(s.weight for s in stages) or 1.0
+    todo = [s for s in stages if not s.done()]
+    console.rule(f"[bold]habits run {config.name}[/]: {len(stages)} stages, {len(stages) - len(todo)} already done")
+    started = time.perf_counter()
+    spent_weight = 0.0
+    remaining = sum(s.weight for s in todo)
+    for index, stage in enumerate(todo, start=1):
+        elapsed = time.perf_counter() - started
+        eta = f", ETA {_clock(elapsed / spent_weight * remaining)}" if spent_weight else ""
+        console.rule(f"[{index}/{len(todo)}] {stage.label}  (elapsed {_clock(elapsed)}{eta})", align="left")
+        stage.run()
+        if not stage.done():
+            console.print(f"[yellow]stage '{stage.label}' stopped before finishing; run the same command to resume[/]")
+            raise SystemExit(130)
+        spent_weight += stage.weight
+        remaining -= stage.weight
+    summary = summarize(config)
+    report = build_report(config)
+    console.rule(f"[bold green]done in {_clock(time.perf_counter() - started)}[/] (whole plan weight {total:.0f})")
+    console.print(f"summary: {run_dir / 'summary.json'}\nreport:  {report}")
+    return summary
+
+
+def _check_run_dir(config: PipelineConfig, restart: bool) -> None:
+    """Refuse to mix outputs of two different configs in one run directory."""
+    import yaml
+
+    existing = config.run_dir / "config.yaml"
+    if not existing.is_file():
+        return
+    if restart:
+        shutil.rmtree(config.run_dir)
+        return
+    old = yaml.safe_load(existing.read_text()) or {}
+    old.pop("stage", None)
+    new = config.fingerprint()
+    changed = sorted(key for key in new if json.dumps(old.get(key), sort_keys=True, default=str)
+                     != json.dumps(new[key], sort_keys=True, default=str))
+    if changed:
+        raise ValueError(f"{config.run_dir} holds a run made with a different config (changed: {', '.join(changed)}). "
+                         f"Finished stages there are kept. Give this config another `name:`, or pass --restart "
+                         f"to delete {config.run_dir} and start over.")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+# -- stage runners ------------------------------------------------------------------------------
+def _pretrain_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.models.pretrain import PretrainConfig, main
+        from habits.train.config import build
+
+        values = dict(config.bases[base].pretrain or {})
+        values.update(output_dir=str(config.run_dir / "bases" / base), task=config.task,
+                      task_args={**config.task_args, **values.get("task_args", {})})
+        return main(build(PretrainConfig, values, f"bases.{base}.pretrain"))
+
+    return run
+
+
+def _diagnose_runner(diagnose: Any) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.diagnose import main
+
+        return main(diagnose)
+
+    return run
+
+
+def _prime_runner(config: PipelineConfig, arm: str, seed: int) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.traces.data import PrimeConfig, main
+
+        return main(PrimeConfig(task=config.task, condition=config.arms[arm].condition or "", seed=seed,
+                                n=int(config.priming.get("n", 1000)), format=config.priming.get("format", "completion"),
+                                task_config=config.task_args, out=arm_dir(config, arm, seed) / "priming.jsonl"))
+
+    return run
+
+
+def _train_runner(config: PipelineConfig, arm: str, seed: int, stage: str, model: str) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.train import rl, sft
+
+        stage_config = config.stage_configs(arm, seed, model)[stage]
+        return (sft if stage == "sft" else rl).main(stage_config)
+
+    return run
+
+
+def _eval_runner(config: PipelineConfig, arm: str, seed: int, model: str, out: Path) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.evaluate import main
+
+        eval_config = config.stage_configs(arm, seed, model)["eval"]
+        eval_config.seed = EVAL_SEED
+        eval_config.out = str(out)
+        return main(eval_config)
+
+    return run
+
+
+def _copy_runner(source: Path, target: Path) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.io import atomic_write
+
+        with atomic_write(target) as handle:
+            handle.write(source.read_text())
+
+    return run

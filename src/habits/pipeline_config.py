@@ -1,0 +1,193 @@
+"""Configuration of ``habits run``: bases, arms (priming conditions) and the stages' settings.
+
+A pipeline recipe names a task, one or more base models (pretrained here or given as a
+directory), and arms -- each a priming condition (or none) applied to a base before RL. The
+``sft``, ``rl``, ``eval`` and ``diagnose`` sections hold fields of those stages' own configs
+(:mod:`habits.train.config`, :mod:`habits.evaluate`), applied to every arm; an arm may override
+them. Everything is validated here, before any model is loaded, and errors name the recipe file
+and the line of the offending key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _help(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclasses.MISSING) -> Any:
+    if factory is not dataclasses.MISSING:
+        return field(default_factory=factory, metadata={"help": text})
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class BaseSpec:
+    """A base model: pretrained by ``habits pretrain`` (settings in ``pretrain``) or an existing directory."""
+
+    pretrain: dict[str, Any] | None = _help("PretrainConfig fields (task and output_dir are filled in).", None)
+    model: str | None = _help("Or: an existing model directory / hub id to start from.", None)
+
+    def __post_init__(self) -> None:
+        if (self.pretrain is None) == (self.model is None):
+            raise ValueError("each base needs exactly one of `pretrain:` (settings) or `model:` (a directory)")
+
+
+@dataclass
+class ArmSpec:
+    """One arm of the comparison: a base, an optional priming condition, then RL."""
+
+    base: str = _help("Which base (a key of `bases`).", "base")
+    condition: str | None = _help("Priming condition (habits prime-conditions); null: RL straight from the base.",
+                                  None)
+    sft: dict[str, Any] = _help("Overrides of the shared `sft` section for this arm.", factory=dict)
+    rl: dict[str, Any] = _help("Overrides of the shared `rl` section for this arm.", factory=dict)
+
+
+@dataclass
+class PipelineConfig:
+    """``habits run CONFIG.yaml``: base -> diagnose -> per arm: prime -> RL -> evaluate ID/OOD -> report."""
+
+    name: str = _help("Run name; everything goes to <output_root>/<name>/.", "")
+    output_root: str = _help("Directory holding run directories.", "runs")
+    task: str = _help("Task name.", "countdown")
+    task_args: dict[str, Any] = _help("Task config fields shared by every stage.", factory=dict)
+    seeds: list[int] = _help("Replicates: every arm runs once per seed (priming data, SFT, RL, eval).",
+                             factory=lambda: [0])
+    bases: dict[str, BaseSpec] = _help("Base models by name.", factory=dict)
+    arms: dict[str, ArmSpec] = _help("Arms by name (e.g. no_priming, all, incorrect, empty_cot).", factory=dict)
+    priming: dict[str, Any] = _help("Priming data: n (rows per arm), format (completion|chat).",
+                                    factory=lambda: {"n": 1000})
+    sft: dict[str, Any] = _help("SFTConfig fields for priming (habits train sft --help-config).", factory=dict)
+    rl: dict[str, Any] = _help("RLConfig fields for RL (habits train rl --help-config).", factory=dict)
+    eval: dict[str, Any] = _help("EvalConfig fields for evaluation before and after RL.", factory=dict)
+    diagnose: dict[str, Any] = _help("Diagnosis of each base: n, max_new_tokens, temperature.",
+                                     factory=lambda: {"n": 100})
+    report: dict[str, Any] = _help("Report: paper_model (llama3.2-3b or qwen2.5-3b) for the reference curves.",
+                                   factory=lambda: {"paper_model": "llama3.2-3b"})
+    source: str | None = None  # the recipe file, for error messages
+
+    def __post_init__(self) -> None:
+        from habits.tasks import get_task
+        from habits.traces import condition_names
+
+        where = self.source or "pipeline config"
+        if not self.name or not _NAME.match(self.name):
+            raise ValueError(f"{where}: `name` is required (letters, digits, _ . -), got {self.name!r}")
+        get_task(self.task, **self.task_args)
+        if not self.seeds or not all(isinstance(s, int) for s in self.seeds):
+            raise ValueError(f"{where}: `seeds` must be a non-empty list of integers")
+        self.bases = {k: _build(BaseSpec, v, f"{where}: bases.{k}", self.source, k) for k, v in self.bases.items()}
+        self.arms = {k: _build(ArmSpec, v or {}, f"{where}: arms.{k}", self.source, k) for k, v in self.arms.items()}
+        if not self.bases:
+            raise ValueError(f"{where}: `bases` is empty; add e.g. `bases: {{base: {{pretrain: {{}}}}}}`")
+        if not self.arms:
+            raise ValueError(f"{where}: `arms` is empty; add e.g. `arms: {{no_priming: {{}}, all: {{condition: all}}}}`")
+        conditions = condition_names()
+        for name, arm in self.arms.items():
+            line = _line_of(self.source, name)
+            if not _NAME.match(name):
+                raise ValueError(f"{where}{line}: arm name {name!r} must be letters, digits, _ . -")
+            if arm.base not in self.bases:
+                raise ValueError(f"{where}{line}: arm {name!r} uses unknown base {arm.base!r}; "
+                                 f"bases: {', '.join(self.bases)}")
+            if arm.condition is not None and arm.condition not in conditions:
+                raise ValueError(f"{where}{_line_of(self.source, arm.condition)}: arm {name!r} has unknown condition "
+                                 f"{arm.condition!r}; choose one of: {', '.join(conditions)} (or null for no priming)")
+        if int(self.priming.get("n", 1000)) < 1:
+            raise ValueError(f"{where}: priming.n must be >= 1")
+        # Build every stage config once now with a placeholder model, so typos fail before any work.
+        for name in self.arms:
+            self.stage_configs(name, self.seeds[0], model="<model>", check=True)
+
+    # -- derived settings ----------------------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_root) / self.name
+
+    def stage_configs(self, arm: str, seed: int, model: str, check: bool = False) -> dict[str, Any]:
+        """The SFT, RL and eval configs of ``arm`` for ``seed``, starting from ``model``."""
+        from habits.evaluate import EvalConfig
+        from habits.train.config import RLConfig, SFTConfig, apply_overrides, build
+
+        spec = self.arms[arm]
+        where = f"{self.source or 'pipeline config'}: arm {arm}"
+        seed_dir = self.run_dir / "arms" / arm / f"seed{seed}"
+        sft_values = apply_overrides({"report_to": [], **self.sft}, spec.sft)
+        sft_values.update(model=model, data=str(seed_dir / "priming.jsonl"), output_dir=str(seed_dir / "sft"), seed=seed)
+        rl_values = apply_overrides({"report_to": [], **self.rl}, spec.rl)
+        rl_values.update(model=model, task=self.task, task_args=self.task_args, output_dir=str(seed_dir / "rl"),
+                         seed=seed)
+        eval_values = dict(self.eval, model=model, task=self.task, task_args=self.task_args, seed=seed)
+        try:
+            return {"sft": build(SFTConfig, sft_values, f"{where}: sft") if spec.condition else None,
+                    "rl": build(RLConfig, rl_values, f"{where}: rl"),
+                    "eval": build(EvalConfig, eval_values, f"{where}: eval")}
+        except ValueError as exc:
+            if not check:
+                raise
+            raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings that determine finished stages' outputs (to refuse mixing configs in one run dir)."""
+        data = dataclasses.asdict(self)
+        for key in ("source", "output_root", "report"):
+            data.pop(key)
+        return data
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.fingerprint(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _build(cls: type, values: Any, where: str, source: str | None, key: str) -> Any:
+    from habits.train.config import build
+
+    try:
+        return build(cls, values if values is not None else {}, where)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{_line_hint(source, key)}") from None
+
+
+def _line_of(source: str | None, key: str) -> str:
+    """``:LINE`` in ``source`` where ``key`` is defined (``key:``), else first mentioned, for messages."""
+    if not source or not Path(source).is_file():
+        return ""
+    lines = Path(source).read_text(encoding="utf-8").splitlines()
+    word = rf"(?<![\w-]){re.escape(key)}(?![\w-])"
+    for pattern in (rf"^\s*{re.escape(key)}\s*:", rf"{word}\s*:", word):
+        for number, line in enumerate(lines, start=1):
+            if re.search(pattern, line.split("#", 1)[0]):
+                return f":{number}"
+    return ""
+
+
+def _line_hint(source: str | None, message: str) -> str:
+    match = re.search(r"'([A-Za-z_][A-Za-z0-9_]*)'", message)
+    line = _line_of(source, match.group(1)) if match else ""
+    return f" (see {source}{line})" if line else ""
+
+
+def load_pipeline(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    """Read and validate a pipeline recipe; ``overrides`` are dotted keys (``rl.max_steps=5``)."""
+    from habits.train.config import apply_overrides, build, read_yaml
+
+    data = read_yaml(path)
+    if data.pop("stage", "pipeline") != "pipeline":
+        raise ValueError(f"{path}: not a pipeline recipe (its `stage:` is not pipeline)")
+    data = apply_overrides(data, overrides or {})
+    data["source"] = str(path)
+    return build(PipelineConfig, data, str(path))
+
+
+def dump(config: PipelineConfig) -> str:
+    data = dataclasses.asdict(config)
+    data.pop("source")
+    return yaml.safe_dump({"stage": "pipeline", **data}, sort_keys=False)

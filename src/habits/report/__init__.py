@@ -1,0 +1,48 @@
+"""The report of a pipeline run: PNG plots and one self-contained ``report.html``.
+
+Reads only the run directory (``summary.json``, each RL run's ``metrics.jsonl``, the bases'
+diagnoses), so it can be rebuilt at any time with ``habits report RUN_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from habits.report.findings import findings
+from habits.report.html import render_html
+from habits.report.plots import (BEHAVIORS, TITLES, before_after_figure, curves_figure, paper_figure,
+                                 read_metrics)
+
+
+def build_report(config: Any) -> Path:
+    """Draw the plots and write ``<run>/report.html``; returns its path."""
+    from habits.io import atomic_write
+
+    run = Path(config.run_dir)
+    summary = json.loads((run / "summary.json").read_text())
+    plots = run / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    runs = {arm: [read_metrics(run / "arms" / arm / f"seed{seed}" / "rl" / "metrics.jsonl") for seed in config.seeds]
+            for arm in config.arms}
+    splits = summary["splits"]
+    figures: dict[str, Path | None] = {
+        "before_after": before_after_figure(summary, plots / "accuracy_before_after.png"),
+        "accuracy": curves_figure(runs, [(f"eval_{s}/accuracy", f"{s} accuracy ({'ID' if s == 'test' else 'OOD'})")
+                                         for s in splits] + [("accuracy", "training rollouts accuracy")],
+                                  plots / "accuracy_over_steps.png", "accuracy"),
+        "behaviors": curves_figure(runs, [(f"behaviors/{b}", TITLES[b]) for b in BEHAVIORS],
+                                   plots / "behaviors_over_steps.png", "mean count per completion",
+                                   "Behaviors in the RL rollouts (offline classifier)"),
+        "length": curves_figure(runs, [("completions/mean_length", "completion length (tokens)"),
+                                       ("reward", "mean reward")], plots / "length_over_steps.png"),
+        "paper": paper_figure({arm: spec.condition for arm, spec in config.arms.items()},
+                              config.report.get("paper_model", "llama3.2-3b"), plots / "paper_curves.png"),
+    }
+    diagnoses = {base: run / "bases" / base / "diagnosis.png" for base in summary["bases"]}
+    html = render_html(summary, {k: v for k, v in figures.items() if v is not None},
+                       {k: v for k, v in diagnoses.items() if v.is_file()}, findings(summary))
+    with atomic_write(run / "report.html") as handle:
+        handle.write(html)
+    return run / "report.html"

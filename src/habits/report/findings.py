@@ -1,0 +1,56 @@
+"""Plain-language findings from a run's summary: what RL did, and whether the paper's pattern shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONTROLS = ("empty_cot", "length_matched", "none", "plain")  # conditions without behavior-rich thoughts
+
+
+def _pts(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:+.1f} points"
+
+
+def _acc(entry: dict[str, Any], when: str, split: str) -> float | None:
+    return entry["accuracy"][when][split]["mean"]
+
+
+def findings(summary: dict[str, Any]) -> list[str]:
+    """Sentences for the report, computed from ``summary.json`` (never hand-written results)."""
+    out: list[str] = []
+    arms = summary["arms"]
+    test = "test" if "test" in summary["splits"] else summary["splits"][0]
+    ood = "ood" if "ood" in summary["splits"] else None
+    for name, entry in arms.items():
+        before, after = _acc(entry, "before", test), _acc(entry, "after", test)
+        if before is None or after is None:
+            continue
+        text = (f"Arm <b>{name}</b> ({entry['condition'] or 'no priming'}, base {entry['base']}): {test} accuracy "
+                f"{before:.1%} → {after:.1%} after RL ({_pts(after - before)})")
+        if ood and _acc(entry, "after", ood) is not None and _acc(entry, "before", ood) is not None:
+            text += f"; {ood} {_acc(entry, 'before', ood):.1%} → {_acc(entry, 'after', ood):.1%}"
+        out.append(text + ".")
+    primed = {n: e for n, e in arms.items() if e["condition"] and e["condition"] not in CONTROLS}
+    unprimed = {n: e for n, e in arms.items() if e["condition"] is None}
+    controls = {n: e for n, e in arms.items() if e["condition"] in CONTROLS}
+    if primed:
+        best = max(primed, key=lambda n: (arms[n]["gain"].get(test) or -1))
+        gain = arms[best]["gain"].get(test)
+        if gain is not None:
+            verdict = "clearly raised" if gain >= 0.10 else "raised" if gain > 0 else "did not raise"
+            out.append(f"RL {verdict} held-out ({test}) accuracy of the primed arm <b>{best}</b> by {_pts(gain)}.")
+    for label, group in (("no priming", unprimed), ("the empty/length-matched controls", controls)):
+        if not primed or not group:
+            continue
+        pairs = [(p, g, _acc(arms[p], "after", test), _acc(arms[g], "after", test)) for p in primed for g in group]
+        pairs = [pair for pair in pairs if pair[2] is not None and pair[3] is not None]
+        if not pairs:
+            continue
+        holds = all(pa > ga for _, _, pa, ga in pairs)
+        detail = ", ".join(f"{p} {pa:.1%} vs {g} {ga:.1%}" for p, g, pa, ga in pairs)
+        if holds:
+            out.append(f"As in the paper, every behavior-primed arm ends above {label} after RL ({detail}).")
+        else:
+            out.append(f"<b>Unlike the paper</b>, not every behavior-primed arm ends above {label} after RL "
+                       f"({detail}).")
+    return out

@@ -1,0 +1,115 @@
+"""`habits run`: the whole loop on a micro configuration, resumable, with a report."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from habits.pipeline_config import load_pipeline
+
+MICRO = textwrap.dedent("""\
+    stage: pipeline
+    name: micro
+    output_root: {root}
+    task: countdown
+    task_args: {{min_numbers: 3, max_numbers: 3, number_range: [1, 9], target_range: [10, 20], template: 1}}
+    seeds: [0]
+    bases:
+      base:
+        pretrain:
+          model: {{vocab_size: 400, hidden_size: 32, num_layers: 1, num_heads: 2, num_kv_heads: 1,
+                   intermediate_size: 64, max_positions: 512}}
+          corpus: {{problems: 24, arithmetic_docs: 8}}
+          tokenizer_traces: 8
+          num_train_epochs: 1
+          per_device_train_batch_size: 16
+          torch_threads: 1
+    diagnose: {{n: 4, max_new_tokens: 16}}
+    priming: {{n: 8}}
+    sft: {{max_steps: 2, per_device_train_batch_size: 4, learning_rate: 1.0e-3, torch_threads: 1}}
+    rl: {{max_steps: 2, num_generations: 2, per_device_train_batch_size: 4, max_completion_length: 16,
+          eval_every: 1, eval_n: 2, eval_max_new_tokens: 16, learning_rate: 1.0e-4, torch_threads: 1,
+          save_steps: 1}}
+    eval: {{n: 4, max_new_tokens: 16, torch_threads: 1}}
+    arms:
+      no_priming: {{}}
+      all: {{condition: all}}
+    """)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    recipe = root / "micro.yaml"
+    recipe.write_text(MICRO.format(root=root))
+    result = subprocess.run([sys.executable, "-m", "habits", "run", str(recipe)], capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return recipe, root / "micro", result
+
+
+def test_pipeline_writes_summary_with_accuracy_and_behaviors_before_and_after(finished_run):
+    _, run, _ = finished_run
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["arms"]) == {"no_priming", "all"}
+    for arm in summary["arms"].values():
+        for when in ("before", "after"):
+            for split in ("test", "ood"):
+                assert 0.0 <= arm["accuracy"][when][split]["mean"] <= 1.0
+                assert set(arm["behaviors"][when][split]) == {"verification", "backtracking", "subgoal_setting",
+                                                              "backward_chaining"}
+    assert summary["bases"]["base"]["diagnosis"]["verdict"]["message"]
+
+
+def test_pipeline_keeps_each_stage_output_and_rl_metrics(finished_run):
+    _, run, _ = finished_run
+    assert (run / "bases" / "base" / "model" / "model.safetensors").is_file()
+    assert (run / "arms" / "all" / "seed0" / "priming.jsonl").is_file()
+    assert (run / "arms" / "all" / "seed0" / "sft" / "model" / "config.json").is_file()
+    rows = [json.loads(line) for line in (run / "arms" / "all" / "seed0" / "rl" / "metrics.jsonl").read_text().splitlines()]
+    keys = set().union(*rows)
+    assert {"reward", "eval_test/accuracy", "eval_ood/accuracy", "behaviors/backtracking"} <= keys
+
+
+def test_report_is_self_contained_html_with_plots(finished_run):
+    _, run, _ = finished_run
+    page = (run / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 3
+    assert "Findings" in page and "no_priming" in page
+    assert (run / "plots" / "accuracy_over_steps.png").is_file()
+
+
+def test_rerunning_the_same_command_skips_finished_stages(finished_run):
+    recipe, run, _ = finished_run
+    result = subprocess.run([sys.executable, "-m", "habits", "run", str(recipe)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "already done" in result.stdout
+    assert "pretrain" not in result.stdout.split("already done", 1)[1].split("done in")[0]
+
+
+def test_a_changed_config_is_refused_for_an_existing_run_dir(finished_run):
+    recipe, run, _ = finished_run
+    changed = recipe.with_name("changed.yaml")
+    changed.write_text(recipe.read_text().replace("priming: {n: 8}", "priming: {n: 9}"))
+    result = subprocess.run([sys.executable, "-m", "habits", "run", str(changed)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 2
+    assert "different config" in result.stderr and "priming" in result.stderr
+    assert (run / "summary.json").is_file()  # finished stages kept
+
+
+def test_unknown_condition_is_an_error_naming_the_file_and_line(tmp_path):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path).replace("all: {condition: all}", "all: {condition: everything}"))
+    with pytest.raises(ValueError, match=r"bad.yaml:\d+: arm 'all' has unknown condition 'everything'"):
+        load_pipeline(recipe)
+
+
+def test_unknown_base_is_an_error(tmp_path):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path).replace("no_priming: {}", "no_priming: {base: qwen}"))
+    with pytest.raises(ValueError, match="unknown base 'qwen'"):
+        load_pipeline(recipe)
