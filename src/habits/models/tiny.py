@@ -26,6 +26,10 @@ CHAT_TEMPLATE = (
 )
 EOS, PAD, IM_START, IM_END = "<|endoftext|>", "<|pad|>", "<|im_start|>", "<|im_end|>"
 SPECIAL_TOKENS = [EOS, PAD, IM_START, IM_END]
+# Reasoning tags are whole tokens (ordinary text, not special): byte-level BPE otherwise merges
+# punctuation across them ("<think></think>" -> "<", "think", "></", ...), so a prompt ending in
+# "<think>" would tokenize differently from the same text inside a training document.
+TAG_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 
 
 @dataclass
@@ -70,7 +74,7 @@ def default_corpus(n_per_task: int = 100, seed: int = 0) -> list[str]:
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     """Byte-level BPE with one token per digit and ChatML special tokens, as a transformers tokenizer."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     core = Tokenizer(models.BPE())
@@ -82,6 +86,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     core.train_from_iterator(texts, trainer=trainer)
+    core.add_tokens([AddedToken(tag, normalized=False, special=False) for tag in TAG_TOKENS])
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token=EOS, pad_token=PAD,
                                         additional_special_tokens=[IM_START, IM_END])
     tokenizer.chat_template = CHAT_TEMPLATE
