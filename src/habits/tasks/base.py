@@ -63,25 +63,34 @@ _CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
 
 
 def last_tagged_answer(text: str) -> tuple[int, str] | None:
-    """The last ``<answer>…</answer>`` anywhere in ``text`` (multi-line), with its start offset.
+    """The last ``<answer>…</answer>`` anywhere in ``text`` (multi-line, any case), with its start offset.
 
-    Found as the last closing tag and the nearest opening tag before it, in linear time: a lazy
-    ``<answer>(.*?)</answer>`` regex is quadratic on text with many unclosed opening tags.
+    Found as the last closing tag, the nearest opening tag before it, and the first closing tag
+    after that -- in linear time (a lazy ``<answer>(.*?)</answer>`` regex is quadratic on text with
+    many unclosed opening tags). The common lowercase case uses ``str.rfind``; a regex scan over
+    the short tail checks that no other-case tag comes later.
     """
-    close = None
-    for close in _CLOSE_TAG.finditer(text):
-        pass
-    if close is None:
-        return None
-    opening = None
-    for opening in _OPEN_TAG.finditer(text, 0, close.start()):
-        pass
-    if opening is None:
-        return None
-    # The block closes at the first closing tag after that opening ("<answer>A</answer> x </answer>" -> "A").
-    first_close = _CLOSE_TAG.search(text, opening.end())
-    end = first_close.start() if first_close is not None else close.start()
-    return opening.start(), text[opening.end():end].strip()
+    close = text.rfind("</answer>")
+    if close < 0 or _CLOSE_TAG.search(text, close + 1):
+        close = _last(_CLOSE_TAG, text, 0, len(text))
+        if close < 0:
+            return None
+    start = text.rfind("<answer>", 0, close)
+    if start < 0 or _OPEN_TAG.search(text, start + 1, close):
+        start = _last(_OPEN_TAG, text, 0, close)
+        if start < 0:
+            return None
+    body = start + len("<answer>")
+    first = _CLOSE_TAG.search(text, body, close + len("</answer>"))  # the block's own closing tag
+    end = first.start() if first is not None else close
+    return start, text[body:end].strip()
+
+
+def _last(pattern: re.Pattern[str], text: str, start: int, stop: int) -> int:
+    found = -1
+    for found_match in pattern.finditer(text, start, stop):
+        found = found_match.start()
+    return found
 
 
 def completion_text(completion: Any) -> str:
