@@ -57,3 +57,27 @@ def test_sft_recipes_follow_the_first_paper(name):
     config = load_config(CONFIGS / "sft" / f"{name}.yaml")
     assert (config.num_train_epochs, config.learning_rate, config.lr_scheduler_type) == (5, 1e-5, "cosine")
     assert config.warmup_ratio > 0
+
+
+def test_every_recipe_belongs_to_a_known_stage_and_pipeline_and_pretrain_recipes_validate():
+    from habits.models.pretrain import PretrainConfig
+    from habits.pipeline_config import load_pipeline
+    from habits.train.config import build
+
+    for path in RECIPES:
+        data = read_yaml(path)
+        stage = stage_of(path, data)
+        assert stage in {"sft", "rl", "eval", "pretrain", "pipeline"}, path
+        if stage == "pipeline":
+            assert load_pipeline(path).arms
+        elif stage == "pretrain":
+            build(PretrainConfig, {k: v for k, v in data.items() if k != "stage"}, str(path))
+
+
+def test_demo_base_model_ships_with_the_repository():
+    from habits.pipeline_config import load_pipeline
+
+    demo = load_pipeline(CONFIGS / "demo.yaml")
+    for base in demo.bases.values():
+        if base.model is not None:
+            assert (CONFIGS.parent / base.model / "config.json").is_file()

@@ -1,7 +1,7 @@
-"""``habits demo``: the most end-to-end path that exists so far, on the embedded default.
+"""``habits tasks demo``: exact verification at a glance, no model needed.
 
 Generates problems for every task, solves them exhaustively, builds a batch of completions
-(correct, perturbed and junk), verifies them exactly and prints what the verifier said.
+(correct and perturbed), verifies them exactly and prints what the verifier said.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    from habits.cli.tasks import tasks_app
+
+    tasks_app.command("demo")(demo)
 
 
 def demo(
