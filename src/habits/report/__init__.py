@@ -12,8 +12,14 @@ from typing import Any
 
 from habits.report.findings import findings
 from habits.report.html import render_html
-from habits.report.plots import (BEHAVIORS, TITLES, before_after_figure, curves_figure, paper_figure,
-                                 read_metrics)
+from habits.report.plots import (
+    BEHAVIORS,
+    TITLES,
+    before_after_figure,
+    curves_figure,
+    paper_figure,
+    read_metrics,
+)
 
 
 def build_report(config: Any) -> Path:

@@ -15,11 +15,13 @@ import dataclasses
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from habits.fields import described as _help
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 # GRPO loss aggregations TRL implements (trl.GRPOConfig.loss_type).
@@ -27,11 +29,6 @@ LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vesp
 SFT_COLUMNS = ("auto", "prompt_completion", "messages")
 
 
-def _help(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclasses.MISSING) -> Any:
-    """A dataclass field carrying its help text (shown by ``habits train ... --help-config``)."""
-    if factory is not dataclasses.MISSING:
-        return field(default_factory=factory, metadata={"help": text})
-    return field(default=default, metadata={"help": text})
 
 
 @dataclass
