@@ -31,25 +31,55 @@ _TIMES_X = re.compile(r"(?<=[\d)\s])[xX](?=[\s\d(])")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
-@dataclass(frozen=True)
 class Evaluation:
     """Result of evaluating one expression.
 
-    ``value`` is the exact value, or ``None`` when ``error`` says why there is none.
+    ``value`` is the exact value (a Fraction), or ``None`` when ``error`` says why there is none.
     ``numbers`` lists the integer literals in the order they appear (also filled when the value
     could not be computed, e.g. division by zero, so callers can still check which numbers were used).
     ``error`` is one of ``"malformed"`` (not an arithmetic expression at all, or too long)
     and ``"illegal"`` (an expression, but one using something outside the whitelist, or dividing by zero).
+
+    The value is kept as an integer numerator/denominator pair and turned into a Fraction only when
+    asked for: verifiers compare with :meth:`equals`, which needs no Fraction (this is a hot path).
     """
 
-    value: Fraction | None
-    numbers: tuple[int, ...] = ()
-    error: str | None = None
-    detail: str = ""
+    __slots__ = ("_numerator", "_denominator", "numbers", "error", "detail")
+
+    def __init__(self, value: Fraction | None, numbers: tuple[int, ...] = (), error: str | None = None,
+                 detail: str = "", *, ratio: tuple[int, int] | None = None) -> None:
+        if ratio is None and value is not None:
+            ratio = (value.numerator, value.denominator)
+        self._numerator, self._denominator = ratio if ratio is not None else (None, None)
+        self.numbers = numbers
+        self.error = error
+        self.detail = detail
+
+    @property
+    def value(self) -> Fraction | None:
+        return None if self._numerator is None else Fraction(self._numerator, self._denominator)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def equals(self, number: int | Fraction) -> bool:
+        """Whether the value is exactly ``number`` (False when there is no value)."""
+        if self._numerator is None:
+            return False
+        if isinstance(number, int):
+            return self._numerator == number * self._denominator
+        return self._numerator * number.denominator == number.numerator * self._denominator
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Evaluation):
+            return NotImplemented
+        return (self.value, self.numbers, self.error, self.detail) == (other.value, other.numbers, other.error,
+                                                                        other.detail)
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(value={self.value!r}, numbers={self.numbers!r}, error={self.error!r}, "
+                f"detail={self.detail!r})")
 
 
 @dataclass
@@ -70,7 +100,10 @@ class _Refused(Exception):
 def normalize(text: str) -> str:
     """Map typographic operators to ASCII, join lines, strip surrounding backticks/dollars."""
     # Joining lines matters: an answer broken across lines is still one expression.
-    return " ".join(_TIMES_X.sub("*", text.translate(_TRANSLATE)).split()).strip("`$ ")
+    text = text.translate(_TRANSLATE)
+    if "x" in text or "X" in text:
+        text = _TIMES_X.sub("*", text)
+    return " ".join(text.split()).strip("`$ ")
 
 
 def evaluate(text: str) -> Evaluation:
@@ -111,7 +144,7 @@ def evaluate(text: str) -> Evaluation:
 
 # -- fast path --------------------------------------------------------------------------------
 # Nearly every real answer is digits, + - * / and parentheses. Those are parsed here by a small
-# recursive-descent parser over integer (numerator, denominator) pairs -- several times faster
+# shunting-yard parser over integer (numerator, denominator) pairs -- several times faster
 # than ast.parse + Fraction. Anything unusual (other characters, a parse error, division by zero,
 # more than _FAST_MAX_NUMBERS numbers, deep parentheses, long or zero-led literals) returns None
 # and goes through the AST path, which owns every refusal; within these bounds both paths agree.
@@ -121,75 +154,76 @@ _FAST_MAX_NUMBERS = 12
 _FAST_MAX_PARENS = 10
 
 
-class _NoFastPath(Exception):
-    pass
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
 
 def _fast_evaluate(source: str) -> Evaluation | None:
+    """Shunting-yard over (numerator, denominator) pairs; None sends the text to the AST path."""
     if not _FAST_CHARS.fullmatch(source):
         return None
-    tokens = _FAST_TOKEN.findall(source)
-    parser = _FastParser(tokens)
-    try:
-        numerator, denominator = parser.expression(0)
-        if parser.pos != len(tokens):
-            return None
-    except (_NoFastPath, IndexError):
+    values: list[tuple[int, int]] = []
+    ops: list[str] = []
+    numbers: list[int] = []
+    expect_operand = True
+    depth = 0
+    for token in _FAST_TOKEN.findall(source):
+        if token in _PRECEDENCE:
+            if expect_operand:  # a sign in front of a number, or two operators in a row
+                return None
+            while ops and ops[-1] != "(" and _PRECEDENCE[ops[-1]] >= _PRECEDENCE[token]:
+                if not _apply(ops.pop(), values):
+                    return None
+            ops.append(token)
+            expect_operand = True
+        elif token == "(":
+            if not expect_operand or depth >= _FAST_MAX_PARENS:
+                return None
+            depth += 1
+            ops.append(token)
+        elif token == ")":
+            if expect_operand:
+                return None
+            while ops and ops[-1] != "(":
+                if not _apply(ops.pop(), values):
+                    return None
+            if not ops:
+                return None
+            ops.pop()
+            depth -= 1
+        else:
+            if (not expect_operand or len(token) > MAX_LITERAL_DIGITS or (token[0] == "0" and len(token) > 1)
+                    or len(numbers) >= _FAST_MAX_NUMBERS):
+                return None
+            literal = int(token)
+            numbers.append(literal)
+            values.append((literal, 1))
+            expect_operand = False
+    if expect_operand:
         return None
-    return Evaluation(Fraction(numerator, denominator), tuple(parser.numbers))
+    while ops:
+        op = ops.pop()
+        if op == "(" or not _apply(op, values):
+            return None
+    return Evaluation(None, tuple(numbers), ratio=values[0])
 
 
-class _FastParser:
-    __slots__ = ("tokens", "pos", "numbers")
-
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.numbers: list[int] = []
-
-    def expression(self, depth: int) -> tuple[int, int]:
-        n, d = self.term(depth)
-        tokens = self.tokens
-        while self.pos < len(tokens) and tokens[self.pos] in "+-":
-            op = tokens[self.pos]
-            self.pos += 1
-            n2, d2 = self.term(depth)
-            n, d = (n * d2 + n2 * d, d * d2) if op == "+" else (n * d2 - n2 * d, d * d2)
-        return n, d
-
-    def term(self, depth: int) -> tuple[int, int]:
-        n, d = self.factor(depth)
-        tokens = self.tokens
-        while self.pos < len(tokens) and tokens[self.pos] in "*/":
-            op = tokens[self.pos]
-            self.pos += 1
-            n2, d2 = self.factor(depth)
-            if op == "*":
-                n, d = n * n2, d * d2
-            elif n2 == 0:
-                raise _NoFastPath  # division by zero: the AST path reports it
-            else:
-                n, d = (n * d2, d * n2) if n2 > 0 else (-n * d2, -d * n2)
-        return n, d
-
-    def factor(self, depth: int) -> tuple[int, int]:
-        token = self.tokens[self.pos]
-        self.pos += 1
-        if token == "(":
-            if depth >= _FAST_MAX_PARENS:
-                raise _NoFastPath
-            value = self.expression(depth + 1)
-            if self.tokens[self.pos] != ")":
-                raise _NoFastPath
-            self.pos += 1
-            return value
-        if not token.isdigit() or len(token) > MAX_LITERAL_DIGITS or (token[0] == "0" and len(token) > 1):
-            raise _NoFastPath
-        if len(self.numbers) >= _FAST_MAX_NUMBERS:
-            raise _NoFastPath
-        literal = int(token)
-        self.numbers.append(literal)
-        return literal, 1
+def _apply(op: str, values: list[tuple[int, int]]) -> bool:
+    """Combine the top two values with ``op``; False on division by zero (the AST path reports it)."""
+    n2, d2 = values.pop()
+    n, d = values.pop()
+    if op == "+":
+        values.append((n * d2 + n2 * d, d * d2))
+    elif op == "-":
+        values.append((n * d2 - n2 * d, d * d2))
+    elif op == "*":
+        values.append((n * n2, d * d2))
+    elif n2 == 0:
+        return False
+    elif n2 > 0:
+        values.append((n * d2, d * n2))
+    else:
+        values.append((-n * d2, -d * n2))
+    return True
 
 
 def _value(node: ast.AST, walk: _Walk, depth: int) -> Fraction:

@@ -41,7 +41,7 @@ REWARD_SCHEMES: dict[str, dict[str, float]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Verdict:
     """The verifier's judgement of one completion.
 
@@ -71,6 +71,8 @@ def last_tagged_answer(text: str) -> tuple[int, str] | None:
     the short tail checks that no other-case tag comes later.
     """
     close = text.rfind("</answer>")
+    if close < 0 and "</answer>" not in text.lower():
+        return None  # no closing tag in any case (the common case for JSON answers)
     if close < 0 or _CLOSE_TAG.search(text, close + 1):
         close = _last(_CLOSE_TAG, text, 0, len(text))
         if close < 0:

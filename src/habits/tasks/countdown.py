@@ -168,7 +168,7 @@ class Countdown(Task):
         # sorted lists are multisets (not sets!) and ~10x cheaper than Counters on the hot path
         if used != given and (self.config.use_all or Counter(used) - Counter(given)):
             return Verdict(False, "wrong_numbers", _numbers_detail(Counter(given), Counter(used)), answer)
-        if result.value != problem["target"]:
+        if not result.equals(problem["target"]):
             return Verdict(False, "wrong_value", f"the expression equals {result.value}, not {problem['target']}",
                            answer)
         return Verdict(True, "correct", "", answer)

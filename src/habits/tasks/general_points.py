@@ -89,6 +89,9 @@ def card_value(rank: str, rule: str) -> int:
     return FACE_VALUES[rule].get(rank) or int(rank)
 
 
+_VALUES = {rule: {rank: card_value(rank, rule) for rank in RANKS} for rule in FACE_VALUES}
+
+
 @TASKS.register("general_points")
 class GeneralPoints(Task):
     name = "general_points"
@@ -139,8 +142,8 @@ class GeneralPoints(Task):
 
     def values(self, problem: Mapping[str, Any]) -> list[int]:
         """The card values of ``problem`` under its rule."""
-        rule = problem.get("rule", self.config.rule)
-        return [card_value(rank, rule) for rank in problem["cards"]]
+        table = _VALUES[problem.get("rule", self.config.rule)]
+        return [table[rank] for rank in problem["cards"]]
 
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
         answer = _extract(completion)
@@ -148,7 +151,9 @@ class GeneralPoints(Task):
             return Verdict(False, "no_answer", 'no "formula" field or <answer> block found')
         rule = problem.get("rule", self.config.rule)
         # A formula may name cards by letter ("K*2"); read them with the problem's rule.
-        expression = _CARD_LETTER.sub(lambda m: str(card_value(m.group(1), rule)), split_equation(answer))
+        expression = split_equation(answer)
+        if any(letter in expression for letter in "AJQK"):
+            expression = _CARD_LETTER.sub(lambda m: str(card_value(m.group(1), rule)), expression)
         result = evaluate(expression)
         if result.error is not None:
             return Verdict(False, result.error, result.detail, answer)
@@ -160,7 +165,7 @@ class GeneralPoints(Task):
                 extra and "used numbers not among the cards: " + ", ".join(map(str, sorted(extra.elements()))),
                 missing and "did not use: " + ", ".join(map(str, sorted(missing.elements())))]))
             return Verdict(False, "wrong_numbers", detail, answer)
-        if result.value != problem["target"]:
+        if not result.equals(problem["target"]):
             return Verdict(False, "wrong_value", f"the formula equals {result.value}, not {problem['target']}", answer)
         return Verdict(True, "correct", "", answer)
 
