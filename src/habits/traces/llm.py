@@ -23,7 +23,7 @@ from typing import Any
 from habits.tasks.base import Task
 from habits.traces.conditions import Condition, get_condition
 from habits.traces.narrate import BEHAVIORS
-from habits.traces.rows import FORMATS, THINK_CLOSE, THINK_OPEN, assemble, check_supported
+from habits.traces.rows import FORMATS, THINK_CLOSE, THINK_OPEN, assemble, build_row, check_supported
 from habits.traces.tokens import TokenCounter, count_regex_tokens
 
 Classifier = Callable[[str], Mapping[str, int]]
@@ -159,24 +159,11 @@ def _row(task: Task, condition: Condition, problem: Mapping[str, Any], prompt: A
          config: LLMConfig) -> dict[str, Any]:
     tokens = count_tokens(thoughts)
     written = {"full": thoughts, "empty": "", "none": "", "dots": " ." * tokens}[condition.thoughts]
-    completion = assemble(prompt, written, answer, condition.thoughts)
-    behaviors = _counts(classify, thoughts or answer) if condition.thoughts == "full" else dict.fromkeys(BEHAVIORS, 0)
-    chat_prompt = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [dict(m) for m in prompt]
-    assistant = {"role": "assistant", "content": completion}
-    return {
-        "id": f"{task.name}-{condition.name}-llm-{seed}-{index}",
-        "task": task.name,
-        "condition": condition.name,
-        "problem": dict(problem),
-        "prompt": chat_prompt if fmt == "chat" else prompt,
-        "completion": [assistant] if fmt == "chat" else completion,
-        "messages": chat_prompt + [assistant],
-        "behaviors": behaviors,
-        "correct": task.verify(problem, completion).correct,
-        "thought_tokens": tokens if condition.thoughts in ("full", "dots") else 0,
-        "source": "llm",
-        "model": config.model,
-    }
+    row = build_row(task, condition, problem, prompt, written, answer, fmt, row_id=f"llm-{seed}-{index}")
+    row.update(behaviors=_counts(classify, thoughts or answer) if condition.thoughts == "full"
+               else dict.fromkeys(BEHAVIORS, 0),
+               thought_tokens=tokens if condition.thoughts in ("full", "dots") else 0, source="llm", model=config.model)
+    return row
 
 
 def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, client: Any = None) -> dict[str, Any]:

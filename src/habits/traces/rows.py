@@ -97,27 +97,29 @@ def make_row(task: Task, condition: Condition | str, problem: Mapping[str, Any],
     tokens = count_tokens(narration.text)
     thoughts = {"full": narration.text, "empty": "", "none": "", "dots": " ." * tokens}[condition.thoughts]
     shown = narration.behaviors if condition.thoughts == "full" else dict.fromkeys(BEHAVIORS, 0)
-    prompt = task.prompt(problem)
     answer_expression = narration.answer.text()
-    completion = assemble(prompt, thoughts, task.format_answer(problem, answer_expression), condition.thoughts)
-    verdict = task.verify(problem, completion)
-    if isinstance(prompt, str):
-        chat_prompt: list[dict[str, str]] = [{"role": "user", "content": prompt}]
-    else:
-        chat_prompt = [dict(message) for message in prompt]
+    row = build_row(task, condition, problem, task.prompt(problem), thoughts,
+                    task.format_answer(problem, answer_expression), fmt, row_id=f"{seed}-{index}")
+    row.update(behaviors={name: int(shown[name]) for name in BEHAVIORS}, answer=answer_expression,
+               thought_tokens=tokens if condition.thoughts in ("full", "dots") else 0)
+    return row
+
+
+def build_row(task: Task, condition: Condition, problem: Mapping[str, Any], prompt: Any, thoughts: str,
+              answer: str, fmt: str, row_id: str) -> dict[str, Any]:
+    """The contract fields shared by program- and LLM-written rows; ``correct`` comes from ``task.verify``."""
+    completion = assemble(prompt, thoughts, answer, condition.thoughts)
+    chat_prompt = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [dict(m) for m in prompt]
     assistant = {"role": "assistant", "content": completion}
     return {
-        "id": f"{task.name}-{condition.name}-{seed}-{index}",
+        "id": f"{task.name}-{condition.name}-{row_id}",
         "task": task.name,
         "condition": condition.name,
         "problem": dict(problem),
         "prompt": chat_prompt if fmt == "chat" else prompt,
         "completion": [assistant] if fmt == "chat" else completion,
         "messages": chat_prompt + [assistant],
-        "behaviors": {name: int(shown[name]) for name in BEHAVIORS},
-        "correct": verdict.correct,
-        "answer": answer_expression,
-        "thought_tokens": tokens if condition.thoughts in ("full", "dots") else 0,
+        "correct": task.verify(problem, completion).correct,
     }
 
 
