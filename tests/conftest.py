@@ -22,12 +22,22 @@ def tiny_model_dir(tmp_path_factory):
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"), config, texts=texts)
 
 
-@pytest.fixture
-def one_torch_thread():
-    """One intra-op thread while a test samples: two threads on a busy 2-core machine are ~10x slower."""
+def _single_thread():
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op thread while a test samples: two threads on a busy 2-core machine are ~10x slower."""
+    yield from _single_thread()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread_per_module():
+    """The same for a whole module (training tests build their models in module-scoped fixtures)."""
+    yield from _single_thread()

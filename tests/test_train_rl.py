@@ -24,11 +24,8 @@ PAPER_FIELDS = {"reward", "reward_std", "accuracy", "format_error", "completions
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread_per_module):
+    """Every test here, and the module fixtures that build models, on one torch thread."""
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Two threads on a busy 2-core machine are several times slower than one for models this small.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread_per_module):
+    """Every test here, and the module fixtures that build models, on one torch thread."""
 
 
 @pytest.fixture(scope="module")
