@@ -6,10 +6,13 @@ Countdown targets, the other GeneralPoints face-card rule). The verdicts come fr
 verifier, the same one that rewards RL, so evaluation and training can never disagree on what
 counts as correct.
 
-* greedy accuracy: one greedy completion per problem;
+* problems are distinct (``distinct: true``, the default): a small split is evaluated whole
+  instead of drawing the same problems again, so ``n`` is the effective sample size;
+* greedy accuracy: one greedy completion per problem, with a 95% Wilson interval over problems;
 * pass@k: ``k`` sampled completions per problem (temperature), the unbiased estimator
   ``1 - C(n-c, k) / C(n, k)`` averaged over problems (Chen et al., 2021), reported for each
-  power of two up to k;
+  power of two up to k; sampled pass@1 at T = 1 is the first paper's metric, with a 95% interval
+  over problems;
 * format errors: share of greedy completions whose verdict is ``no_answer`` or ``malformed``;
 * mean length: tokens (and characters) of the greedy completions;
 * behaviors: the four habits counted by the offline classifier over the greedy completions.
@@ -47,6 +50,7 @@ class EvalConfig:
     max_new_tokens: int = _help("Token budget per completion.", 1024)
     batch_size: int = _help("Prompts per generation batch.", 32)
     seed: int = _help("Seed for problems and sampling.", 0)
+    distinct: bool = _help("Evaluate distinct problems only (a split smaller than n is evaluated whole).", True)
     backend: str = _help("Generation backend: auto (vLLM if installed and on a GPU), transformers or vllm.",
                          "auto")
     behaviors: bool = _help("Count the four behaviors in the greedy completions.", True)
@@ -146,10 +150,30 @@ def behavior_profile(texts: Sequence[str], problems: Sequence[Mapping[str, Any]]
 
 
 def sampled_pass_at_k(task: Any, problems: Sequence[Mapping[str, Any]], samples: Sequence[Sequence[str]],
-                      k: int) -> dict[str, float]:
-    """pass@j for j in 1, 2, 4, ... k from ``k`` samples per problem."""
+                      k: int) -> dict[str, Any]:
+    """pass@j for j in 1, 2, 4, ... k from ``k`` samples per problem, and a 95% interval of pass@1."""
+    from habits.behaviors.profile import mean_interval
+
     correct = [sum(task.verify(p, s).correct for s in group) for p, group in zip(problems, samples, strict=True)]
-    return {f"pass@{j}": sum(pass_at_k(k, c, j) for c in correct) / len(correct) for j in ks_up_to(k)}
+    result: dict[str, Any] = {f"pass@{j}": sum(pass_at_k(k, c, j) for c in correct) / len(correct)
+                              for j in ks_up_to(k)}
+    if len(correct) > 1:
+        result["pass@1_interval"] = list(mean_interval([c / k for c in correct]))
+    return result
+
+
+def eval_problems(task: Any, split: str, n: int, seed: int, distinct: bool = True) -> list[dict[str, Any]]:
+    """``n`` problems of ``split``; with ``distinct`` no problem twice (all of a smaller split)."""
+    if not distinct:
+        return task.generate(n, split=split, seed=seed)
+    found: list[dict[str, Any]] = []
+    try:
+        for problem in task.iter_generate(n, split=split, seed=seed, distinct=True):
+            found.append(problem)
+    except ValueError:
+        if not found:
+            raise
+    return found
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -172,7 +196,8 @@ def evaluate(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 
 def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 1, *,
                        task_args: Mapping[str, Any] | None = None, temperature: float = 1.0, top_p: float = 1.0,
                        max_new_tokens: int = 1024, batch_size: int = 32, seed: int = 0, backend: str = "auto",
-                       behaviors: bool = True, progress: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                       behaviors: bool = True, progress: bool = True,
+                       distinct: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """:func:`evaluate` plus one row per greedy completion (problem, completion, verdict)."""
     import time
 
@@ -183,7 +208,7 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     started = time.perf_counter()
     loaded = model if isinstance(model, LoadedModel) else load_model(
         model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
-    problems = task_obj.generate(n, split=split, seed=seed)
+    problems = eval_problems(task_obj, split, n, seed, distinct)
     prompts = [task_obj.prompt(p) for p in problems]
     common = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, backend=loaded.backend,
                   progress=progress)
@@ -193,6 +218,9 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     if "rule" in problems[0]:
         result["rule"] = problems[0]["rule"]
     result.update(score(task_obj, problems, texts, [c.num_tokens for c in greedy], behaviors=behaviors))
+    from habits.behaviors.profile import wilson_interval
+
+    result["accuracy_interval"] = list(wilson_interval(round(result["accuracy"] * len(problems)), len(problems)))
     result["truncated"] = sum(c.finish_reason == "length" for c in greedy) / len(greedy)
     if k > 1:
         samples = generate(loaded, prompts, _sampling(temperature=temperature, top_p=top_p, n=k, **common))
@@ -224,7 +252,7 @@ def main(config: EvalConfig) -> dict[str, Any]:
         result, found = evaluate_with_rows(loaded, task, split, config.n, config.k, temperature=config.temperature,
                                            top_p=config.top_p, max_new_tokens=config.max_new_tokens,
                                            batch_size=config.batch_size, seed=config.seed,
-                                           behaviors=config.behaviors)
+                                           behaviors=config.behaviors, distinct=config.distinct)
         rows += [{"split": split, **row} for row in found]
         splits[split] = result
     report = {"model": config.model, "task": config.task, "task_args": config.task_args, "n": config.n,
@@ -242,7 +270,7 @@ def in_training_eval(task_factory: Callable[[], Any], splits: Sequence[str], n: 
     from habits.sample import LoadedModel, generate
 
     task = task_factory()
-    fixed = {split: task.generate(n, split=split, seed=seed) for split in splits}
+    fixed = {split: eval_problems(task, split, n, seed) for split in splits}
     config = _sampling(temperature=0.0, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
                        backend="transformers", progress=False)
 

@@ -194,9 +194,12 @@ def _prime_runner(config: PipelineConfig, arm: str, seed: int) -> Callable[[], A
     def run() -> Any:
         from habits.traces.data import PrimeConfig, main
 
+        priming = config.priming
+        tokenizer = base_model_dir(config, config.arms[arm].base) if priming.tokenizer == "base" else priming.tokenizer
         return main(PrimeConfig(task=config.task, condition=config.arms[arm].condition or "", seed=seed,
-                                n=int(config.priming.get("n", 1000)), format=config.priming.get("format", "completion"),
-                                task_config=config.task_args, out=arm_dir(config, arm, seed) / "priming.jsonl"))
+                                n=priming.n, format=priming.format, register=priming.register, budget=priming.budget,
+                                tokenizer=tokenizer, stream="prime", task_config=config.task_args,
+                                out=arm_dir(config, arm, seed) / "priming.jsonl"))
 
     return run
 

@@ -40,6 +40,25 @@ class BaseSpec:
 
 
 @dataclass
+class PrimingSpec:
+    """How each primed arm's SFT data is written (``habits prime-data`` settings)."""
+
+    n: int = _help("Priming rows per arm (one per problem, from the train split's `prime` stream).", 1000)
+    format: str = _help("completion (prompt/completion strings) or chat (messages).", "completion")
+    register: str = _help("terse (one form per event: tiny models) or natural (sentences: real LLMs).", "natural")
+    budget: int = _help("Most attempts a trace writes before answering its closest one.", 6)
+    tokenizer: str = _help("Token counter for lengths and the length-matched dots: `base` (the arm's base "
+                           "model's own tokenizer), a tokenizer directory, or `regex` (an estimate).", "base")
+
+    def __post_init__(self) -> None:
+        from habits.traces.data import PrimeConfig
+
+        if not isinstance(self.n, int) or self.n < 1:
+            raise ValueError(f"priming.n must be a whole number >= 1, got {self.n!r}")
+        PrimeConfig(n=self.n, format=self.format, register=self.register, budget=self.budget)
+
+
+@dataclass
 class ArmSpec:
     """One arm of the comparison: a base, an optional priming condition, then RL."""
 
@@ -62,8 +81,7 @@ class PipelineConfig:
                              factory=lambda: [0])
     bases: dict[str, BaseSpec] = _help("Base models by name.", factory=dict)
     arms: dict[str, ArmSpec] = _help("Arms by name (e.g. no_priming, all, incorrect, empty_cot).", factory=dict)
-    priming: dict[str, Any] = _help("Priming data: n (rows per arm), format (completion|chat).",
-                                    factory=lambda: {"n": 1000})
+    priming: PrimingSpec = _help("Priming data: n, format, register, budget, tokenizer.", factory=PrimingSpec)
     sft: dict[str, Any] = _help("SFTConfig fields for priming (habits train sft --help-config).", factory=dict)
     rl: dict[str, Any] = _help("RLConfig fields for RL (habits train rl --help-config).", factory=dict)
     eval: dict[str, Any] = _help("EvalConfig fields for evaluation before and after RL.", factory=dict)
@@ -100,11 +118,42 @@ class PipelineConfig:
             if arm.condition is not None and arm.condition not in conditions:
                 raise ValueError(f"{where}{_line_of(self.source, arm.condition)}: arm {name!r} has unknown condition "
                                  f"{arm.condition!r}; choose one of: {', '.join(conditions)} (or null for no priming)")
-        if int(self.priming.get("n", 1000)) < 1:
-            raise ValueError(f"{where}: priming.n must be >= 1")
+        self.priming = _build(PrimingSpec, self.priming, f"{where}: priming", self.source, "priming") \
+            if isinstance(self.priming, dict) else self.priming
+        for name, arm in self.arms.items():
+            if arm.condition == "length_matched" and self.priming.tokenizer == "regex":
+                raise ValueError(f"{where}{_line_of(self.source, 'tokenizer')}: arm {name!r} is length_matched, which "
+                                 "replaces the thoughts by one dot per token of the model's own tokenizer, but "
+                                 "priming.tokenizer is 'regex' (an estimate); set priming.tokenizer: base")
+        self._check_no_training_on_evaluation(where)
         # Build every stage config once now with a placeholder model, so typos fail before any work.
         for name in self.arms:
             self.stage_configs(name, self.seeds[0], model="<model>", check=True)
+
+    def _check_no_training_on_evaluation(self, where: str) -> None:
+        """Refuse a recipe whose RL problems include evaluation problems (before any training)."""
+        from habits.evaluate import eval_problems
+        from habits.tasks import get_task
+        from habits.train.data import problems_from_file
+
+        files = {name: apply_rl(self.rl, arm.rl).get("train_file") for name, arm in self.arms.items()}
+        files = {name: path for name, path in files.items() if path}
+        if not files:
+            return
+        task = get_task(self.task, **self.task_args)
+        n = int(self.eval.get("n", 200))
+        held = {task.key(p) for split in self.eval.get("splits", ["test", "ood"])
+                for p in eval_problems(task, split, n, 0, bool(self.eval.get("distinct", True)))}
+        for name, path in files.items():
+            if not Path(path).is_file():
+                raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r}: rl.train_file {path} "
+                                 "does not exist")
+            shared = sum(task.key(p) in held for p in problems_from_file(path))
+            if shared:
+                raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r} would train on "
+                                 f"evaluation problems: {shared} problems of rl.train_file {path} are among the "
+                                 "test/ood problems the arms are evaluated on; use train-split problems "
+                                 "(habits tasks generate --split train)")
 
     # -- derived settings ----------------------------------------------------------------------
     @property
@@ -124,6 +173,8 @@ class PipelineConfig:
         rl_values = apply_overrides({"report_to": [], **self.rl}, spec.rl)
         rl_values.update(model=model, task=self.task, task_args=self.task_args, output_dir=str(seed_dir / "rl"),
                          seed=seed)
+        if not rl_values.get("train_file"):
+            rl_values.setdefault("train_stream", "rl")  # never the problems the arm was primed on
         eval_values = dict(self.eval, model=model, task=self.task, task_args=self.task_args, seed=seed)
         try:
             return {"sft": build(SFTConfig, sft_values, f"{where}: sft") if spec.condition else None,
@@ -143,6 +194,12 @@ class PipelineConfig:
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.fingerprint(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def apply_rl(shared: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:
+    from habits.train.config import apply_overrides
+
+    return apply_overrides(dict(shared), arm)
 
 
 def _build(cls: type, values: Any, where: str, source: str | None, key: str) -> Any:

@@ -4,8 +4,9 @@ Steps: build the corpus (:mod:`habits.models.corpus`), train a tokenizer on it p
 behavior-rich traces priming will later use (so both bases share one vocabulary), initialise a
 tiny Qwen2/Llama model (:mod:`habits.models.tiny`) and train it on every token of the corpus with
 the same TRL SFT stage that priming uses. With ``corpus.behavior_traces: 0`` the result follows
-the task format and answers directly but shows none of the four habits -- the miniature of
-Llama-3.2-3B in the first paper; with behavior traces mixed in, the miniature of Qwen-2.5-3B.
+the task format and writes one unchecked attempt, showing none of the four habits -- the
+miniature of Llama-3.2-3B in the first paper; with behavior traces mixed in, the miniature of
+Qwen-2.5-3B.
 
 The finished base lands in ``<output_dir>/model``; re-running resumes or skips.
 """
@@ -98,8 +99,9 @@ def _tokenizer_traces(task: Any, config: PretrainConfig) -> list[str]:
     """Traces of every priming condition, so words priming will use are in the vocabulary."""
     from habits.traces import make_rows
 
-    problems = task.generate(config.tokenizer_traces, split="train", seed=config.seed + 20_000)
-    return [row["completion"] for row in make_rows(task, "all", problems, seed=config.seed)]
+    problems = task.generate(config.tokenizer_traces, split="train", seed=config.seed + 20_000, stream="pretrain")
+    return [row["completion"] for condition in ("all", "backtracking_verification", "incorrect")
+            for row in make_rows(task, condition, problems, seed=config.seed, register="terse")]
 
 
 def _count_lines(path: Path) -> int:

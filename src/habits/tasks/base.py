@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 SPLITS = ("train", "test", "ood")
+# Disjoint parts of the train split, one per use, so a base is never pretrained on the problems it is
+# later primed or reinforced on, and priming and RL never share a problem (test/ood are disjoint anyway).
+STREAMS = ("pretrain", "prime", "rl")
 
 # The fixed vocabulary of verdict reasons, from best to worst.
 REASONS = (
@@ -146,27 +149,63 @@ class Task(ABC):
                              f"choose one of: {', '.join(self.reward_schemes)}")
 
     # -- generation -------------------------------------------------------------------------
-    def generate(self, n: int, split: str = "train", seed: int = 0) -> list[dict[str, Any]]:
-        """``n`` solvable problems of ``split`` (train, test or ood); same arguments, same items."""
-        return list(self.iter_generate(n, split, seed))
+    def generate(self, n: int, split: str = "train", seed: int = 0, stream: str | None = None,
+                 distinct: bool = False) -> list[dict[str, Any]]:
+        """``n`` solvable problems of ``split`` (train, test or ood); same arguments, same items.
 
-    def iter_generate(self, n: int, split: str = "train", seed: int = 0) -> Iterator[dict[str, Any]]:
-        """Like :meth:`generate`, one problem at a time (for progress bars and streaming)."""
+        ``stream`` and ``distinct``: see :meth:`iter_generate`.
+        """
+        return list(self.iter_generate(n, split, seed, stream=stream, distinct=distinct))
+
+    def iter_generate(self, n: int, split: str = "train", seed: int = 0, stream: str | None = None,
+                      distinct: bool = False) -> Iterator[dict[str, Any]]:
+        """Like :meth:`generate`, one problem at a time (for progress bars and streaming).
+
+        ``stream`` (train only): keep the problems of one of :data:`STREAMS`, a fixed partition of
+        the train problems by their :meth:`key` -- different streams never share a problem.
+        ``distinct``: never repeat a problem (same :meth:`key`); raises ValueError when the space
+        runs out, saying how many distinct problems it holds.
+        """
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
+        if stream is not None and (stream not in STREAMS or split != "train"):
+            raise ValueError(f"stream must be one of {', '.join(STREAMS)} and only applies to the train split, "
+                             f"got stream={stream!r} split={split!r}")
         self.check_split(split)
-        for index in range(n):
-            yield self._draw(item_rng(self.name, split, seed, index), split)
+        seen: set[str] = set()
+        index = misses = 0
+        while len(seen) < n if distinct else index < n:
+            problem = self._draw(item_rng(self.name, split, seed if stream is None else f"{stream}{seed}", index),
+                                 split, stream)
+            index += 1
+            if distinct:
+                key = self.key(problem)
+                if key in seen:
+                    misses += 1
+                    if misses > 50 * n + 1000:
+                        raise ValueError(f"{self.name}: only {len(seen)} distinct {split} problems found, {n} asked; "
+                                         "ask for fewer or widen the number/target ranges")
+                    continue
+                seen.add(key)
+            yield problem
+
+    def key(self, problem: Mapping[str, Any]) -> str:
+        """The problem's canonical identity (what splits and streams are assigned by)."""
+        return json.dumps(problem, sort_keys=True)
+
+    def in_stream(self, problem: Mapping[str, Any], stream: str) -> bool:
+        """Whether a train problem belongs to ``stream`` (see :data:`STREAMS`)."""
+        return stable_choice(STREAMS, "stream|" + self.key(problem)) == stream
 
     def check_split(self, split: str) -> None:
         """Raise ValueError if this configuration cannot produce ``split`` (override per task)."""
 
-    def _draw(self, rng: random.Random, split: str) -> dict[str, Any]:
+    def _draw(self, rng: random.Random, split: str, stream: str | None = None) -> dict[str, Any]:
         for _ in range(self.max_tries):
             problem = self.sample(rng, split)
-            if problem is not None:
+            if problem is not None and (stream is None or self.in_stream(problem, stream)):
                 return problem
         raise RuntimeError(f"{self.name}: no solvable {split} problem found in {self.max_tries} draws; "
                            "widen the number or target ranges")

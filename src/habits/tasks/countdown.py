@@ -138,6 +138,9 @@ class Countdown(Task):
             return None
         return {"numbers": numbers, "target": rng.choice(allowed)}
 
+    def key(self, problem: Mapping[str, Any]) -> str:
+        return ",".join(map(str, sorted(problem["numbers"]))) + f"|{problem['target']}"
+
     def check_split(self, split: str) -> None:
         if split == "ood" and not self.config._heldout:
             raise ValueError("countdown: the ood split needs held-out targets inside target_range; "

@@ -132,6 +132,9 @@ class GeneralPoints(Task):
             problem["suits"] = [suit for _, suit in drawn]
         return problem
 
+    def key(self, problem: Mapping[str, Any]) -> str:
+        return ",".join(sorted(problem["cards"])) + f"|{problem['target']}|{problem.get('rule', 'id')}"
+
     def prompt(self, problem: Mapping[str, Any]) -> str | list[dict[str, str]]:
         c = self.config
         template = (stable_choice(TEMPLATES, f"{problem['cards']}|{problem['target']}")

@@ -7,7 +7,9 @@ presets are registered instances, so new combinations need no code::
 
     Condition("verify_only", behaviors=frozenset({"verification"}))
 
-Every allowed behavior appears in nearly every trace; a forbidden one in none.
+A forbidden behavior appears in no trace. An allowed one appears wherever the search gives it a
+chance: backtracking only after a miss (a problem solved by the first line shows none), plans
+only when the target splits by a given number.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ THOUGHTS = ("full", "empty", "none", "dots")
 class Condition:
     """A priming condition.
 
-    ``behaviors``: what the written thoughts show. ``answer``: ``correct`` (the trace reaches the target)
-    or ``wrong`` (every line fails; the answer is a legal expression with the wrong value).
+    ``behaviors``: what the written thoughts show. ``answer``: ``correct`` (the search's own answer,
+    right when it found the target -- correctness is natural, not forced) or ``wrong`` (the search
+    believes a line through a silent slip: the last step states the target, the answer is wrong).
     ``thoughts``: ``full`` (reasoning text), ``empty`` (an empty think block), ``none`` (no think block
     where the prompt allows it) or ``dots`` (one " ." per token of the thoughts it replaces).
     ``source_behaviors``: for replaced thoughts (empty/none/dots), the behaviors of the trace that is
@@ -63,16 +66,14 @@ class Condition:
         """Behaviors of the trace the search lays out (before any replacement of the thoughts)."""
         return self.behaviors if self.thoughts == "full" else self.source_behaviors
 
-    def settings(self) -> SearchSettings:
-        """The search layout that gives traces these behaviors."""
+    def settings(self, budget: int = 6) -> SearchSettings:
+        """The search layout that gives traces these behaviors (``budget``: most attempts written)."""
         shown = self.generated_behaviors
-        backtracking = "backtracking" in shown
-        wrong = self.answer == "wrong"
         return SearchSettings(
-            failed_lines=((2, 3) if wrong else (1, 3)) if backtracking else ((1, 1) if wrong else (0, 0)),
-            plans=bool(shown & {"subgoal_setting", "backward_chaining"}),
-            complete_failures=0.5 if "verification" in shown else 0.0,
-            reach_goal=not wrong,
+            budget=budget,
+            plans=2 if shown & {"subgoal_setting", "backward_chaining"} else 0,
+            stop_at_hit="backtracking" in shown,  # without backtracking a trace is one attempt
+            slip=self.answer == "wrong",
         )
 
 
@@ -96,9 +97,9 @@ _preset("backtracking_backward", "backtracking and backward chaining",
 _preset("none", "direct answer, no reasoning (no think block where the prompt allows it)", thoughts="none")
 _preset("empty_cot", "the answers of 'all' behind an empty think block", thoughts="empty")
 _preset("length_matched", "the thoughts of 'all' replaced by one ' .' per token", thoughts="dots")
-_preset("incorrect", "all behaviors, every answer wrong (intermediate arithmetic still right)",
+_preset("incorrect", "all behaviors; the search believes a wrong line through a silent arithmetic slip",
         behaviors=ALL, answer="wrong")
-_preset("plain", "the solution's steps with no behaviors (control beyond the paper)")
+_preset("plain", "one unchecked attempt, no behaviors: what the Llama-like tiny base writes")
 
 
 def get_condition(name: str | Condition) -> Condition:

@@ -22,10 +22,10 @@ from habits.progress import track
 from habits.tasks import SPLITS, get_task
 from habits.traces.check import check_arithmetic, thoughts
 from habits.traces.conditions import get_condition
-from habits.traces.narrate import BEHAVIORS
+from habits.traces.narrate import BEHAVIORS, REGISTERS
 from habits.traces.rows import FORMATS, check_supported, make_rows, problem_numbers
 from habits.traces.search import wrong_answer_exists
-from habits.traces.tokens import token_counter
+from habits.traces.tokens import one_token_filler, token_counter
 
 
 @dataclass
@@ -41,6 +41,9 @@ class PrimeConfig:
     task_config: dict[str, Any] = field(default_factory=dict)  # task config overrides, e.g. {"rule": "ood"}
     tokenizer: str | None = None  # None/"regex": regex token estimate; or a local HF tokenizer directory
     out: str | Path | None = None  # where to write the JSONL (None: do not write)
+    register: str = "natural"  # "natural" (sentences, for real LLMs) or "terse" (one form per event, tiny models)
+    budget: int = 6  # most attempts a trace writes before answering its closest one
+    stream: str | None = None  # train split only: one of habits.tasks.base.STREAMS (disjoint problem sets)
 
     def __post_init__(self) -> None:
         if not isinstance(self.n, int) or self.n <= 0:
@@ -52,6 +55,10 @@ class PrimeConfig:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
         if self.out is not None and Path(self.out).suffix != ".jsonl":
             raise ValueError(f"out must be a .jsonl file, got {str(self.out)!r}")
+        if self.register not in REGISTERS:
+            raise ValueError(f"register must be one of {', '.join(REGISTERS)}, got {self.register!r}")
+        if not isinstance(self.budget, int) or self.budget < 1:
+            raise ValueError(f"budget must be a whole number of attempts >= 1, got {self.budget!r}")
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -83,7 +90,9 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
     condition = get_condition(config.condition)
     check_supported(task, condition)
     count_tokens = token_counter(config.tokenizer)
-    problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed)
+    filler = one_token_filler(count_tokens) if condition.thoughts == "dots" else " ."
+    problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed,
+                                                               stream=config.stream)
     if condition.answer == "wrong":
         # Wrong-answer traces need a legal wrong answer for every problem: find out before writing any.
         problems = list(problems)
@@ -91,11 +100,12 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
             numbers, _ = problem_numbers(task, problem)
             if not wrong_answer_exists(numbers, problem["target"]):
                 raise ValueError(f"condition {condition.name!r} needs a wrong-but-legal answer, but every "
-                                 f"combination of problem {index} ({problem}) equals its target; use another "
+                                 f"line of problem {index} ({problem}) equals its target; use another "
                                  "condition or other task settings")
     if progress:
         problems = track(problems, f"priming {task.name}/{condition.name}", total=config.n)
-    rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format))
+    rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format,
+                          register=config.register, budget=config.budget, filler=filler))
     if config.out is not None:
         write_jsonl(config.out, rows)
     return {**summarize(rows), "task": task.name, "condition": condition.name,

@@ -61,14 +61,15 @@ def item_rng(task_name: str, seed: int, index: int) -> random.Random:
     return random.Random(f"trace:{task_name}:{seed}:{index}")
 
 
-def write_trace(task: Task, condition: Condition, problem: Mapping[str, Any], rng: random.Random) -> Narration:
+def write_trace(task: Task, condition: Condition, problem: Mapping[str, Any], rng: random.Random,
+                register: str = "terse", budget: int = 6) -> Narration:
     """Search and narrate one problem under ``condition`` (the thoughts before any replacement)."""
     numbers, cards = problem_numbers(task, problem)
     try:
-        trace = search(numbers, int(problem["target"]), rng, condition.settings())
+        found = search(numbers, int(problem["target"]), condition.settings(budget))
     except ValueError as exc:
         raise ValueError(f"{task.name} problem {dict(problem)}: {exc}") from None
-    return narrate(trace, condition.generated_behaviors, rng, cards=cards)
+    return narrate(found, condition.generated_behaviors, rng, register=register, cards=cards)
 
 
 def opens_think(prompt: Any) -> bool:
@@ -88,16 +89,21 @@ def assemble(prompt: Any, thoughts: str, answer: str, mode: str) -> str:
 
 
 def make_row(task: Task, condition: Condition | str, problem: Mapping[str, Any], *, seed: int = 0, index: int = 0,
-             count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion") -> dict[str, Any]:
-    """One priming row for ``problem`` (see the module docstring for the fields)."""
+             count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion", register: str = "terse",
+             budget: int = 6, filler: str = " .") -> dict[str, Any]:
+    """One priming row for ``problem`` (see the module docstring for the fields).
+
+    ``filler`` is the length-matched control's dot: one token under ``count_tokens`` (see
+    :func:`habits.traces.tokens.one_token_filler`), so the dots are as many tokens as the thoughts.
+    """
     condition = get_condition(condition)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    narration = write_trace(task, condition, problem, item_rng(task.name, seed, index))
+    narration = write_trace(task, condition, problem, item_rng(task.name, seed, index), register, budget)
     tokens = count_tokens(narration.text)
-    thoughts = {"full": narration.text, "empty": "", "none": "", "dots": " ." * tokens}[condition.thoughts]
+    thoughts = {"full": narration.text, "empty": "", "none": "", "dots": filler * tokens}[condition.thoughts]
     shown = narration.behaviors if condition.thoughts == "full" else dict.fromkeys(BEHAVIORS, 0)
-    answer_expression = narration.answer.text()
+    answer_expression = narration.answer
     row = build_row(task, condition, problem, task.prompt(problem), thoughts,
                     task.format_answer(problem, answer_expression), fmt, row_id=f"{seed}-{index}")
     row.update(behaviors={name: int(shown[name]) for name in BEHAVIORS}, answer=answer_expression,
@@ -124,9 +130,11 @@ def build_row(task: Task, condition: Condition, problem: Mapping[str, Any], prom
 
 
 def make_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[str, Any]], *, seed: int = 0,
-              count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion") -> Iterator[dict[str, Any]]:
+              count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion", register: str = "terse",
+              budget: int = 6, filler: str = " .") -> Iterator[dict[str, Any]]:
     """Rows for ``problems`` in order (item ``i`` uses the per-item seed ``seed:i``)."""
     condition = get_condition(condition)
     check_supported(task, condition)
     for index, problem in enumerate(problems):
-        yield make_row(task, condition, problem, seed=seed, index=index, count_tokens=count_tokens, fmt=fmt)
+        yield make_row(task, condition, problem, seed=seed, index=index, count_tokens=count_tokens, fmt=fmt,
+                       register=register, budget=budget, filler=filler)

@@ -25,6 +25,22 @@ def count_regex_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
+FILLERS = (" .", ".", " ,", ",", " -", "-", " _", "_")  # the length-matched control's dot, in order of preference
+
+
+def one_token_filler(count: TokenCounter) -> str:
+    """A filler that ``count`` sees as exactly one token however often it repeats (" ." for words).
+
+    Under a tokenizer that gives the space its own token (the tiny model's: " ." is two tokens)
+    the length-matched control would otherwise be twice as long as the thoughts it replaces.
+    """
+    for filler in FILLERS:
+        if count(filler) == 1 and count(filler * 16) == 16:
+            return filler
+    raise ValueError(f"no one-token filler among {FILLERS!r} under this tokenizer; length-matched dots would "
+                     "not match the thoughts' length")
+
+
 def token_counter(tokenizer: str | Path | None = None) -> TokenCounter:
     """``None`` or ``"regex"``: the regex estimate; otherwise a local Hugging Face tokenizer directory.
 

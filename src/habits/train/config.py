@@ -211,6 +211,8 @@ class RLConfig(RunConfig):
                                    "max_steps uses (generated once, cached in the run directory).", None)
     train_file: str | None = _help("Use problems from this JSONL/Parquet (a `problem` column, as written by "
                                    "`habits tasks generate`) instead of generating them.", None)
+    train_stream: str | None = _help("Generate training problems from one stream of the train split (pretrain, "
+                                     "prime or rl: disjoint problem sets); null: the whole train split.", None)
     num_generations: int = _help("Completions per prompt (the GRPO group); the paper's PPO used 4 rollouts.", 4)
     temperature: float = _help("Sampling temperature for rollouts.", 1.0)
     top_p: float = _help("Nucleus sampling for rollouts (1.0: off).", 1.0)
@@ -280,6 +282,10 @@ class RLConfig(RunConfig):
                              "for; set format_reward: 0")
         if self.train_size is not None and self.train_size < 1:
             raise ValueError(f"train_size must be >= 1, got {self.train_size}")
+        from habits.tasks.base import STREAMS
+
+        if self.train_stream is not None and self.train_stream not in STREAMS:
+            raise ValueError(f"train_stream must be one of {', '.join(STREAMS)} (or null), got {self.train_stream!r}")
         if self.eval_every < 0 or self.eval_n < 1:
             raise ValueError("eval_every must be >= 0 and eval_n >= 1")
         from habits.tasks import SPLITS

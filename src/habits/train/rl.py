@@ -79,13 +79,14 @@ def load_problems(config: RLConfig, task: Any, out: Path) -> list[dict[str, Any]
     if config.train_file:
         return problems_from_file(config.train_file, limit=config.train_size)
     n = config.train_size or config.prompts_needed()
-    key = json.dumps([config.task, config.task_args, config.seed, n], sort_keys=True, default=str)
+    key = json.dumps([config.task, config.task_args, config.seed, n] + ([config.train_stream] if config.train_stream else []),
+                     sort_keys=True, default=str)
     cache = out / f"problems-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}.jsonl"
     state = PartialState()
     with state.main_process_first():
         if cache.is_file():
             return problems_from_file(cache)
-        problems = list(track(task.iter_generate(n, "train", config.seed),
+        problems = list(track(task.iter_generate(n, "train", config.seed, stream=config.train_stream),
                               f"{config.task}: generating {n} training problems", total=n))
         if state.is_main_process:
             write_jsonl(cache, ({"problem": p} for p in problems))
