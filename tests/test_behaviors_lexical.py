@@ -97,6 +97,62 @@ def test_lexical_long_meandering_trace_accumulates_counts():
     assert counts["backtracking"] >= 49
 
 
+# --- the priming traces' terse register -------------------------------------------------------------
+def test_lexical_counts_terse_verdicts_switches_subgoals_and_decompositions():
+    text = "22=12+10,need 10: 9+1=10 vs 10 yes,12+10=22 vs 22 yes\n</think>\n<answer> 12+(9+1) </answer>"
+    assert count_behaviors(text) == {"verification": 2, "backtracking": 0, "subgoal_setting": 1,
+                                     "backward_chaining": 1}
+    text = "14=2*7: 11-5=6 vs 7 no\nback 14=11+3: 5-2=3 vs 3 yes,11+3=14 vs 14 yes"
+    assert count_behaviors(text) == {"verification": 3, "backtracking": 1, "subgoal_setting": 0,
+                                     "backward_chaining": 2}
+
+
+def test_lexical_reads_terse_comparisons_written_with_operators():
+    text = "5+10=15,15-8=7!=10\nback 10/5=2,2+8=10==10\n</think>\n<answer> (10/5)+8 </answer>"
+    assert count_behaviors(text) == {"verification": 2, "backtracking": 1, "subgoal_setting": 0,
+                                     "backward_chaining": 0}
+    assert infer_target(text) == 10  # "7!=10" names 10, not 7
+
+
+def test_lexical_counts_each_back_line_as_one_switch():
+    text = "11+10=21,21-12=9\nback 11*10=110,110-12=98\nback need 3: 11-10=1,12-1=11"
+    counts = count_behaviors(text, target=11)
+    assert counts["backtracking"] == 2 and counts["subgoal_setting"] == 1 and counts["verification"] == 0
+
+
+def test_lexical_sees_nothing_in_a_plain_terse_line():
+    assert count_behaviors("5+10=15,15-8=7\n</think>\n<answer> (5+10)-8 </answer>") == dict.fromkeys(BEHAVIORS, 0)
+    assert count_behaviors("A J 5 8 : 1 10 5 8\n1+10=11,11+5=16,16+8=24") == dict.fromkeys(BEHAVIORS, 0)
+
+
+# --- the priming traces' natural register -------------------------------------------------------------
+def test_lexical_does_not_take_trying_a_planned_value_for_a_switch():
+    text = "What gives 12? One way: 12 = 2 * 6. Try 11 - 5 = 6. Then 2 * 6 = 12. The result is 12."
+    assert count_behaviors(text, target=12) == {"verification": 0, "backtracking": 0, "subgoal_setting": 0,
+                                                "backward_chaining": 1}
+
+
+def test_lexical_counts_a_switch_announced_and_then_made_once():
+    text = ("Try 84 + 43 = 127. Is 127 equal to 18? No.\nLet me backtrack and try another combination. "
+            "Try 84 + 74 = 158. And 158 - 43 = 115. Now 115 - 97 = 18.")
+    assert count_behaviors(text, target=18)["backtracking"] == 1
+    text = ("Try 84 + 43 = 127. Is 127 equal to 18? No.\nBack up: a different route is needed. Working "
+            "backwards from 18: 18 = 3 * 6. Try 10 - 4 = 6.")
+    assert count_behaviors(text, target=18)["backtracking"] == 1
+
+
+def test_lexical_counts_reaching_a_planned_value_as_a_subgoal_and_its_check():
+    text = "Step 1: reach 6 with 7 and 1. Start with 7 - 1 = 6. That is 6, exactly the 6 I wanted. Now 10 + 6 = 16."
+    counts = count_behaviors(text, target=16)
+    assert counts["subgoal_setting"] == 1 and counts["verification"] == 1
+    assert count_behaviors("There's no way to reach 24 with four 1s.")["subgoal_setting"] == 0
+
+
+def test_lexical_does_not_call_settling_on_the_closest_attempt_a_switch():
+    text = "Try 10 + 2 = 12. Then 12 + 4 = 16. Check: 16 is not 24.\nI'll settle on (10 + 2) + 4, the nearest I got to 24."
+    assert count_behaviors(text, target=24)["backtracking"] == 0
+
+
 # --- look-alikes ----------------------------------------------------------------------------------
 def test_lexical_ignores_restating_the_problem():
     text = (

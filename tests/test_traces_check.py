@@ -49,6 +49,18 @@ def test_checker_trims_words_and_numbers_glued_to_an_expression():
     assert find_statements("I have 18. 18 + 6 = 24.") == [("18 + 6", "24")]
 
 
+def test_checker_reads_every_step_of_a_tight_terse_line():
+    text = "22=12+10,need 10: 9+1=10 vs 10 yes,12+10=22 vs 22 yes\nback 5+10=15,15-8=7!=10,3*2=6==6,6+8=15"
+    assert find_statements(text) == [("22", "12+10"), ("9+1", "10"), ("12+10", "22"), ("5+10", "15"),
+                                     ("15-8", "7"), ("3*2", "6"), ("6+8", "15")]
+    assert check_arithmetic(text).wrong_statements == ["6+8 = 15"]
+
+
+def test_checker_still_reads_a_thousands_separator_as_part_of_a_number():
+    assert check_arithmetic("x = 1,000 + 5 = 1005").statements == 0
+    assert check_arithmetic("I have 1,000 + 5 = 1005").statements == 0
+
+
 def test_thoughts_reads_the_think_block_or_the_continued_one():
     assert thoughts("<think>a = 1</think><answer>x</answer>") == "a = 1"
     assert thoughts("\n3 + 4 = 7\n</think>\n<answer>3+4</answer>") == "\n3 + 4 = 7\n"

@@ -9,7 +9,7 @@ import pytest
 from habits.io import load_rows
 from habits.traces import check_arithmetic, make_rows, thoughts
 from habits.traces.data import PrimeConfig, main
-from habits.traces.tokens import token_counter
+from habits.traces.tokens import one_token_filler, token_counter
 
 
 def habits(*args, check=True):
@@ -26,7 +26,8 @@ def test_prime_data_writes_rows_that_datasets_and_sft_can_load(tmp_path):
     assert "verification" in result.stdout and "wrote" in result.stdout
     rows = load_rows(out)
     assert len(rows) == 25 and all(row["problem"]["rule"] == "ood" for row in rows)
-    assert all(row["correct"] and row["behaviors"]["backtracking"] >= 1 for row in rows)
+    assert all(row["behaviors"]["verification"] >= 1 for row in rows)
+    assert any(row["behaviors"]["backtracking"] >= 1 for row in rows)
     loaded = datasets.load_dataset("json", data_files=str(out), split="train").select_columns(["messages"])
     assert loaded[0]["messages"][-1]["role"] == "assistant"
 
@@ -71,31 +72,50 @@ def test_task_settings_a_condition_cannot_be_written_for_are_refused_up_front(tm
     assert not (tmp_path / "p.jsonl").exists()
 
 
-def test_two_number_problems_still_prime_backtracking(tmp_path):
+def test_two_number_problems_are_all_solved_within_the_budget(tmp_path):
+    # Two numbers give at most four lines (+ * - /), so the enumeration reaches every solvable target.
     summary = main(PrimeConfig(condition="backtracking", n=20, task_config={"min_numbers": 2, "max_numbers": 2},
                                out=tmp_path / "p.jsonl"), progress=False)
-    assert summary["correct"] == 1.0 and summary["behavior_presence"]["backtracking"] >= 0.95
+    assert summary["correct"] == 1.0 and 0 < summary["behavior_presence"]["backtracking"] < 1
 
 
-def test_summary_reports_lengths_presence_and_arithmetic(tmp_path):
-    summary = main(PrimeConfig(condition="all", n=40, out=tmp_path / "p.jsonl"), progress=False)
-    assert summary["rows"] == 40 and summary["correct"] == 1.0
+@pytest.mark.parametrize("register", ["terse", "natural"])
+def test_summary_reports_lengths_presence_and_arithmetic(tmp_path, register):
+    summary = main(PrimeConfig(condition="all", n=40, out=tmp_path / "p.jsonl", register=register), progress=False)
+    assert summary["rows"] == 40 and 0 < summary["correct"] < 1
     assert summary["arithmetic"]["wrong"] == 0 and summary["arithmetic"]["statements"] > 40
     assert 0 < summary["thought_tokens"]["median"] <= summary["thought_tokens"]["p90"] <= summary["thought_tokens"]["max"]
-    assert all(share >= 0.95 for share in summary["behavior_presence"].values())
+    assert summary["behavior_presence"]["verification"] == 1.0
+    assert summary["behavior_presence"]["subgoal_setting"] >= 0.75  # where the target splits by a given number
 
 
-def test_length_matched_counts_tokens_with_a_hugging_face_tokenizer_directory(tmp_path):
+def test_incorrect_summary_finds_one_wrong_statement_per_row(tmp_path):
+    summary = main(PrimeConfig(condition="incorrect", n=30, register="terse"), progress=False)
+    assert summary["correct"] == 0.0 and summary["arithmetic"]["wrong"] == 30
+
+
+def test_prime_streams_are_disjoint_and_refused_outside_the_train_split():
+    prime = main(PrimeConfig(condition="plain", n=30, stream="prime", out=None), progress=False)
+    assert prime["rows"] == 30
+    with pytest.raises(ValueError, match="only applies to the train split"):
+        main(PrimeConfig(condition="plain", n=3, split="test", stream="prime"), progress=False)
+
+
+def test_length_matched_dots_are_as_many_model_tokens_as_the_thoughts_they_replace(tmp_path):
     from habits.models.tiny import train_tokenizer
     from habits.tasks import get_task
 
     task = get_task("countdown")
-    problems = task.generate(6, seed=1)
-    corpus = [thoughts(row["completion"]) for row in make_rows(task, "all", problems)]
+    problems = task.generate(8, seed=0)  # what main() draws for seed 0
+    corpus = [thoughts(row["completion"]) for row in make_rows(task, "all", problems, seed=0)]
     train_tokenizer(corpus * 3, vocab_size=320).save_pretrained(tmp_path / "tok")
     count = token_counter(tmp_path / "tok")
-    dotted = list(make_rows(task, "length_matched", problems, count_tokens=count))
-    for row, text in zip(dotted, corpus, strict=True):
-        assert thoughts(row["completion"]).rstrip("\n") == " ." * count(text.strip())
-        assert count(text.strip()) > len(text.split())  # digits are single tokens in the tiny tokenizer
+    assert count(" ." * 16) != 16  # the tiny tokenizer gives the space its own token: " ." would be too long
+    filler = one_token_filler(count)
+    main(PrimeConfig(condition="length_matched", n=8, seed=0, register="terse", tokenizer=str(tmp_path / "tok"),
+                     out=tmp_path / "dots.jsonl"), progress=False)
+    for row, text in zip(load_rows(tmp_path / "dots.jsonl"), corpus, strict=True):
+        dots = thoughts(row["completion"]).rstrip("\n")
+        assert dots == filler * count(text.strip())
+        assert count(dots) == count(text.strip()) == row["thought_tokens"]
         assert check_arithmetic(row["completion"]).statements == 0

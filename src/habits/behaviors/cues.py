@@ -163,6 +163,8 @@ VERIFY = CueSet(
         fail=True,
     ),
     cue(r"!=", fail=True),
+    cue(r"==(?<=[\d)]==)\s*-?\d"),  # a terse comparison that holds: "2+8=10==10" (not "numpy==1.2")
+    cue(r"vs\s+-?\d+\s+(?:yes|no)\b", fail=re.compile(r"no$")),  # a terse verdict: "=8 vs 10 no"
     cue(r"=/=", fail=True),
     cue(r"too\s+(?:big|small|high|low|large|much|little)\b", fail=True),
     cue(r"way\s+(?:over|under|off)\b", fail=True),
@@ -201,7 +203,7 @@ VERIFY = CueSet(
         fail=True,
     ),
     cue(r"target\b", before=r"\b(?:matches|equals|hits|reaches|is|gives)\s+(?:exactly\s+)?(?:the|our)\s+"),
-    cue(r"exactly\s+(?:our\s+target|the\s+target|\d+)\b"),
+    cue(r"exactly\s+(?:our\s+target|the\s+target|(?:the\s+)?\d+)\b"),
     # the numbers rule: unused, left over, used twice, all used once
     *cues("unused|extra|stuck|hanging|twice", r"\b", fail=True),
     cue(r"left\s*over\b", fail=True),
@@ -229,7 +231,7 @@ VERIFY = CueSet(
     cue(r"no\s+\d+\b", before=r"\b(?:but|there's|there\s+is)\s+", fail=True),
     cue(r"no\s+\d+\s*[.!]", fail=True),
     # hitting the target: "= 24!", "bingo"
-    cue(r"=\s*-?" + NUM + r"\s*!"),
+    cue(r"=\s*-?" + NUM + r"\s*!(?!=)"),  # not "=7!=10", a failed comparison
     *cues(r"bingo|got\s+it|there\s+it\s+is|found\s+it|yay", r"\b"),
     # one-word verdicts ending or starting a clause: "66+31=97 no", "Nope.", "| no |"
     cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", fail=True),
@@ -262,6 +264,9 @@ SWITCH = CueSet(
     cue(r"start(?:ing)?\s+(?:over|again|from\s+scratch)\b", gate="start starting"),
     cue(r"back\s+to\b"),
     cue(r"back\b", before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
+    # a clause that opens with "back" and goes on with a new line of work: "back 10/5=2", "back need 3:"
+    cue(r"\n[^\w\n]*back\b(?=\s*(?:\(?\d|need\b|up\b))", gate="back"),
+    cue(r"backtrack(?:s|ed|ing)?\b", gate="backtrack backtracks backtracked backtracking"),
     cue(r"re-?(?:think|consider|do|try|work)\b", gate="re rethink reconsider redo retry rework"),
     cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"),
     cue(r"or\s+(?:maybe|perhaps)\b"),
@@ -279,7 +284,7 @@ SWITCH = CueSet(
         r"\n[^\w\n]*(?:second|third|fourth|fifth|next)\s*(?:thought|try|attempt|idea|option|approach)?\s*:",
         gate="second third fourth fifth next",
     ),
-    cue(r"\n[^\w\n]*(?:attempt|try|option)\s*#?\s*(?:[2-9]|\d\d)\b", gate="attempt try option"),
+    cue(r"\n[^\w\n]*(?:attempt|try|option)\s*#?\s*(?:[2-9]|\d\d)\b(?!\s*[-+*/=])", gate="attempt try option"),
     cue(r"\n[^\w\n]*(?:let(?:'s|\s+me|\s+us)\s+)?try\b", gate="try"),
 )
 # Weak signals: a switch only when the clause does not simply continue from the previous result.
@@ -348,6 +353,7 @@ NEED_NUMBER = CueSet(
         r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b",
     ),
     cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
+    cue(r"reach\s+(\d+)\s+(?:with|from|using)\s+\d"),  # "step 1: reach 6 with 7 and 1"
     cue(r"if\s+(?:i|we)\s+(?:can\s+)?(?:make|get|have)\s+(?:a\s+|an\s+)?(\d+)"),
 )
 
@@ -401,9 +407,9 @@ TARGET_VOTES = CueSet(
     ),
     *cues("goal|aim", gate="{}", tail=r"(?:\s+is|\s*:)\s*(?:to\s+(?:make|reach|get)\s+)?(\d+)\b", weight=6),
     cue(gate="formula", pattern=r"\"formula\"\s*:\s*\"[^\"\n]*=\s*(\d+)\s*\"", weight=5),
-    *cues(r"not|close\s+to|near|short\s+of|!=", r"\s*(\d+)\b", weight=2),
+    *cues(r"not|close\s+to|near|short\s+of|!=|==|vs", r"\s*(\d+)\b", weight=2),
     cue(
-        r"=\s*(\d+)\s*(?:!|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)",
+        r"=\s*(\d+)\s*(?:!(?!=)|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)",
         weight=3,
     ),
     *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),

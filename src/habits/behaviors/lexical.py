@@ -13,8 +13,10 @@ every clause boundary into a newline. The cues of :mod:`habits.behaviors.cues` t
 contributes at most one instance per behavior. Guards encode the taxonomy's look-alikes: nothing
 is a check or a switch before the first calculation; a "need 24" that names the target restates
 the task; a "wait" that continues from the previous result is not a backtrack; a failed attempt
-followed by a fresh calculation is an (implicit) backtrack. The target is read from the text
-("target: 24", "make 24 using 4, 5, 10, 10", "not 24", ...) unless the caller passes it.
+followed by a fresh calculation is an (implicit) backtrack; a split of the target ("24 = 4 * 6")
+is a plan, not an attempt a switch could leave; a switch announced and then made is one switch.
+The target is read from the text ("target: 24", "make 24 using 4, 5, 10, 10", "not 24", ...)
+unless the caller passes it.
 
 Text beyond :data:`MAX_CHARS` characters is ignored, so the time per call is bounded.
 """
@@ -62,7 +64,8 @@ _REPLACEMENTS = (
     ("❎", " (no) "),
 )
 # Clause boundaries, each turned into a newline (sentence punctuation is kept): line breaks,
-# sentence ends, semicolons, arrows, and the comma between two calculations ("= 24, 24 / 12 = 2, no").
+# sentence ends, semicolons, arrows, and the comma between two calculations ("= 24, 24 / 12 = 2, no";
+# also after a verdict: "=24 vs 24 yes,6+24=30").
 # Simple passes that start with a literal and have a constant replacement run in C at hundreds of
 # MB/s; a single pass with a group in its replacement would call back into Python per match.
 _BOUNDARIES = (
@@ -73,7 +76,8 @@ _BOUNDARIES = (
     (re.compile(r";\s*"), "\n"),
     (re.compile(r"->\s*"), "\n"),
     (re.compile(r"=>\s*"), "\n"),
-    (re.compile(r",(?<=[\d)],)\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
+    # (the one-character look-behind first: most commas follow none of these)
+    (re.compile(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
 )
 _NOISE = re.compile(r"[`#\r\t]")
 # A calculation or a stated result: checks and switches need an attempt before them.
@@ -87,7 +91,13 @@ _ARITH = re.compile(
     r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
 )
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+# "24 = 4 * 6": a number (not a result) written as one operation -- a plan when it is the target
+# ("13 = 7 * 2 - 1" is a whole expression, an attempt).
+_SPLIT = re.compile(r"(?<![\d.)+*/-])(?<![\d.)+*/-] )(\d+) *= *\d+ *[-+*/] *\d+(?!\d|\.\d| *[-+*/(])")
 _ANSWERISH = re.compile(r"<answer>|\"(?:formula|answer|number)\"\s*:|^\s*\{")
+# Settling on an answer after the attempts ("I'll settle on 3 * 8 + 1, the nearest I got"), not trying.
+_SETTLING = re.compile(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
+_SETTLING_WORDS = ("settle", "go with", "closest", "nearest")
 _LEADING_NUMBER = re.compile(r"^\D{0,30}?(\d+(?:\.\d+)?)")
 _LAST_RESULT = re.compile(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")
 _RULE_RESTATEMENT = re.compile(
@@ -275,7 +285,7 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
             known.append(infer_target(prepared, clauses.words, clauses.active["target_votes"], clauses.memo))
         return known[0]
 
-    first = _ATTEMPT.search(prepared)
+    first = _next_attempt(prepared, 0)
     first_arith = first.start() if first else len(prepared)
     first_line = clauses.of(first_arith)
 
@@ -291,17 +301,51 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
         if failing:
             last_fail[line] = max(start, last_fail.get(line, -1))
     counts["verification"] = len(verify_lines)
-    # A judged attempt ("that overshoots") is an attempt too: a switch may follow it.
-    first_attempt = min([first_arith, *last_fail.values()])
-    counts["backtracking"] = len(_backtracking(prepared, clauses, first_attempt, last_fail))
+    # A judged attempt ("that overshoots") is an attempt too: a switch may follow it. The target
+    # split into a plan ("24 = 4 * 6") is not: "24 = 4 * 6. Try 11 - 5 = 6" switches nothing.
+    first_attempt = min([_first_attempt(prepared, first, get_target), *last_fail.values()])
+    counts["backtracking"] = len(_backtracking(prepared, clauses, first_attempt, last_fail, get_target))
     needed, counts["subgoal_setting"] = _subgoals(prepared, clauses, first_arith, get_target)
     counts["backward_chaining"] = _backward(prepared, clauses, needed, get_target)
     return counts
 
 
-def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail: dict[int, int]) -> set[int]:
+def _next_attempt(prepared: str, position: int) -> re.Match | None:
+    """The next calculation or stated result from ``position`` ("what gives 24?" asks, it states nothing)."""
+    found = _ATTEMPT.search(prepared, position)
+    while found is not None and prepared.endswith("what ", 0, found.start()):
+        found = _ATTEMPT.search(prepared, found.end())
+    return found
+
+
+def _first_attempt(prepared: str, first: re.Match | None, get_target) -> int:
+    """Where the first calculation that is not a split of the target starts (end of text if none)."""
+    while first is not None:
+        split = _target_split(prepared, first, get_target)
+        if split is None:
+            return first.start()
+        first = _next_attempt(prepared, split.end())
+    return len(prepared)
+
+
+def _target_split(prepared: str, found: re.Match, get_target) -> re.Match | None:
+    """The split of the target ("24 = 4 * 6") the calculation ``found`` belongs to, if it is one."""
+    at = found.start()
+    line_start = prepared.rfind("\n", 0, at) + 1
+    if "=" not in prepared[max(line_start, at - 12) : found.end()]:
+        return None  # a split writes "=" right after the target: within the match or just before it
+    line_end = prepared.find("\n", at)
+    for split in _SPLIT.finditer(prepared, line_start, line_end):
+        if split.start() <= at < split.end():
+            return split if _number(split.group(1)) == get_target() else None
+    return None
+
+
+def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail: dict[int, int],
+                  get_target) -> set[int]:
     """Clauses that switch approach: explicit switches, weak ones that do not continue the previous
-    result, and a fresh calculation right after a clause that judged an attempt a failure."""
+    result, and a fresh calculation right after a clause that judged an attempt a failure. A switch
+    announced and then made ("Let me try another approach. Try 3 + 4 = 7") is one switch."""
     switches: dict[int, int] = {}
     for start, _, _, _ in _scan(prepared, clauses.active["switch"]):
         if start > first_arith:
@@ -319,9 +363,30 @@ def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail:
         if line in switches and switches[line] > fail_at:
             continue  # "that fails, let me try ..." was counted in this clause already
         text = clauses.line(following)
-        if _ARITH.search(text) and not _ANSWERISH.search(text) and not clauses.continues(following):
+        if (_ARITH.search(text) and not _ANSWERISH.search(text) and not clauses.continues(following)
+                and not (any(word in text for word in _SETTLING_WORDS) and _SETTLING.search(text))):
             lines.add(following)
-    return lines
+    kept: set[int] = set()
+    previous = None
+    for line in sorted(lines):
+        # something was tried since the last switch (a plan of the target is not a try); an announced
+        # switch is made within a clause or two, so farther switches are separate without looking
+        if previous is None or line - previous > 3 or _tried(prepared, clauses, previous, line, get_target):
+            kept.add(line)
+        previous = line
+    return kept
+
+
+def _tried(prepared: str, clauses: _Clauses, first: int, last: int, get_target) -> bool:
+    """Clauses ``first`` to ``last - 1`` calculate something other than a split of the target."""
+    end = clauses.starts[last]
+    found = _ARITH.search(prepared, clauses.starts[first], end)  # one pass in C over the whole span
+    while found is not None:
+        split = _target_split(prepared, found, get_target)
+        if split is None:
+            return True
+        found = _ARITH.search(prepared, split.end(), end)
+    return False
 
 
 def _subgoals(prepared: str, clauses: _Clauses, first_arith: int, get_target) -> tuple[set[int], int]:

@@ -7,10 +7,11 @@ cannot read as arithmetic is simply not counted.
 
 How a statement is found: around each ``=`` the longest run of arithmetic characters is taken on
 either side, then trimmed to the longest piece that parses next to the ``=`` (so ``"so 25 - 7 = 18
-and"`` yields ``25 - 7 = 18``). Decimals (``2.5``) and a leading minus (``-2``) are read exactly.
-Only statements with an operator on at least one side count (``x = 5`` or ``24 = 24`` are not
-arithmetic). ``<=``, ``>=``, ``!=`` and ``==`` are not treated as statements' equals signs, except
-``==`` which reads as ``=``.
+and"`` yields ``25 - 7 = 18``). A comma glued to a number is part of it (``1,000``), except right
+after a tight statement (``9+1=10,10+12=22``: the terse traces' form). Decimals (``2.5``) and a
+leading minus (``-2``) are read exactly. Only statements with an operator on at least one side
+count (``x = 5`` or ``24 = 24`` are not arithmetic). ``<=``, ``>=``, ``!=`` and ``==`` are not
+treated as statements' equals signs, except ``==`` which reads as ``=``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[+\-*/×÷−·xX().]|\s+")
 _OPERATOR = re.compile(r"\d\s*[+\-*/×÷−·xX]\s*[\d(]|\)\s*[+\-*/×÷−·xX]")
 _DECIMAL = re.compile(r"(\d+)\.(\d+)")
 _LEADING_MINUS = re.compile(r"(^|\()\s*[-−]")
+# "...=10,", "=10==10,", "=10 vs 10 yes," (no space after the comma): one statement ends, the next begins
+_TIGHT_END = re.compile(r"(?:[\d)!=]=-?\d+| vs -?\d+ (?:yes|no)),$")
 
 
 @dataclass
@@ -60,6 +63,11 @@ def _tokens(run: str) -> list[str] | None:
     return tokens if "".join(tokens) == run else None
 
 
+def _after_statement(text: str, start: int) -> bool:
+    """The comma before ``start`` ends a tight statement ("9+1=10,10+12=22"), not a thousands group."""
+    return text[start - 1] == "," and _TIGHT_END.search(text, max(0, start - 40), start) is not None
+
+
 def _left_side(text: str, end: int) -> str | None:
     """Longest parseable expression ending just before ``end`` (the position of an ``=``)."""
     start = end
@@ -73,7 +81,7 @@ def _left_side(text: str, end: int) -> str | None:
         if not piece or not piece[0] in "0123456789(-−":
             continue
         if cut == 0 and start > 0 and not text[start].isspace() and (
-                text[start - 1].isalnum() or text[start - 1] in ",:^_"):
+                text[start - 1].isalnum() or text[start - 1] in ",:^_") and not _after_statement(text, start):
             continue  # glued to a word or a number: "x2 = 4", "1:2 = ...", "1,000 = ..." read from the middle
         if _value(piece) is not None:
             return piece

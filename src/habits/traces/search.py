@@ -88,6 +88,11 @@ class Attempt:
     def part_value(self) -> int:
         return self.steps[self.part - 1].value if self.part else self.value
 
+    @property
+    def finished(self) -> bool:
+        """Whether the line is written to its end (a plan whose planned part misses stops there)."""
+        return self.plan is None or self.part_value == self.plan.need
+
 
 @dataclass
 class Search:
@@ -249,7 +254,13 @@ def search(values: Sequence[int], target: int, settings: SearchSettings | None =
         written.append(attempt)
         if attempt.hit:
             break
-    answer = written[-1] if written[-1].hit else min(written, key=lambda a: abs(a.value - target))
+    if written[-1].hit:
+        answer = written[-1]
+    else:
+        # Closest among the lines whose value was written: a plan that missed its planned part stops
+        # before its last step, so its value is not on the page and cannot be chosen from it.
+        finished = [a for a in written if a.finished] or written
+        answer = min(finished, key=lambda a: abs(a.value - target))
     return Search(values, target, written, answer)
 
 
@@ -259,11 +270,19 @@ def _slipped(values: tuple[int, ...], target: int, candidates: list[Attempt], se
     The trace checks its earlier misses honestly; on the closest miss it writes the target as the
     last step's value and stops -- an error the writer does not notice, as in an LLM's wrong trace.
     """
-    misses = [a for a in candidates if a.value != target][: max(1, settings.budget if settings.stop_at_hit else 1)]
-    if not misses:
+    limit = max(1, settings.budget if settings.stop_at_hit else 1)
+    misses = [a for a in candidates if a.value != target]
+    # The slip must be written: a plan that misses stops after its planned part (its last step is
+    # never written), so only a forward line can carry it.
+    forward = [a for a in misses if a.plan is None]
+    if not forward:
         raise ValueError(f"every line of {list(values)} makes {target}: no wrong answer to slip into")
-    closest = min(range(len(misses)), key=lambda k: (abs(misses[k].value - target), k))
-    written = misses[: closest + 1]
+    window = misses[:limit]
+    if not any(a.plan is None for a in window):
+        window = window[: limit - 1] + [forward[0]]
+    closest = min((k for k, a in enumerate(window) if a.plan is None),
+                  key=lambda k: (abs(window[k].value - target), k))
+    written = window[: closest + 1]
     written[-1] = replace(written[-1], slip=True)
     return Search(values, target, written, written[-1])
 
