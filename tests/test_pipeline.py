@@ -113,3 +113,34 @@ def test_unknown_base_is_an_error(tmp_path):
     recipe.write_text(MICRO.format(root=tmp_path).replace("no_priming: {}", "no_priming: {base: qwen}"))
     with pytest.raises(ValueError, match="unknown base 'qwen'"):
         load_pipeline(recipe)
+
+
+def test_recipe_whose_rl_problems_include_evaluation_problems_is_refused_before_training(tmp_path):
+    from habits.evaluate import eval_problems
+    from habits.io import write_jsonl
+    from habits.tasks import get_task
+
+    task = get_task("countdown", min_numbers=3, max_numbers=3, number_range=[1, 9], target_range=[10, 20], template=1)
+    leaked = tmp_path / "leaked.jsonl"
+    write_jsonl(leaked, ({"problem": p} for p in eval_problems(task, "test", 3, 0)))
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path).replace("no_priming: {{}}".format(), f"no_priming: {{rl: {{train_file: {leaked}}}}}"))
+    with pytest.raises(ValueError, match=r"bad.yaml:\d+: arm 'no_priming' would train on evaluation problems"):
+        load_pipeline(recipe)
+    assert not (tmp_path / "micro").exists()  # nothing was started
+
+
+def test_length_matched_arm_without_the_model_tokenizer_is_refused_naming_the_line(tmp_path):
+    recipe = tmp_path / "bad.yaml"
+    text = MICRO.format(root=tmp_path).replace("all: {condition: all}", "dots: {condition: length_matched}")
+    recipe.write_text(text.replace("priming: {n: 8}", "priming: {n: 8,\n          tokenizer: regex}"))
+    with pytest.raises(ValueError, match=r"bad.yaml:\d+: arm 'dots' is length_matched.*tokenizer"):
+        load_pipeline(recipe)
+
+
+def test_rl_problems_of_every_arm_come_from_the_rl_stream_disjoint_from_priming(tmp_path):
+    recipe = tmp_path / "micro.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path))
+    config = load_pipeline(recipe)
+    for arm in config.arms:
+        assert config.stage_configs(arm, 0, "<model>")["rl"].train_stream == "rl"

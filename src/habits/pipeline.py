@@ -40,6 +40,7 @@ class Stage:
     output: Path
     run: Callable[[], Any]
     weight: float  # rough relative cost, for the ETA
+    group: tuple[str, int] | None = None  # (arm, seed) for an arm's stages; None for the bases'
 
     def done(self) -> bool:
         if not self.output.is_file():
@@ -83,6 +84,7 @@ def plan(config: PipelineConfig) -> list[Stage]:
                             _eval_runner(config, any_arm, config.seeds[0], model, folder / "eval.json"), 1))
     for seed in config.seeds:
         for name, arm in config.arms.items():
+            first = len(stages)
             folder = arm_dir(config, name, seed)
             tag = f"arm '{name}' seed {seed}"
             start = base_model_dir(config, arm.base)
@@ -103,6 +105,8 @@ def plan(config: PipelineConfig) -> list[Stage]:
             stages.append(Stage(f"{tag}: evaluate after RL", folder / "eval_after.json",
                                 _eval_runner(config, name, seed, str(folder / "rl" / "model"),
                                              folder / "eval_after.json"), 1))
+            for stage in stages[first:]:
+                stage.group = (name, seed)
     return stages
 
 
@@ -122,6 +126,19 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     todo = [s for s in stages if not s.done()]
     console.rule(f"[bold]habits run {config.name}[/]: {len(stages)} stages, {len(stages) - len(todo)} already done")
     started = time.perf_counter()
+    if config.parallel > 1:
+        _run_in_order([s for s in todo if s.group is None], started)
+        _run_arms_in_parallel(config, [s for s in todo if s.group is not None], started)
+    else:
+        _run_in_order(todo, started)
+    summary = summarize(config)
+    report = build_report(config)
+    console.rule(f"[bold green]done in {_clock(time.perf_counter() - started)}[/] (whole plan weight {total:.0f})")
+    console.print(f"summary: {run_dir / 'summary.json'}\nreport:  {report}")
+    return summary
+
+
+def _run_in_order(todo: list[Stage], started: float) -> None:
     spent_weight = 0.0
     remaining = sum(s.weight for s in todo)
     for index, stage in enumerate(todo, start=1):
@@ -134,11 +151,76 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
             raise SystemExit(130)
         spent_weight += stage.weight
         remaining -= stage.weight
-    summary = summarize(config)
-    report = build_report(config)
-    console.rule(f"[bold green]done in {_clock(time.perf_counter() - started)}[/] (whole plan weight {total:.0f})")
-    console.print(f"summary: {run_dir / 'summary.json'}\nreport:  {report}")
-    return summary
+
+
+def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: float) -> None:
+    """Each (arm, seed) chain in its own process with one torch thread, ``config.parallel`` at a time.
+
+    On a small CPU several single-threaded processes beat one process with several threads (tiny
+    models do not fill a core's worth of parallel work per op). Each chain logs to its
+    ``arms/<arm>/seed<k>/log.txt``; this process reports which stage each chain is on.
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    groups = list(dict.fromkeys(stage.group for stage in todo))
+    if not groups:
+        return
+    by_group = {group: [s for s in todo if s.group == group] for group in groups}
+    total = sum(s.weight for s in todo)
+    shown: dict[tuple[str, int], str] = {}
+    console.print(f"running {len(groups)} arm chain(s), {config.parallel} at a time (logs: arms/<arm>/seed<k>/log.txt)")
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=config.parallel, mp_context=context) as pool:
+        pending = {pool.submit(_run_arm_chain, config, arm, seed): (arm, seed) for arm, seed in groups}
+        while pending:
+            finished, _ = wait(pending, timeout=5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                arm, seed = pending.pop(future)
+                error = future.result()
+                if error:
+                    raise RuntimeError(f"arm '{arm}' seed {seed} failed: {error} (see "
+                                       f"{arm_dir(config, arm, seed) / 'log.txt'}); run the same command to resume")
+            done_weight = sum(s.weight for s in todo if s.done())
+            elapsed = time.perf_counter() - started
+            for group, stages in by_group.items():
+                current = next((s.label for s in stages if not s.done()), "finished")
+                if shown.get(group) != current:
+                    shown[group] = current
+                    eta = f", ETA {_clock(elapsed / done_weight * (total - done_weight))}" if done_weight else ""
+                    console.print(f"[{_clock(elapsed)}{eta}] {current if current != 'finished' else f'arm {group[0]!r} seed {group[1]}: finished'}")
+    unfinished = [s.label for s in todo if not s.done()]
+    if unfinished:
+        console.print(f"[yellow]{len(unfinished)} stage(s) did not finish; run the same command to resume[/]")
+        raise SystemExit(130)
+
+
+def _run_arm_chain(config: PipelineConfig, arm: str, seed: int) -> str | None:
+    """Worker: run the unfinished stages of one (arm, seed) with one torch thread; returns an error or None."""
+    import os
+    import traceback
+
+    folder = arm_dir(config, arm, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = open(folder / "log.txt", "a", buffering=1)  # noqa: SIM115 -- lives as long as this worker process
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    for section in (config.sft, config.rl, config.eval):
+        section["torch_threads"] = 1
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        for stage in plan(config):
+            if stage.group == (arm, seed) and not stage.done():
+                print(f"== {stage.label}", flush=True)
+                stage.run()
+                if not stage.done():
+                    return f"stage '{stage.label}' stopped before finishing"
+    except Exception as exc:  # noqa: BLE001 -- reported to the parent with the log's path
+        traceback.print_exc()
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _check_run_dir(config: PipelineConfig, restart: bool) -> None:

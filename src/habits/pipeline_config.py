@@ -89,6 +89,8 @@ class PipelineConfig:
                                      factory=lambda: {"n": 100})
     report: dict[str, Any] = _help("Report: paper_model (llama3.2-3b or qwen2.5-3b) for the reference curves.",
                                    factory=lambda: {"paper_model": "llama3.2-3b"})
+    parallel: int = _help("Arm chains (arm x seed) run as this many processes, one torch thread each; "
+                          "1: one after another in this process.", 1)
     source: str | None = None  # the recipe file, for error messages
 
     def __post_init__(self) -> None:
@@ -99,6 +101,9 @@ class PipelineConfig:
         if not self.name or not _NAME.match(self.name):
             raise ValueError(f"{where}: `name` is required (letters, digits, _ . -), got {self.name!r}")
         get_task(self.task, **self.task_args)
+        if not isinstance(self.parallel, int) or self.parallel < 1:
+            raise ValueError(f"{where}{_line_of(self.source, 'parallel')}: parallel must be a whole number >= 1, "
+                             f"got {self.parallel!r}")
         if not self.seeds or not all(isinstance(s, int) for s in self.seeds):
             raise ValueError(f"{where}: `seeds` must be a non-empty list of integers")
         self.bases = {k: _build(BaseSpec, v, f"{where}: bases.{k}", self.source, k) for k, v in self.bases.items()}
@@ -188,7 +193,7 @@ class PipelineConfig:
     def fingerprint(self) -> dict[str, Any]:
         """The settings that determine finished stages' outputs (to refuse mixing configs in one run dir)."""
         data = dataclasses.asdict(self)
-        for key in ("source", "output_root", "report"):
+        for key in ("source", "output_root", "report", "parallel"):
             data.pop(key)
         return data
 

@@ -1,7 +1,13 @@
 """``summary.json`` of a pipeline run: per arm, accuracy and behaviors before and after RL.
 
 Reads only files in the run directory (the evaluation JSONs and diagnoses), so a summary can be
-rebuilt at any time. With several seeds, each number is the mean over seeds with a 95% interval.
+rebuilt at any time. With several seeds, each number is the mean over seeds with a 95% interval
+over seeds (``over: "seeds"``); with one seed, accuracy intervals are over problems (Wilson for
+greedy accuracy, a t-interval for sampled pass@1; ``over: "problems"``, ``n`` = problems).
+
+Per arm and split: ``accuracy`` (greedy), ``sampled`` (pass@1 at the evaluation temperature, the
+first paper's metric) and ``pass_at_k`` (pass@j for j = 1, 2, 4, ... k, means over seeds), before
+and after RL, plus behaviors, lengths and format errors.
 """
 
 from __future__ import annotations
@@ -36,9 +42,28 @@ def _split_stats(evaluation: dict[str, Any] | None, split: str) -> dict[str, Any
         return None
     result = evaluation["splits"][split]
     behaviors = result.get("behaviors") or {}
-    return {"accuracy": result["accuracy"], "format_error": result.get("format_error"),
+    return {"accuracy": result["accuracy"], "accuracy_interval": result.get("accuracy_interval"),
+            "problems": result.get("n"), "sampled": result.get("pass@1"),
+            "sampled_interval": result.get("pass@1_interval"),
+            "pass_at_k": {key: value for key, value in result.items()
+                          if key.startswith("pass@") and not key.endswith("interval")},
+            "format_error": result.get("format_error"),
             "length": result.get("mean_length_chars"), "truncated": result.get("truncated"),
             "behaviors": {name: (behaviors.get(name) or {}).get("mean") for name in BEHAVIORS}}
+
+
+def _metric(stats: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Mean over seeds with a seed interval, or with one seed the evaluation's interval over problems."""
+    values = [s[key] for s in stats if s.get(key) is not None]
+    if len(values) == 1 and stats[0].get(f"{key}_interval"):
+        low, high = stats[0][f"{key}_interval"]
+        return {"mean": values[0], "low": low, "high": high, "n": stats[0].get("problems"), "over": "problems"}
+    return {**_interval(values), "over": "seeds"}
+
+
+def _mean_curve(stats: list[dict[str, Any]]) -> dict[str, float]:
+    keys = [k for k in (stats[0]["pass_at_k"] if stats else {}) if all(k in s["pass_at_k"] for s in stats)]
+    return {k: sum(s["pass_at_k"][k] for s in stats) / len(stats) for k in keys}
 
 
 def summarize(config: PipelineConfig) -> dict[str, Any]:
@@ -56,15 +81,21 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
         summary["bases"][base] = {
             "diagnosis": diagnosis,
             "accuracy": {s: (_split_stats(evaluation, s) or {}).get("accuracy") for s in splits},
+            "sampled": {s: (_split_stats(evaluation, s) or {}).get("sampled") for s in splits},
+            "pass_at_k": {s: (_split_stats(evaluation, s) or {}).get("pass_at_k") for s in splits},
         }
     for name, arm in config.arms.items():
-        entry: dict[str, Any] = {"base": arm.base, "condition": arm.condition, "accuracy": {}, "behaviors": {},
-                                 "length": {}, "format_error": {}, "per_seed": {}}
+        entry: dict[str, Any] = {"base": arm.base, "condition": arm.condition,
+                                 "stages": (["sft"] if arm.condition else []) + ["rl"], "accuracy": {},
+                                 "sampled": {}, "pass_at_k": {}, "behaviors": {}, "length": {}, "format_error": {},
+                                 "per_seed": {}}
         for when in ("before", "after"):
             per_seed = {seed: _read(run / "arms" / name / f"seed{seed}" / f"eval_{when}.json") for seed in config.seeds}
             for split in splits:
                 stats = [s for s in (_split_stats(e, split) for e in per_seed.values()) if s is not None]
-                entry["accuracy"].setdefault(when, {})[split] = _interval([s["accuracy"] for s in stats])
+                entry["accuracy"].setdefault(when, {})[split] = _metric(stats, "accuracy")
+                entry["sampled"].setdefault(when, {})[split] = _metric(stats, "sampled")
+                entry["pass_at_k"].setdefault(when, {})[split] = _mean_curve(stats)
                 entry["length"].setdefault(when, {})[split] = _interval([s["length"] for s in stats if s["length"] is not None])
                 entry["format_error"].setdefault(when, {})[split] = _interval(
                     [s["format_error"] for s in stats if s["format_error"] is not None])

@@ -34,6 +34,12 @@ def prime_data(
                                                       "chat: prompt/completion as message lists.")] = "completion",
     tokenizer: Annotated[str | None, typer.Option(help="Token counts (length_matched dots, lengths): 'regex' "
                                                        "(default) or a local Hugging Face tokenizer directory.")] = None,
+    register_: Annotated[str, typer.Option("--register", help="natural: sentences, several phrasings per event "
+                                                              "(real LLMs); terse: one fixed form per event "
+                                                              "(tiny models).")] = "natural",
+    budget: Annotated[int, typer.Option(help="Most attempts a trace writes before answering its closest one.")] = 6,
+    stream: Annotated[str | None, typer.Option(help="Train split only: pretrain, prime or rl -- disjoint "
+                                                    "problem sets (default: the whole train split).")] = None,
     source: Annotated[str, typer.Option(help="program (default): search + narration; llm: an OpenAI-compatible "
                                              "endpoint writes the traces under the condition's system prompt.")] = "program",
     base_url: Annotated[str | None, typer.Option(help="llm source: endpoint base URL, e.g. http://localhost:8000/v1.")] = None,
@@ -45,7 +51,8 @@ def prime_data(
     from habits.traces.data import PrimeConfig, main
 
     config = PrimeConfig(task=task, condition=condition, n=n, seed=seed, split=split, format=fmt,
-                         task_config=parse_overrides(overrides), tokenizer=tokenizer, out=out)
+                         task_config=parse_overrides(overrides), tokenizer=tokenizer, out=out,
+                         register=register_, budget=budget, stream=stream)
     started = time.perf_counter()
     if source == "program":
         summary = main(config)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from habits.report.findings import findings
+from habits.report.findings import expectation, findings
 from habits.report.html import render_html
 from habits.report.plots import (
     BEHAVIORS,
@@ -18,6 +18,7 @@ from habits.report.plots import (
     before_after_figure,
     curves_figure,
     paper_figure,
+    pass_at_k_figure,
     read_metrics,
 )
 
@@ -43,12 +44,14 @@ def build_report(config: Any) -> Path:
                                    "Behaviors in the RL rollouts (offline classifier)"),
         "length": curves_figure(runs, [("completions/mean_length", "completion length (tokens)"),
                                        ("reward", "mean reward")], plots / "length_over_steps.png"),
+        "pass_at_k": pass_at_k_figure(summary, plots / "pass_at_k.png"),
         "paper": paper_figure({arm: spec.condition for arm, spec in config.arms.items()},
                               config.report.get("paper_model", "llama3.2-3b"), plots / "paper_curves.png"),
     }
     diagnoses = {base: run / "bases" / base / "diagnosis.png" for base in summary["bases"]}
     html = render_html(summary, {k: v for k, v in figures.items() if v is not None},
-                       {k: v for k, v in diagnoses.items() if v.is_file()}, findings(summary))
+                       {k: v for k, v in diagnoses.items() if v.is_file()}, findings(summary),
+                       expectation(summary))
     with atomic_write(run / "report.html") as handle:
         handle.write(html)
     return run / "report.html"

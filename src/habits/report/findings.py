@@ -54,3 +54,47 @@ def findings(summary: dict[str, Any]) -> list[str]:
             out.append(f"<b>Unlike the paper</b>, not every behavior-primed arm ends above {label} after RL "
                        f"({detail}).")
     return out
+
+
+def _ci(entry: dict[str, Any], split: str) -> str:
+    stat = entry["accuracy"]["after"][split]
+    text = f"{stat['mean']:.1%}"
+    if stat.get("low") is not None:
+        text += f" [{stat['low']:.1%}, {stat['high']:.1%}]"
+    return text
+
+
+def expectation(summary: dict[str, Any], margin: float = 0.10) -> list[tuple[str, bool | None, str]]:
+    """The first paper's pattern as claims, each with a verdict computed from the summary.
+
+    ``(claim, held, numbers)``; ``held`` is None when the run has no arms to test the claim with.
+    A gap claim holds when the point estimates differ by at least ``margin``; the intervals are
+    shown beside it so a reader can judge the noise.
+    """
+    arms = summary["arms"]
+    test = "test" if "test" in summary["splits"] else summary["splits"][0]
+    after = {n: e["accuracy"]["after"][test]["mean"] for n, e in arms.items()}
+    after = {n: v for n, v in after.items() if v is not None}
+    primed = [n for n in after if arms[n]["condition"] and arms[n]["condition"] not in CONTROLS
+              and arms[n]["condition"] != "incorrect"]
+    unprimed = [n for n in after if arms[n]["condition"] is None]
+    controls = [n for n in after if arms[n]["condition"] in CONTROLS]
+    wrong = [n for n in after if arms[n]["condition"] == "incorrect"]
+    out: list[tuple[str, bool | None, str]] = []
+
+    def pairs(left: list[str], right: list[str], test_fn) -> tuple[bool | None, str]:
+        found = [(a, b) for a in left for b in right if arms[a]["base"] == arms[b]["base"]]
+        if not found:
+            return None, "–"
+        held = all(test_fn(after[a], after[b]) for a, b in found)
+        return held, "; ".join(f"{a} {_ci(arms[a], test)} vs {b} {_ci(arms[b], test)}" for a, b in found)
+
+    out.append((f"behavior-primed arms end at least {margin:.0%} above no priming after RL",
+                *pairs(primed, unprimed, lambda a, b: a - b >= margin)))
+    out.append(("behavior-primed arms end above the empty / length-matched controls after RL",
+                *pairs(primed, controls, lambda a, b: a > b)))
+    out.append((f"incorrect-answer priming ends within {margin:.0%} of correct priming (behaviors, not answers, matter)",
+                *pairs(wrong, primed, lambda a, b: abs(a - b) < margin)))
+    out.append((f"controls end within {margin:.0%} of no priming",
+                *pairs(controls, unprimed, lambda a, b: abs(a - b) < margin)))
+    return out

@@ -37,15 +37,28 @@ def _num(stat: dict[str, Any] | None, digits: int = 2) -> str:
     return "–" if not stat or stat.get("mean") is None else f"{stat['mean']:.{digits}f}"
 
 
+def _expectation_section(expected: list[tuple[str, bool | None, str]]) -> str:
+    if not expected:
+        return ""
+    marks = {True: "&#10004; held", False: "&#10008; did not hold", None: "– not measurable here"}
+    rows = "".join(f"<tr><td>{html.escape(claim)}</td><td>{marks[held]}</td><td>{detail}</td></tr>"
+                   for claim, held, detail in expected)
+    return ("<h2>What the paper predicts, and whether it held</h2><p class=muted>Stated before the numbers; each "
+            "verdict is computed from summary.json (test split, after RL).</p>"
+            "<table><tr><th>expected</th><th>verdict</th><th>numbers</th></tr>" + rows + "</table>")
+
+
 def _final_table(summary: dict[str, Any]) -> str:
     splits = summary["splits"]
     head = ["arm", "condition", "base"] + [f"{s} {w}" for s in splits for w in ("before", "after")] + \
+           [f"{s} sampled pass@1 {w}" for s in splits[:1] for w in ("before", "after")] + \
            [f"{TITLES[b]} after" for b in BEHAVIORS] + ["length after (chars)"]
     rows = []
     for name, entry in summary["arms"].items():
         test = splits[0]
         cells = [html.escape(name), html.escape(entry["condition"] or "no priming"), html.escape(entry["base"])]
         cells += [_pct(entry["accuracy"][w][s]) for s in splits for w in ("before", "after")]
+        cells += [_pct((entry.get("sampled") or {}).get(w, {}).get(test)) for w in ("before", "after")]
         cells += [_num(entry["behaviors"]["after"][test][b]) for b in BEHAVIORS]
         cells += [_num(entry["length"]["after"][test], 0)]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
@@ -66,18 +79,24 @@ def _base_section(summary: dict[str, Any], diagnoses: dict[str, Path]) -> str:
 
 
 def render_html(summary: dict[str, Any], figures: dict[str, Path], diagnoses: dict[str, Path],
-                notes: list[str]) -> str:
+                notes: list[str], expected: list[tuple[str, bool | None, str]] | None = None) -> str:
     """The whole page."""
     task = html.escape(f"{summary['task']} {summary.get('task_args') or ''}")
     sections = [
         f"<h1>habits run: {html.escape(summary['name'])}</h1>",
         f"<p class=muted>task {task}; seeds {summary['seeds']}; splits {', '.join(summary['splits'])} "
         "(test = in-distribution, ood = held-out targets / the other card rule)</p>",
+        _expectation_section(expected or []),
         "<h2>Findings</h2><ul class=findings>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>",
         "<h2>Final table</h2>" + _final_table(summary),
     ]
     if "before_after" in figures:
         sections.append(_img(figures["before_after"], "accuracy before and after RL"))
+    if "pass_at_k" in figures:
+        sections.append("<h2>pass@k before and after RL</h2><p class=muted>Sampled at the evaluation temperature on "
+                        "the same problems. RL that amplifies a habit the model can already carry out lifts the "
+                        "small-k end of the curve towards its large-k end.</p>"
+                        + _img(figures["pass_at_k"], "pass@k"))
     sections.append("<h2>Diagnosis of the base model(s)</h2>" + _base_section(summary, diagnoses))
     for key, title in (("accuracy", "Accuracy over RL steps (ID and OOD, greedy)"),
                        ("behaviors", "The four behaviors over RL steps"),

@@ -130,3 +130,39 @@ def before_after_figure(summary: dict[str, Any], path: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def pass_at_k_figure(summary: dict[str, Any], path: Path) -> Path | None:
+    """pass@k against k (log scale) per arm, before and after RL, on the same problems; the base too.
+
+    RL that amplifies a habit the model can already execute turns its pass@k into pass@1: the
+    after-RL curve rises at small k towards where the before-RL curve was at large k.
+    """
+    plt = _pyplot()
+    splits = summary["splits"]
+    fig, axes = plt.subplots(1, len(splits), figsize=(5.2 * len(splits), 3.8), squeeze=False)
+    drawn = False
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, split in zip(axes[0], splits, strict=True):
+        for index, (arm, entry) in enumerate(summary["arms"].items()):
+            for when, style in (("before", "--"), ("after", "-")):
+                curve = (entry.get("pass_at_k") or {}).get(when, {}).get(split) or {}
+                ks = sorted(int(k.split("@")[1]) for k in curve)
+                if len(ks) > 1:
+                    ax.plot(ks, [curve[f"pass@{k}"] for k in ks], style, marker="o", markersize=3,
+                            color=colors[index % len(colors)], label=f"{arm} {when} RL")
+                    drawn = True
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("k (samples per problem)")
+        ax.set_ylabel("pass@k")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{split} ({'ID' if split == 'test' else 'OOD'}): pass@k")
+        ax.grid(alpha=0.3)
+    if not drawn:
+        plt.close(fig)
+        return None
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -4,12 +4,13 @@ Two registers carry the same events and the same counts:
 
 * ``terse`` -- one fixed form per event, Stream-of-Search-like, for small models: every step is
   ``a op b = c`` without spaces (the form the tiny base's pretraining uses; a tokenizer that
-  splits digits spends a token on every space), a check puts the target right after the value
-  it is compared with (``=8!=10``, ``=10==10``: a comparison of two adjacent numbers), a switch is
-  the word ``back`` opening the next line, and the answer copies the line's steps::
+  splits digits spends a token on every space), a check copies the target right after the
+  value and then says ``yes`` or ``no`` (``=8 vs 10 no``: the verdict compares two adjacent
+  numbers), a switch is the word ``back`` opening the next line, and the answer copies the
+  line's steps::
 
-      3+5=8,8*1=8!=10
-      back 3-1=2,5*2=10==10
+      3+5=8,8*1=8 vs 10 no
+      back 3-1=2,5*2=10 vs 10 yes
       </think>
       <answer> 5*(3-1) </answer>
 
@@ -105,8 +106,10 @@ def _tight(text: str) -> str:
 
 
 def _check(writer: _Writer, value: int, goal: int) -> str:
+    # The goal is copied first and the verdict comes last, so deciding it compares two adjacent
+    # numbers; a verdict before the goal ("7!=10") asks a small model to compare with the prompt.
     writer.count("verification")
-    return f"{'==' if value == goal else '!='}{goal}"
+    return f" vs {goal} {'yes' if value == goal else 'no'}"
 
 
 def _terse_attempt(writer: _Writer, attempt: Attempt, switch: bool) -> str:
