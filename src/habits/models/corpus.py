@@ -6,7 +6,9 @@ corpus mixes three kinds of document, all in the terse register that priming use
 (:mod:`habits.traces.narrate`), so priming adds habits instead of switching formats:
 
 * arithmetic facts -- lines such as ``12-5=7`` -- drawn from the steps the search procedure
-  takes, so the model can compute what its attempts need;
+  takes, so the model can compute what its attempts need, and comparisons of two numbers
+  (``21 vs 21 yes``, ``24 vs 21 no``: as a real base model knows whether two numbers are equal;
+  it has still never seen an attempt checked against a target or abandoned);
 * single attempts: the task's prompt, *one* unchecked line of operations picked at random among
   the procedure's lines, and that line as the answer. Right only when the line happens to hit
   (about a quarter of the time), never filtered to correct, never checked, never retried: the
@@ -36,6 +38,7 @@ class CorpusConfig:
     arithmetic_docs: int = 1500  # documents of arithmetic facts
     facts_per_doc: int = 12
     random_fact_share: float = 0.25  # share of facts drawn at random (operands 1..max_operand) not from the procedure
+    comparison_share: float = 0.25  # share of fact lines that compare two numbers ("21 vs 24 no"), half of them equal
     max_operand: int = 100
 
     def __post_init__(self) -> None:
@@ -46,8 +49,9 @@ class CorpusConfig:
                 raise ValueError(f"corpus.{name} must be >= 0")
         if self.facts_per_doc < 1:
             raise ValueError("corpus.facts_per_doc must be >= 1")
-        if not 0.0 <= self.random_fact_share <= 1.0:
-            raise ValueError(f"corpus.random_fact_share must be in [0, 1], got {self.random_fact_share}")
+        for name in ("random_fact_share", "comparison_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"corpus.{name} must be in [0, 1], got {getattr(self, name)}")
         if self.max_operand < 2:
             raise ValueError("corpus.max_operand must be >= 2")
 
@@ -61,6 +65,18 @@ def random_fact(rng: random.Random, max_operand: int) -> str:
     if op == "-":
         a, b = max(a, b), min(a, b)
     return f"{a}{op}{b}={a + b if op == '+' else a - b if op == '-' else a * b}"
+
+
+def comparison(rng: random.Random, values: list[int], targets: list[int]) -> str:
+    """``a vs b yes`` when equal, else ``no``; unequal pairs are often near misses (same tens, same units)."""
+    target = rng.choice(targets)
+    if rng.random() < 0.5:
+        return f"{target} vs {target} yes"
+    near = [v for v in (target + rng.choice((-1, 1)) * rng.randint(1, 3), target + rng.choice((-10, 10)),
+                        int(str(target)[::-1])) if v > 0 and v != target]
+    value = rng.choice(near) if near and rng.random() < 0.6 else rng.choice(values)
+    value = value if value != target else target + 1
+    return f"{value} vs {target} no"
 
 
 def single_attempt(task: Task, problem: dict[str, Any], rng: random.Random) -> tuple[str, list[str]]:
@@ -84,17 +100,23 @@ def build_corpus(task: Task, config: CorpusConfig, seed: int = 0) -> list[str]:
 
     rng = random.Random(f"corpus:{seed}")
     problems = task.generate(config.problems + config.behavior_traces, split="train", seed=seed, stream="pretrain")
-    docs, facts = [], []
+    docs, facts, values = [], [], []
     for problem in problems[:config.problems]:
         completion, used = single_attempt(task, problem, rng)
         docs.append(_text(task, problem, completion))
         facts.extend(used)
+        values.extend(int(fact.rsplit("=", 1)[1]) for fact in used)
+    targets = [int(p["target"]) for p in problems]
     if config.behavior_traces:
         docs.extend(_text(task, row["problem"], row["completion"])
                     for row in make_rows(task, "all", problems[config.problems:], seed=seed, register="terse"))
+    def fact() -> str:
+        if rng.random() < config.comparison_share:
+            return comparison(rng, values, targets)
+        return random_fact(rng, config.max_operand) if rng.random() < config.random_fact_share else rng.choice(facts)
+
     for _ in range(config.arithmetic_docs):
-        docs.append("\n".join(random_fact(rng, config.max_operand) if rng.random() < config.random_fact_share
-                              else rng.choice(facts) for _ in range(config.facts_per_doc)))
+        docs.append("\n".join(fact() for _ in range(config.facts_per_doc)))
     rng.shuffle(docs)
     return docs
 
