@@ -15,7 +15,10 @@ counts as correct.
   over problems;
 * format errors: share of greedy completions whose verdict is ``no_answer`` or ``malformed``;
 * mean length: tokens (and characters) of the greedy completions;
-* behaviors: the four habits counted by the offline classifier over the greedy completions.
+* behaviors: the four habits counted by the offline classifier over the greedy completions;
+* fidelity: can the model execute the reasoning it writes? Share of greedy completions whose
+  arithmetic statements are all right, and (where they write terse checks ``=7 vs 10 no``) whose
+  checks agree with the numbers they compare and that stop at the first ``yes``.
 """
 
 from __future__ import annotations
@@ -131,9 +134,23 @@ def score(task: Any, problems: Sequence[Mapping[str, Any]], greedy: Sequence[str
     }
     if lengths is not None:
         result["mean_length_tokens"] = sum(lengths) / n if n else 0.0
+    result["fidelity"] = fidelity(greedy)
     if behaviors:
         result["behaviors"] = behavior_profile(greedy, problems)
     return result
+
+
+def fidelity(texts: Sequence[str]) -> dict[str, float | None]:
+    """Shares of completions that compute right, check right and stop at a hit (see the module docstring)."""
+    from habits.traces.check import trace_fidelity
+
+    audits = [trace_fidelity(t) for t in texts]
+    checked = [a for a in audits if a.checks]
+    n = len(audits) or 1
+    return {"arithmetic_ok": sum(a.arithmetic_ok for a in audits) / n,
+            "with_checks": len(checked) / n,
+            "checks_agree": sum(a.checks_agree for a in checked) / len(checked) if checked else None,
+            "stops_at_hit": sum(a.stops_at_hit for a in checked) / len(checked) if checked else None}
 
 
 def behavior_profile(texts: Sequence[str], problems: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

@@ -19,6 +19,12 @@ from typing import Any
 from habits.pipeline_config import PipelineConfig
 
 BEHAVIORS = ("verification", "backtracking", "subgoal_setting", "backward_chaining")
+FIDELITY = ("arithmetic_ok", "with_checks", "checks_agree", "stops_at_hit")
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -47,6 +53,7 @@ def _split_stats(evaluation: dict[str, Any] | None, split: str) -> dict[str, Any
             "sampled_interval": result.get("pass@1_interval"),
             "pass_at_k": {key: value for key, value in result.items()
                           if key.startswith("pass@") and not key.endswith("interval")},
+            "fidelity": result.get("fidelity") or {},
             "format_error": result.get("format_error"),
             "length": result.get("mean_length_chars"), "truncated": result.get("truncated"),
             "behaviors": {name: (behaviors.get(name) or {}).get("mean") for name in BEHAVIORS}}
@@ -87,7 +94,8 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
     for name, arm in config.arms.items():
         entry: dict[str, Any] = {"base": arm.base, "condition": arm.condition,
                                  "stages": (["sft"] if arm.condition else []) + ["rl"], "accuracy": {},
-                                 "sampled": {}, "pass_at_k": {}, "behaviors": {}, "length": {}, "format_error": {},
+                                 "sampled": {}, "pass_at_k": {}, "fidelity": {}, "behaviors": {}, "length": {},
+                                 "format_error": {},
                                  "per_seed": {}}
         for when in ("before", "after"):
             per_seed = {seed: _read(run / "arms" / name / f"seed{seed}" / f"eval_{when}.json") for seed in config.seeds}
@@ -96,6 +104,8 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
                 entry["accuracy"].setdefault(when, {})[split] = _metric(stats, "accuracy")
                 entry["sampled"].setdefault(when, {})[split] = _metric(stats, "sampled")
                 entry["pass_at_k"].setdefault(when, {})[split] = _mean_curve(stats)
+                entry["fidelity"].setdefault(when, {})[split] = {
+                    key: _mean([s["fidelity"].get(key) for s in stats]) for key in FIDELITY}
                 entry["length"].setdefault(when, {})[split] = _interval([s["length"] for s in stats if s["length"] is not None])
                 entry["format_error"].setdefault(when, {})[split] = _interval(
                     [s["format_error"] for s in stats if s["format_error"] is not None])

@@ -33,6 +33,13 @@ def _pct(stat: dict[str, Any] | None) -> str:
     return text
 
 
+def _fidelity(stat: dict[str, Any] | None) -> str:
+    if not stat or stat.get("arithmetic_ok") is None:
+        return "–"
+    checks = stat.get("checks_agree")
+    return f"{stat['arithmetic_ok']:.0%} / " + ("–" if checks is None else f"{checks:.0%}")
+
+
 def _num(stat: dict[str, Any] | None, digits: int = 2) -> str:
     return "–" if not stat or stat.get("mean") is None else f"{stat['mean']:.{digits}f}"
 
@@ -52,7 +59,8 @@ def _final_table(summary: dict[str, Any]) -> str:
     splits = summary["splits"]
     head = ["arm", "condition", "base"] + [f"{s} {w}" for s in splits for w in ("before", "after")] + \
            [f"{s} sampled pass@1 {w}" for s in splits[:1] for w in ("before", "after")] + \
-           [f"{TITLES[b]} after" for b in BEHAVIORS] + ["length after (chars)"]
+           [f"{TITLES[b]} after" for b in BEHAVIORS] + ["length after (chars)",
+                                                       "arithmetic right / checks right, before → after"]
     rows = []
     for name, entry in summary["arms"].items():
         test = splits[0]
@@ -61,6 +69,7 @@ def _final_table(summary: dict[str, Any]) -> str:
         cells += [_pct((entry.get("sampled") or {}).get(w, {}).get(test)) for w in ("before", "after")]
         cells += [_num(entry["behaviors"]["after"][test][b]) for b in BEHAVIORS]
         cells += [_num(entry["length"]["after"][test], 0)]
+        cells += [" → ".join(_fidelity((entry.get("fidelity") or {}).get(w, {}).get(test)) for w in ("before", "after"))]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
 

@@ -169,3 +169,30 @@ def thoughts(completion: str) -> str:
         return completion
     start = completion.rfind("<think>", 0, end)
     return completion[start + len("<think>") if start != -1 else 0:end]
+
+
+_VERDICT = re.compile(r"=\s*(\d+)\s+vs\s+(\d+)\s+(yes|no)\b")
+
+
+@dataclass
+class TraceFidelity:
+    """Can a model execute the trace it writes? Its arithmetic, and its checks against their values."""
+
+    arithmetic_ok: bool  # every arithmetic statement is right (vacuously true without statements)
+    checks: int  # terse checks found ("=7 vs 10 no")
+    checks_agree: bool  # every check's verdict agrees with the two numbers it compares
+    stops_at_hit: bool  # no attempt follows a check that said yes to the target
+
+
+def trace_fidelity(text: str) -> TraceFidelity:
+    """Audit one completion's thoughts (terse register checks; arithmetic in any register); never raises.
+
+    >>> f = trace_fidelity("5+3=8,8+1=9 vs 10 yes\\nback 5*2=10 vs 10 yes")
+    >>> f.arithmetic_ok, f.checks, f.checks_agree, f.stops_at_hit
+    (True, 2, False, False)
+    """
+    body = thoughts(text)
+    found = _VERDICT.findall(body)
+    agree = all((value == goal) == (verdict == "yes") for value, goal, verdict in found)
+    stops = "yes\nback" not in body
+    return TraceFidelity(check_arithmetic(body).wrong == 0, len(found), agree, stops)
