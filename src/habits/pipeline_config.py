@@ -108,6 +108,17 @@ class PipelineConfig:
             raise ValueError(f"{where}: `seeds` must be a non-empty list of integers")
         self.bases = {k: _build(BaseSpec, v, f"{where}: bases.{k}", self.source, k) for k, v in self.bases.items()}
         self.arms = {k: _build(ArmSpec, v or {}, f"{where}: arms.{k}", self.source, k) for k, v in self.arms.items()}
+        for name, spec in self.bases.items():
+            if spec.pretrain is not None:  # a typo in a base's pretraining settings fails now, not after other work
+                from habits.models.pretrain import PretrainConfig
+                from habits.train.config import build
+
+                values = {**spec.pretrain, "task": self.task,
+                          "task_args": {**self.task_args, **spec.pretrain.get("task_args", {})}}
+                try:
+                    build(PretrainConfig, values, f"{where}: bases.{name}.pretrain")
+                except ValueError as exc:
+                    raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
         if not self.bases:
             raise ValueError(f"{where}: `bases` is empty; add e.g. `bases: {{base: {{pretrain: {{}}}}}}`")
         if not self.arms:
