@@ -171,8 +171,10 @@ def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: fl
     shown: dict[tuple[str, int], str] = {}
     console.print(f"running {len(groups)} arm chain(s), {config.parallel} at a time (logs: arms/<arm>/seed<k>/log.txt)")
     context = multiprocessing.get_context("spawn")
+    phase_started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=config.parallel, mp_context=context) as pool:
-        pending = {pool.submit(_run_arm_chain, config, arm, seed): (arm, seed) for arm, seed in groups}
+        futures = {group: pool.submit(_run_arm_chain, config, *group) for group in groups}
+        pending = {future: group for group, future in futures.items()}
         while pending:
             finished, _ = wait(pending, timeout=5, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -181,14 +183,18 @@ def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: fl
                 if error:
                     raise RuntimeError(f"arm '{arm}' seed {seed} failed: {error} (see "
                                        f"{arm_dir(config, arm, seed) / 'log.txt'}); run the same command to resume")
+            # ETA from this phase only: weight finished here per second, over the weight still to do
             done_weight = sum(s.weight for s in todo if s.done())
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - phase_started
+            eta = f", ETA {_clock(elapsed / done_weight * (total - done_weight))}" if done_weight >= 1 else ""
             for group, stages in by_group.items():
-                current = next((s.label for s in stages if not s.done()), "finished")
-                if shown.get(group) != current:
-                    shown[group] = current
-                    eta = f", ETA {_clock(elapsed / done_weight * (total - done_weight))}" if done_weight else ""
-                    console.print(f"[{_clock(elapsed)}{eta}] {current if current != 'finished' else f'arm {group[0]!r} seed {group[1]}: finished'}")
+                future = futures[group]
+                current = next((s.label for s in stages if not s.done()), None)
+                status = (f"arm {group[0]!r} seed {group[1]}: finished" if current is None else current
+                          if future.running() or future.done() else f"arm {group[0]!r} seed {group[1]}: queued")
+                if shown.get(group) != status:
+                    shown[group] = status
+                    console.print(f"[{_clock(time.perf_counter() - started)}{eta}] {status}")
     unfinished = [s.label for s in todo if not s.done()]
     if unfinished:
         console.print(f"[yellow]{len(unfinished)} stage(s) did not finish; run the same command to resume[/]")
