@@ -144,3 +144,18 @@ def test_rl_problems_of_every_arm_come_from_the_rl_stream_disjoint_from_priming(
     config = load_pipeline(recipe)
     for arm in config.arms:
         assert config.stage_configs(arm, 0, "<model>")["rl"].train_stream == "rl"
+
+
+def test_parallel_arm_chains_finish_every_stage_and_log_each_chain(tmp_path):
+    recipe = tmp_path / "micro.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path).replace("seeds: [0]", "seeds: [0]\nparallel: 2"))
+    result = subprocess.run([sys.executable, "-m", "habits", "run", str(recipe)], capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run = tmp_path / "micro"
+    summary = json.loads((run / "summary.json").read_text())
+    for arm in ("no_priming", "all"):
+        assert (run / "arms" / arm / "seed0" / "eval_after.json").is_file()
+        assert "== " in (run / "arms" / arm / "seed0" / "log.txt").read_text()
+        assert summary["arms"][arm]["accuracy"]["after"]["test"]["mean"] is not None
+    assert "finished" in result.stdout

@@ -67,9 +67,14 @@ def random_fact(rng: random.Random, max_operand: int) -> str:
     return f"{a}{op}{b}={a + b if op == '+' else a - b if op == '-' else a * b}"
 
 
-def comparison(rng: random.Random, values: list[int], targets: list[int]) -> str:
-    """``a vs b yes`` when equal, else ``no``; unequal pairs are often near misses (same tens, same units)."""
-    target = rng.choice(targets)
+def comparison(rng: random.Random, values: list[int], targets: list[int], max_operand: int) -> str:
+    """``a vs b yes`` when equal, else ``no``; unequal pairs are often near misses (same tens, same units).
+
+    Half the compared numbers are any number up to ``max_operand``, not only the train split's
+    targets: a base model knows that 27 equals 27 even if no training problem had target 27 (the
+    OOD split holds such targets back).
+    """
+    target = rng.choice(targets) if rng.random() < 0.5 else rng.randint(1, max_operand)
     if rng.random() < 0.5:
         return f"{target} vs {target} yes"
     near = [v for v in (target + rng.choice((-1, 1)) * rng.randint(1, 3), target + rng.choice((-10, 10)),
@@ -112,7 +117,7 @@ def build_corpus(task: Task, config: CorpusConfig, seed: int = 0) -> list[str]:
                     for row in make_rows(task, "all", problems[config.problems:], seed=seed, register="terse"))
     def fact() -> str:
         if rng.random() < config.comparison_share:
-            return comparison(rng, values, targets)
+            return comparison(rng, values, targets, config.max_operand)
         return random_fact(rng, config.max_operand) if rng.random() < config.random_fact_share else rng.choice(facts)
 
     for _ in range(config.arithmetic_docs):

@@ -89,12 +89,12 @@ def expectation(summary: dict[str, Any], margin: float = 0.10) -> list[tuple[str
         held = all(test_fn(after[a], after[b]) for a, b in found)
         return held, "; ".join(f"{a} {_ci(arms[a], test)} vs {b} {_ci(arms[b], test)}" for a, b in found)
 
-    out.append((f"behavior-primed arms end at least {margin:.0%} above no priming after RL",
+    out.append((f"behavior-primed arms end at least {margin * 100:.0f} points above no priming after RL",
                 *pairs(primed, unprimed, lambda a, b: a - b >= margin)))
     out.append(("behavior-primed arms end above the empty / length-matched controls after RL",
                 *pairs(primed, controls, lambda a, b: a > b)))
-    out.append((f"incorrect-answer priming ends within {margin:.0%} of correct priming (behaviors, not answers, matter)",
+    out.append((f"incorrect-answer priming ends within {margin * 100:.0f} points of correct priming (behaviors, not answers, matter)",
                 *pairs(wrong, primed, lambda a, b: abs(a - b) < margin)))
-    out.append((f"controls end within {margin:.0%} of no priming",
+    out.append((f"controls end within {margin * 100:.0f} points of no priming",
                 *pairs(controls, unprimed, lambda a, b: abs(a - b) < margin)))
     return out
