@@ -159,3 +159,13 @@ def test_parallel_arm_chains_finish_every_stage_and_log_each_chain(tmp_path):
         assert "== " in (run / "arms" / arm / "seed0" / "log.txt").read_text()
         assert summary["arms"][arm]["accuracy"]["after"]["test"]["mean"] is not None
     assert "finished" in result.stdout
+
+
+def test_every_run_directory_records_the_software_that_made_it(finished_run):
+    _, run, _ = finished_run
+    for directory in (run, run / "arms" / "all" / "seed0" / "sft", run / "arms" / "all" / "seed0" / "rl"):
+        recorded = json.loads((directory / "versions.json").read_text())
+        assert recorded["trl"] and recorded["torch"] and recorded["transformers"] and recorded["python"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["versions"]["trl"] == json.loads((run / "versions.json").read_text())["trl"]
+    assert "Software: " in (run / "report.html").read_text()

@@ -121,6 +121,9 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(run_dir / "config.yaml") as handle:
         handle.write(dump(config))
+    from habits.versions import write_versions
+
+    write_versions(run_dir)
     stages = plan(config)
     total = sum(s.weight for s in stages) or 1.0
     todo = [s for s in stages if not s.done()]

@@ -80,7 +80,8 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
     run = config.run_dir
     splits = list(config.eval.get("splits", ["test", "ood"]))
     summary: dict[str, Any] = {"name": config.name, "task": config.task, "task_args": config.task_args,
-                               "seeds": config.seeds, "splits": splits, "bases": {}, "arms": {}}
+                               "seeds": config.seeds, "splits": splits, "bases": {}, "arms": {},
+                               "versions": _read(run / "versions.json")}
     for base in dict.fromkeys(arm.base for arm in config.arms.values()):
         folder = run / "bases" / base
         diagnosis = _read(folder / "diagnosis.json")

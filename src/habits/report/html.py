@@ -116,7 +116,10 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], diagnoses: di
         sections.append("<h2>The paper's curves, for shape comparison</h2><p class=muted>Gandhi et al. 2025, "
                         "released result tables; a 3B model with PPO for 250 steps on 4-8 GPUs, so compare shapes, "
                         "not numbers.</p>" + _img(figures["paper"], "paper curves"))
+    stack = summary.get("versions") or {}
+    made_with = ", ".join(f"{k} {v}" for k, v in stack.items() if v and k != "platform")
     sections.append("<p class=muted>Made by habits from the files of this run directory (summary.json, "
-                    "arms/*/seed*/rl/metrics.jsonl, bases/*/diagnosis.json).</p>")
+                    "arms/*/seed*/rl/metrics.jsonl, bases/*/diagnosis.json)."
+                    + (f"<br>Software: {html.escape(made_with)}.</p>" if made_with else "</p>"))
     return (f"<!doctype html><html><head><meta charset=utf-8><title>habits: {html.escape(summary['name'])}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>")

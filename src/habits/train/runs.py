@@ -46,11 +46,14 @@ def resume_point(config: RunConfig) -> str | None:
 
 
 def prepare_run_dir(config: RunConfig) -> Path:
-    """Create the run directory and write the resolved config (what exactly this run used)."""
+    """Create the run directory and write the resolved config and ``versions.json`` (what this run used)."""
+    from habits.versions import write_versions
+
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out / "config.yaml") as handle:
         yaml.safe_dump({"stage": config.stage, **config.to_dict()}, handle, sort_keys=False, allow_unicode=True)
+    write_versions(out)
     return out
 
 
