@@ -127,3 +127,14 @@ def test_countdown_mixed_templates_vary_across_problems():
 
 def test_countdown_answer_block_ends_at_its_own_closing_tag(task):
     assert task.verify(P, "<answer>4/(1-5/6)</answer> and a stray </answer>").correct
+
+
+def test_countdown_refuses_an_answer_stating_a_false_equation():
+    from habits.tasks import get_task
+
+    task = get_task("countdown")
+    problem = {"numbers": [90, 33, 35], "target": 22}
+    assert task.verify(problem, "<answer> 90 - 33 - 35 = 22 </answer>").correct
+    assert task.verify(problem, "<answer> 22 = 90 - 33 - 35 </answer>").correct
+    verdict = task.verify(problem, "<answer> 90 - 33 - 35 = 999 </answer>")
+    assert not verdict.correct and verdict.reason == "malformed"

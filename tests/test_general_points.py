@@ -82,3 +82,13 @@ def test_gp_unknown_rule_fails_at_construction_with_the_choices():
 def test_gp_impossible_target_fails_at_construction():
     with pytest.raises(ValueError, match="target"):
         get_task("general_points", target=100_000)
+
+
+def test_general_points_formula_with_a_false_stated_result_is_not_rewarded_as_correct():
+    from habits.tasks import get_task
+
+    task = get_task("general_points")
+    problem = {"cards": ["10", "5", "2", "2"], "target": 24, "rule": "id"}
+    assert task.verify(problem, '{"formula": "10+(5+2)*2=24"}').correct
+    verdict = task.verify(problem, '{"formula": "10+(5+2)*2=25"}')
+    assert not verdict.correct and task.reward(problem, '{"formula": "10+(5+2)*2=25"}') < 0

@@ -272,8 +272,9 @@ def _refuse_node(node: ast.AST) -> Fraction:
 def split_equation(text: str, target: int | None = None) -> str:
     """Drop a trailing ``= N`` (e.g. ``"4*3+2+10=24"`` -> ``"4*3+2+10"``), or a leading ``N =``.
 
-    Only a single equals sign next to a bare whole number is removed; anything else is returned
-    unchanged so that evaluation reports it as malformed.
+    Only a single equals sign next to a bare whole number is removed, and with ``target`` given
+    only when that number *is* the target: ``"90 - 33 - 35 = 999"`` states a false equation and is
+    returned unchanged, so evaluation reports it as malformed instead of scoring its left side.
     """
     if "=" not in text:
         return text
@@ -281,8 +282,8 @@ def split_equation(text: str, target: int | None = None) -> str:
     left, right = left.strip(), right.strip()
     if "=" in left:
         return text
-    if right.isdigit() and left:
+    if right.isdigit() and left and (target is None or int(right) == target):
         return left
-    if left.isdigit() and right:
+    if left.isdigit() and right and (target is None or int(left) == target):
         return right
     return text

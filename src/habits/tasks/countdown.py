@@ -162,7 +162,7 @@ class Countdown(Task):
         if found is None:
             return Verdict(False, "no_answer", "no <answer>...</answer> block found")
         answer = found[1]
-        result = evaluate(split_equation(answer))
+        result = evaluate(split_equation(answer, int(problem["target"])))
         if result.error == "malformed":
             return Verdict(False, "malformed", result.detail, answer)
         if result.error == "illegal":

@@ -154,7 +154,7 @@ class GeneralPoints(Task):
             return Verdict(False, "no_answer", 'no "formula" field or <answer> block found')
         rule = problem.get("rule", self.config.rule)
         # A formula may name cards by letter ("K*2"); read them with the problem's rule.
-        expression = split_equation(answer)
+        expression = split_equation(answer, int(problem["target"]))
         if any(letter in expression for letter in "AJQK"):
             expression = _CARD_LETTER.sub(lambda m: str(card_value(m.group(1), rule)), expression)
         result = evaluate(expression)
