@@ -183,11 +183,13 @@ def eval_problems(task: Any, split: str, n: int, seed: int, distinct: bool = Tru
     """``n`` problems of ``split``; with ``distinct`` no problem twice (all of a smaller split)."""
     if not distinct:
         return task.generate(n, split=split, seed=seed)
+    from habits.tasks.base import SpaceExhausted
+
     found: list[dict[str, Any]] = []
     try:
         for problem in task.iter_generate(n, split=split, seed=seed, distinct=True):
             found.append(problem)
-    except ValueError:
+    except SpaceExhausted:
         if not found:
             raise
     return found
@@ -272,7 +274,8 @@ def main(config: EvalConfig) -> dict[str, Any]:
                                            behaviors=config.behaviors, distinct=config.distinct)
         rows += [{"split": split, **row} for row in found]
         splits[split] = result
-    report = {"model": config.model, "task": config.task, "task_args": config.task_args, "n": config.n,
+    report = {"model": config.model, "task": config.task, "task_args": config.task_args,
+              "n": {split: result["n"] for split, result in splits.items()},
               "k": config.k, "max_new_tokens": config.max_new_tokens, "splits": splits}
     if config.out:
         write_json(config.out, report)

@@ -175,17 +175,29 @@ def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: fl
     console.print(f"running {len(groups)} arm chain(s), {config.parallel} at a time (logs: arms/<arm>/seed<k>/log.txt)")
     context = multiprocessing.get_context("spawn")
     phase_started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=config.parallel, mp_context=context) as pool:
+    errors: list[str] = []
+    stopped: list[str] = []
+    pool = ProcessPoolExecutor(max_workers=config.parallel, mp_context=context)
+    try:
         futures = {group: pool.submit(_run_arm_chain, config, *group) for group in groups}
         pending = {future: group for group, future in futures.items()}
         while pending:
             finished, _ = wait(pending, timeout=5, return_when=FIRST_COMPLETED)
             for future in finished:
                 arm, seed = pending.pop(future)
-                error = future.result()
-                if error:
-                    raise RuntimeError(f"arm '{arm}' seed {seed} failed: {error} (see "
-                                       f"{arm_dir(config, arm, seed) / 'log.txt'}); run the same command to resume")
+                log = arm_dir(config, arm, seed) / "log.txt"
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 -- a worker killed (memory, signal) breaks the pool
+                    outcome = ("failed", f"its process died ({type(exc).__name__})")
+                if outcome is None:
+                    continue
+                kind, message = outcome
+                if kind == "stopped":
+                    stopped.append(f"arm '{arm}' seed {seed}: {message}")
+                else:
+                    errors.append(f"arm '{arm}' seed {seed} failed: {message} (see {log})")
+                    console.print(f"[red]{errors[-1]}[/]; the other chains go on")
             # ETA from this phase only: weight finished here per second, over the weight still to do
             done_weight = sum(s.weight for s in todo if s.done())
             elapsed = time.perf_counter() - phase_started
@@ -198,14 +210,27 @@ def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: fl
                 if shown.get(group) != status:
                     shown[group] = status
                     console.print(f"[{_clock(time.perf_counter() - started)}{eta}] {status}")
-    unfinished = [s.label for s in todo if not s.done()]
-    if unfinished:
-        console.print(f"[yellow]{len(unfinished)} stage(s) did not finish; run the same command to resume[/]")
+    except BaseException:
+        # Ctrl-C (which the workers get too: training saves a checkpoint and stops) or an error here:
+        # start no queued chain, wait for the running ones to stop, keep every finished stage.
+        console.print("[yellow]stopping: queued arm chains will not start; finished stages are kept[/]")
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    if errors:
+        raise RuntimeError("; ".join(errors) + ". Fix the cause and run the same command to resume.")
+    if stopped or any(not s.done() for s in todo):
+        console.print(f"[yellow]{'; '.join(stopped) or 'some stages did not finish'}; "
+                      "run the same command to resume[/]")
         raise SystemExit(130)
 
 
-def _run_arm_chain(config: PipelineConfig, arm: str, seed: int) -> str | None:
-    """Worker: run the unfinished stages of one (arm, seed) with one torch thread; returns an error or None."""
+def _run_arm_chain(config: PipelineConfig, arm: str, seed: int) -> tuple[str, str] | None:
+    """Worker: run the unfinished stages of one (arm, seed) with one torch thread.
+
+    Returns None when every stage finished, ``("stopped", why)`` when a stage stopped early
+    (Ctrl-C: resumable), ``("failed", error)`` on an exception (the traceback is in the log).
+    """
     import os
     import traceback
 
@@ -225,10 +250,12 @@ def _run_arm_chain(config: PipelineConfig, arm: str, seed: int) -> str | None:
                 print(f"== {stage.label}", flush=True)
                 stage.run()
                 if not stage.done():
-                    return f"stage '{stage.label}' stopped before finishing"
+                    return "stopped", f"stage '{stage.label}' stopped before finishing"
+    except KeyboardInterrupt:
+        return "stopped", "interrupted"
     except Exception as exc:  # noqa: BLE001 -- reported to the parent with the log's path
         traceback.print_exc()
-        return f"{type(exc).__name__}: {exc}"
+        return "failed", f"{type(exc).__name__}: {exc}"
     return None
 
 

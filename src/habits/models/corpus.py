@@ -93,7 +93,8 @@ def single_attempt(task: Task, problem: dict[str, Any], rng: random.Random) -> t
     numbers, cards = problem_numbers(task, problem)
     lines = list(forward_attempts(numbers, int(problem["target"])))
     pick = rng.choice(lines)
-    told = narrate(Search(tuple(numbers), int(problem["target"]), [pick], pick), frozenset(), rng, cards=cards)
+    told = narrate(Search(tuple(numbers), int(problem["target"]), [pick], pick), frozenset(), rng, register="terse",
+                  cards=cards)
     completion = assemble(task.prompt(problem), told.text, task.format_answer(problem, told.answer), "full")
     facts = [step.text().replace(" ", "") for line in lines for step in line.steps]
     return completion, facts

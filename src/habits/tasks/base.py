@@ -135,6 +135,10 @@ def held_out(key: str, fraction: float) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < fraction
 
 
+class SpaceExhausted(ValueError):
+    """A request for more distinct problems than the split holds."""
+
+
 class Task(ABC):
     """A verifiable environment. Subclasses set ``name``, ``config_class`` and ``reward_schemes``."""
 
@@ -184,10 +188,13 @@ class Task(ABC):
                 key = self.key(problem)
                 if key in seen:
                     misses += 1
-                    if misses > 50 * n + 1000:
-                        raise ValueError(f"{self.name}: only {len(seen)} distinct {split} problems found, {n} asked; "
-                                         "ask for fewer or widen the number/target ranges")
+                    # Consecutive repeats this long mean the space is used up (the chance of missing a
+                    # remaining problem that often is below 1% for any space size).
+                    if misses > 200 + 5 * len(seen):
+                        raise SpaceExhausted(f"{self.name}: only {len(seen)} distinct {split} problems found, "
+                                             f"{n} asked; ask for fewer or widen the number/target ranges")
                     continue
+                misses = 0
                 seen.add(key)
             yield problem
 

@@ -69,7 +69,7 @@ class _Writer:
         return self.rng.choice(table).format(**fields)
 
 
-def narrate(search: Search, allowed: frozenset[str], rng: random.Random, register: str = "terse",
+def narrate(search: Search, allowed: frozenset[str], rng: random.Random, register: str = "natural",
             cards: Sequence[str] | None = None) -> Narration:
     """Write ``search`` in ``register`` showing only the ``allowed`` behaviors.
 

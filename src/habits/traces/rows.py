@@ -62,7 +62,7 @@ def item_rng(task_name: str, seed: int, index: int) -> random.Random:
 
 
 def write_trace(task: Task, condition: Condition, problem: Mapping[str, Any], rng: random.Random,
-                register: str = "terse", budget: int = 6) -> Narration:
+                register: str = "natural", budget: int = 6) -> Narration:
     """Search and narrate one problem under ``condition`` (the thoughts before any replacement)."""
     numbers, cards = problem_numbers(task, problem)
     try:
@@ -89,7 +89,7 @@ def assemble(prompt: Any, thoughts: str, answer: str, mode: str) -> str:
 
 
 def make_row(task: Task, condition: Condition | str, problem: Mapping[str, Any], *, seed: int = 0, index: int = 0,
-             count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion", register: str = "terse",
+             count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion", register: str = "natural",
              budget: int = 6, filler: str = " .") -> dict[str, Any]:
     """One priming row for ``problem`` (see the module docstring for the fields).
 
@@ -130,7 +130,7 @@ def build_row(task: Task, condition: Condition, problem: Mapping[str, Any], prom
 
 
 def make_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[str, Any]], *, seed: int = 0,
-              count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion", register: str = "terse",
+              count_tokens: TokenCounter = count_regex_tokens, fmt: str = "completion", register: str = "natural",
               budget: int = 6, filler: str = " .") -> Iterator[dict[str, Any]]:
     """Rows for ``problems`` in order (item ``i`` uses the per-item seed ``seed:i``)."""
     condition = get_condition(condition)

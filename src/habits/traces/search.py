@@ -235,20 +235,22 @@ def search(values: Sequence[int], target: int, settings: SearchSettings | None =
     values = tuple(int(v) for v in values)
     if len(values) < 2:
         raise ValueError(f"a search needs at least two numbers, got {list(values)}")
+    limit = settings.budget if settings.stop_at_hit else 1
+    # At least one forward line always fits the budget, so some written line has a value on the page.
+    wanted_plans = min(settings.plans, limit - 1) if settings.stop_at_hit else settings.plans
     candidates: list[Attempt] = []
-    if settings.plans:
+    if wanted_plans:
         for plan, used in plans(values, target):
             attempt = plan_attempt(values, plan, used)
-            if attempt is not None:
-                candidates.append(attempt)
-            if len(candidates) == settings.plans:
+            if attempt is not None and (settings.stop_at_hit or attempt.finished):
+                candidates.append(attempt)  # a single attempt is a plan only if it reaches its last step
+            if len(candidates) == wanted_plans:
                 break
     candidates.extend(forward_attempts(values, target))
     if not candidates:
         raise ValueError(f"no line of operations combines {list(values)}")
     if settings.slip:
         return _slipped(values, target, candidates, settings)
-    limit = settings.budget if settings.stop_at_hit else 1
     written: list[Attempt] = []
     for attempt in candidates[:limit]:
         written.append(attempt)
@@ -259,8 +261,7 @@ def search(values: Sequence[int], target: int, settings: SearchSettings | None =
     else:
         # Closest among the lines whose value was written: a plan that missed its planned part stops
         # before its last step, so its value is not on the page and cannot be chosen from it.
-        finished = [a for a in written if a.finished] or written
-        answer = min(finished, key=lambda a: abs(a.value - target))
+        answer = min((a for a in written if a.finished), key=lambda a: abs(a.value - target))
     return Search(values, target, written, answer)
 
 

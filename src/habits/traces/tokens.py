@@ -42,22 +42,20 @@ def one_token_filler(count: TokenCounter) -> str:
 
 
 def token_counter(tokenizer: str | Path | None = None) -> TokenCounter:
-    """``None`` or ``"regex"``: the regex estimate; otherwise a local Hugging Face tokenizer directory.
+    """``None`` or ``"regex"``: the regex estimate; otherwise a Hugging Face tokenizer (directory or hub id).
 
-    Raises ValueError (before any work) if the directory does not hold a loadable tokenizer.
+    Raises ValueError (before any work) if no tokenizer loads from it.
     """
     if tokenizer is None or str(tokenizer) == "regex":
         return count_regex_tokens
     path = Path(tokenizer)
-    if not path.is_dir():
-        raise ValueError(f"tokenizer {str(tokenizer)!r}: not 'regex' and not a directory; pass a local "
-                         "Hugging Face tokenizer directory (one with tokenizer.json or tokenizer_config.json)")
     from transformers import AutoTokenizer
 
-    try:
-        hf = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    try:  # a local directory, or a hub id (resolved from the local cache or downloaded)
+        hf = AutoTokenizer.from_pretrained(str(path), local_files_only=path.is_dir())
     except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"tokenizer {str(path)!r} could not be loaded ({type(exc).__name__}: {exc})") from None
+        raise ValueError(f"tokenizer {str(tokenizer)!r} could not be loaded ({type(exc).__name__}: {exc}); pass "
+                         "'regex', a local Hugging Face tokenizer directory, or a hub id you can reach") from None
 
     def count(text: str) -> int:
         return len(hf(text, add_special_tokens=False)["input_ids"])
