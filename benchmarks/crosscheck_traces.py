@@ -1,6 +1,6 @@
 """Cross-check: does the offline behavior classifier see what the priming traces are known to show?
 
-Program-written traces carry exact behavior counts (from the search events). This script labels
+Program-written traces carry exact behavior counts (from what the narration wrote). This script labels
 the same completions with :func:`habits.behaviors.lexical.count_behaviors` and prints, per task,
 register, condition and behavior, the share of traces where the two agree on *presence* (count > 0).
 Goal: >= 95% for every register, condition and behavior. Also printed, for information: the share of traces

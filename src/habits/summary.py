@@ -61,11 +61,11 @@ def _split_stats(evaluation: dict[str, Any] | None, split: str) -> dict[str, Any
 
 def _metric(stats: list[dict[str, Any]], key: str) -> dict[str, Any]:
     """Mean over seeds with a seed interval, or with one seed the evaluation's interval over problems."""
-    values = [s[key] for s in stats if s.get(key) is not None]
-    if len(values) == 1 and stats[0].get(f"{key}_interval"):
-        low, high = stats[0][f"{key}_interval"]
-        return {"mean": values[0], "low": low, "high": high, "n": stats[0].get("problems"), "over": "problems"}
-    return {**_interval(values), "over": "seeds"}
+    present = [s for s in stats if s.get(key) is not None]
+    if len(present) == 1 and present[0].get(f"{key}_interval"):
+        low, high = present[0][f"{key}_interval"]
+        return {"mean": present[0][key], "low": low, "high": high, "n": present[0].get("problems"), "over": "problems"}
+    return {**_interval([s[key] for s in present]), "over": "seeds"}
 
 
 def _mean_curve(stats: list[dict[str, Any]]) -> dict[str, float]:

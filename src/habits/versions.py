@@ -28,6 +28,11 @@ def _git_commit() -> str | None:
     """The checkout's commit (with ``+dirty`` for uncommitted changes), or None outside a checkout."""
     here = Path(__file__).resolve().parent
     try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=here, capture_output=True, text=True,
+                             timeout=5)
+        # only habits' own checkout, not a user's repository that happens to hold an installed copy
+        if top.returncode != 0 or not (Path(top.stdout.strip()) / "src" / "habits" / "versions.py").is_file():
+            return None
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if commit.returncode != 0:
             return None

@@ -11,7 +11,7 @@ corpus mixes three kinds of document, all in the terse register that priming use
   it has still never seen an attempt checked against a target or abandoned);
 * single attempts: the task's prompt, *one* unchecked line of operations picked at random among
   the procedure's lines, and that line as the answer. Right only when the line happens to hit
-  (about a quarter of the time), never filtered to correct, never checked, never retried: the
+  (about a fifth of the time), never filtered to correct, never checked, never retried: the
   base follows the format and computes, and shows none of the four habits -- the Llama miniature;
 * optionally, behavior-rich traces (the ``all`` condition): the base that already has the
   habits -- the Qwen miniature.

@@ -75,11 +75,13 @@ def expectation(summary: dict[str, Any], margin: float = 0.10) -> list[tuple[str
     test = "test" if "test" in summary["splits"] else summary["splits"][0]
     after = {n: e["accuracy"]["after"][test]["mean"] for n, e in arms.items()}
     after = {n: v for n, v in after.items() if v is not None}
-    primed = [n for n in after if arms[n]["condition"] and arms[n]["condition"] not in CONTROLS
-              and arms[n]["condition"] != "incorrect"]
-    unprimed = [n for n in after if arms[n]["condition"] is None]
-    controls = [n for n in after if arms[n]["condition"] in CONTROLS]
-    wrong = [n for n in after if arms[n]["condition"] == "incorrect"]
+    from habits.traces import get_condition
+
+    kinds = {n: (None if arms[n]["condition"] is None else get_condition(arms[n]["condition"])) for n in after}
+    primed = [n for n, c in kinds.items() if c is not None and c.thoughts == "full" and c.behaviors and c.answer != "wrong"]
+    unprimed = [n for n, c in kinds.items() if c is None]
+    controls = [n for n, c in kinds.items() if c is not None and c.thoughts != "full"]
+    wrong = [n for n, c in kinds.items() if c is not None and c.answer == "wrong"]
     out: list[tuple[str, bool | None, str]] = []
 
     def pairs(left: list[str], right: list[str], test_fn) -> tuple[bool | None, str]:

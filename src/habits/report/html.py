@@ -48,7 +48,7 @@ def _expectation_section(expected: list[tuple[str, bool | None, str]]) -> str:
     if not expected:
         return ""
     marks = {True: "&#10004; held", False: "&#10008; did not hold", None: "– not measurable here"}
-    rows = "".join(f"<tr><td>{html.escape(claim)}</td><td>{marks[held]}</td><td>{detail}</td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(claim)}</td><td>{marks[held]}</td><td>{html.escape(detail)}</td></tr>"
                    for claim, held, detail in expected)
     return ("<h2>What the paper predicts, and whether it held</h2><p class=muted>Stated before the numbers; each "
             "verdict is computed from summary.json (test split, after RL).</p>"

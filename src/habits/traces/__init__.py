@@ -1,13 +1,13 @@
-"""Program-written priming traces: a solver search narrated under a priming condition.
+"""Program-written priming traces: an executable search narrated under a priming condition.
 
 >>> from habits.tasks import get_task
 >>> from habits.traces import make_rows
 >>> task = get_task("countdown")
->>> row = next(make_rows(task, "backtracking", task.generate(1, seed=0)))
->>> row["behaviors"]["backtracking"] >= 1, row["behaviors"]["verification"], row["correct"]
-(True, 0, True)
+>>> row = next(make_rows(task, "backtracking", task.generate(1, seed=0), register="terse"))
+>>> row["behaviors"]["verification"], row["condition"]
+(0, 'backtracking')
 
-Modules: :mod:`~habits.traces.search` (events), :mod:`~habits.traces.narrate` (text),
+Modules: :mod:`~habits.traces.search` (attempts), :mod:`~habits.traces.narrate` (text),
 :mod:`~habits.traces.conditions` (presets), :mod:`~habits.traces.rows` (rows),
 :mod:`~habits.traces.check` (arithmetic re-checker), :mod:`~habits.traces.data` (``main(config)``),
 :mod:`~habits.traces.llm` (optional LLM-written traces).

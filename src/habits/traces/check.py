@@ -172,6 +172,7 @@ def thoughts(completion: str) -> str:
 
 
 _VERDICT = re.compile(r"=\s*(\d+)\s+vs\s+(\d+)\s+(yes|no)\b")
+_ATTEMPT_AFTER_YES = re.compile(r" yes\n\s*\S")  # a line's final check said yes, yet another line follows
 
 
 @dataclass
@@ -194,5 +195,5 @@ def trace_fidelity(text: str) -> TraceFidelity:
     body = thoughts(text)
     found = _VERDICT.findall(body)
     agree = all((value == goal) == (verdict == "yes") for value, goal, verdict in found)
-    stops = "yes\nback" not in body
+    stops = _ATTEMPT_AFTER_YES.search(body.rstrip()) is None
     return TraceFidelity(check_arithmetic(body).wrong == 0, len(found), agree, stops)

@@ -17,8 +17,9 @@ taught models to write a line, declare it hopeless and write the answer):
   and correctness is natural (not 100%).
 * **Plans** (subgoal setting and backward chaining) split the target by a given number the way
   a person would: ``target = k * x`` when ``k`` divides it, else ``target = k + x`` with the
-  largest ``k`` below it; then the other numbers are combined towards ``x`` by the same
-  procedure and compared with it.
+  largest ``k`` below it; then the other numbers are combined towards ``x`` and compared with
+  it. (Two choices are not on the page: a plan's sub-line is the enumerated line closest to
+  ``x``, and a search that runs out of budget answers its closest line.)
 
 The search only lays out attempts; :mod:`habits.traces.narrate` decides what each condition
 writes about them (checks, switches, plans) and in which register (terse or natural).
