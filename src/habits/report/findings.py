@@ -39,6 +39,15 @@ def findings(summary: dict[str, Any]) -> list[str]:
         if gain is not None:
             verdict = "clearly raised" if gain >= 0.10 else "raised" if gain > 0 else "did not raise"
             out.append(f"RL {verdict} held-out ({test}) accuracy of the primed arm <b>{best}</b> by {_pts(gain)}.")
+    if ood:
+        for p in primed:
+            for g in unprimed:
+                pa, ga = _acc(arms[p], "after", ood), _acc(arms[g], "after", ood)
+                if pa is not None and ga is not None and pa < ga:
+                    out.append(f"<b>Out of distribution ({ood}) the primed arm {p} ends below {g}</b> ({pa:.1%} vs "
+                               f"{ga:.1%}): what priming taught did not carry over to the held-out problems — "
+                               "look at its OOD completions and their checks (trace fidelity) before trusting "
+                               "the in-distribution gain beyond its split.")
     for label, group in (("no priming", unprimed), ("the empty/length-matched controls", controls)):
         if not primed or not group:
             continue
