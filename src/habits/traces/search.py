@@ -294,12 +294,6 @@ def wrong_answer_exists(values: Sequence[int], target: int) -> bool:
     return any(a.value != target for a in forward_attempts(tuple(values), target))
 
 
-def attempt_steps(attempt: Attempt) -> list[tuple[Step, bool]]:
-    """The steps with, for each, whether its stated value is a slip."""
-    last = len(attempt.steps) - 1
-    return [(step, attempt.slip and index == last) for index, step in enumerate(attempt.steps)]
-
-
-__all__ = ["OPS", "Attempt", "Plan", "Search", "SearchSettings", "Step", "apply", "attempt_steps", "chain",
+__all__ = ["OPS", "Attempt", "Plan", "Search", "SearchSettings", "Step", "apply", "chain",
            "closest_step", "first_moves", "forward_attempts", "plan_attempt", "plans", "search",
            "wrong_answer_exists"]
