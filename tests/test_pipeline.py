@@ -146,7 +146,7 @@ def test_rl_problems_of_every_arm_come_from_the_rl_stream_disjoint_from_priming(
         assert config.stage_configs(arm, 0, "<model>")["rl"].train_stream == "rl"
 
 
-def test_parallel_arm_chains_finish_every_stage_and_log_each_chain(tmp_path):
+def test_parallel_chains_pretrain_the_base_first_then_finish_every_arm_and_log_each_chain(tmp_path):
     recipe = tmp_path / "micro.yaml"
     recipe.write_text(MICRO.format(root=tmp_path).replace("seeds: [0]", "seeds: [0]\nparallel: 2"))
     result = subprocess.run([sys.executable, "-m", "habits", "run", str(recipe)], capture_output=True, text=True,
@@ -158,6 +158,7 @@ def test_parallel_arm_chains_finish_every_stage_and_log_each_chain(tmp_path):
         assert (run / "arms" / arm / "seed0" / "eval_after.json").is_file()
         assert "== " in (run / "arms" / arm / "seed0" / "log.txt").read_text()
         assert summary["arms"][arm]["accuracy"]["after"]["test"]["mean"] is not None
+    assert "== pretrain base 'base'" in (run / "bases" / "base" / "log.txt").read_text()
     assert "finished" in result.stdout
 
 

@@ -40,7 +40,8 @@ class Stage:
     output: Path
     run: Callable[[], Any]
     weight: float  # rough relative cost, for the ETA
-    group: tuple[str, int] | None = None  # (arm, seed) for an arm's stages; None for the bases'
+    chain: str = ""  # stages of one chain run in order in one process: "bases/<base>" or "arms/<arm>/seed<k>"
+    after: str | None = None  # the chain that must finish first (an arm chain waits for its base's)
 
     def done(self) -> bool:
         if not self.output.is_file():
@@ -68,6 +69,7 @@ def plan(config: PipelineConfig) -> list[Stage]:
     used_bases = dict.fromkeys(arm.base for arm in config.arms.values())
     for base in used_bases:
         folder = config.run_dir / "bases" / base
+        first = len(stages)
         spec = config.bases[base]
         if spec.pretrain is not None:
             stages.append(Stage(f"pretrain base '{base}'", folder / "summary.json",
@@ -82,6 +84,8 @@ def plan(config: PipelineConfig) -> list[Stage]:
         any_arm = next(name for name, arm in config.arms.items() if arm.base == base)
         stages.append(Stage(f"evaluate base '{base}'", folder / "eval.json",
                             _eval_runner(config, any_arm, config.seeds[0], model, folder / "eval.json"), 1))
+        for stage in stages[first:]:
+            stage.chain = f"bases/{base}"
     for seed in config.seeds:
         for name, arm in config.arms.items():
             first = len(stages)
@@ -106,7 +110,7 @@ def plan(config: PipelineConfig) -> list[Stage]:
                                 _eval_runner(config, name, seed, str(folder / "rl" / "model"),
                                              folder / "eval_after.json"), 1))
             for stage in stages[first:]:
-                stage.group = (name, seed)
+                stage.chain, stage.after = f"arms/{name}/seed{seed}", f"bases/{arm.base}"
     return stages
 
 
@@ -130,8 +134,7 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     console.rule(f"[bold]habits run {config.name}[/]: {len(stages)} stages, {len(stages) - len(todo)} already done")
     started = time.perf_counter()
     if config.parallel > 1:
-        _run_in_order([s for s in todo if s.group is None], started)
-        _run_arms_in_parallel(config, [s for s in todo if s.group is not None], started)
+        _run_chains_in_parallel(config, todo, started)
     else:
         _run_in_order(todo, started)
     summary = summarize(config)
@@ -156,36 +159,52 @@ def _run_in_order(todo: list[Stage], started: float) -> None:
         remaining -= stage.weight
 
 
-def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: float) -> None:
-    """Each (arm, seed) chain in its own process with one torch thread, ``config.parallel`` at a time.
+def _run_chains_in_parallel(config: PipelineConfig, todo: list[Stage], started: float) -> None:
+    """Each chain (a base, or an (arm, seed)) in its own process with one torch thread.
 
-    On a small CPU several single-threaded processes beat one process with several threads (tiny
-    models do not fill a core's worth of parallel work per op). Each chain logs to its
-    ``arms/<arm>/seed<k>/log.txt``; this process reports which stage each chain is on.
+    ``config.parallel`` chains run at a time; an arm chain starts as soon as its own base is ready,
+    so arms on a shipped base train while another base is still pretraining. On a small CPU several
+    single-threaded processes beat one process with several threads (tiny models do not fill a
+    core's worth of parallel work per op). Each chain logs to ``<chain>/log.txt`` in the run
+    directory; this process reports which stage each chain is on.
     """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    groups = list(dict.fromkeys(stage.group for stage in todo))
-    if not groups:
+    chains = list(dict.fromkeys(stage.chain for stage in todo))
+    if not chains:
         return
-    by_group = {group: [s for s in todo if s.group == group] for group in groups}
+    by_chain = {chain: [s for s in todo if s.chain == chain] for chain in chains}
+    waits_for = {chain: by_chain[chain][0].after for chain in chains}
     total = sum(s.weight for s in todo)
-    shown: dict[tuple[str, int], str] = {}
-    console.print(f"running {len(groups)} arm chain(s), {config.parallel} at a time (logs: arms/<arm>/seed<k>/log.txt)")
+    shown: dict[str, str] = {}
+    console.print(f"running {len(chains)} chain(s), {config.parallel} at a time (logs: <chain>/log.txt)")
     context = multiprocessing.get_context("spawn")
     phase_started = time.perf_counter()
     errors: list[str] = []
     stopped: list[str] = []
+    failed: set[str] = set()
+    futures: dict[str, Any] = {}
     pool = ProcessPoolExecutor(max_workers=config.parallel, mp_context=context)
     try:
-        futures = {group: pool.submit(_run_arm_chain, config, *group) for group in groups}
-        pending = {future: group for group, future in futures.items()}
-        while pending:
+        while True:
+            # submit every chain whose prerequisite chain is finished (or was never in this run's to-do)
+            for chain in chains:
+                need = waits_for[chain]
+                if chain in futures or (need in by_chain and not _chain_done(by_chain[need])):
+                    continue
+                if need in failed:
+                    failed.add(chain)
+                    errors.append(f"{chain} did not start: {need} did not finish")
+                    futures[chain] = None
+                    continue
+                futures[chain] = pool.submit(_run_chain, config, chain)
+            pending = {future: chain for chain, future in futures.items() if future is not None and not future.done()}
+            if not pending:
+                break
             finished, _ = wait(pending, timeout=5, return_when=FIRST_COMPLETED)
             for future in finished:
-                arm, seed = pending.pop(future)
-                log = arm_dir(config, arm, seed) / "log.txt"
+                chain = pending[future]
                 try:
                     outcome = future.result()
                 except Exception as exc:  # noqa: BLE001 -- a worker killed (memory, signal) breaks the pool
@@ -193,27 +212,28 @@ def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: fl
                 if outcome is None:
                     continue
                 kind, message = outcome
+                failed.add(chain)
                 if kind == "stopped":
-                    stopped.append(f"arm '{arm}' seed {seed}: {message}")
+                    stopped.append(f"{chain}: {message}")
                 else:
-                    errors.append(f"arm '{arm}' seed {seed} failed: {message} (see {log})")
+                    errors.append(f"{chain} failed: {message} (see {config.run_dir / chain / 'log.txt'})")
                     console.print(f"[red]{errors[-1]}[/]; the other chains go on")
             # ETA from this phase only: weight finished here per second, over the weight still to do
             done_weight = sum(s.weight for s in todo if s.done())
             elapsed = time.perf_counter() - phase_started
             eta = f", ETA {_clock(elapsed / done_weight * (total - done_weight))}" if done_weight >= 1 else ""
-            for group, stages in by_group.items():
-                future = futures[group]
+            for chain, stages in by_chain.items():
+                future = futures.get(chain)
                 current = next((s.label for s in stages if not s.done()), None)
-                status = (f"arm {group[0]!r} seed {group[1]}: finished" if current is None else current
-                          if future.running() or future.done() else f"arm {group[0]!r} seed {group[1]}: queued")
-                if shown.get(group) != status:
-                    shown[group] = status
+                status = (f"{chain}: finished" if current is None else current
+                          if future is not None and (future.running() or future.done()) else f"{chain}: queued")
+                if shown.get(chain) != status:
+                    shown[chain] = status
                     console.print(f"[{_clock(time.perf_counter() - started)}{eta}] {status}")
     except BaseException:
         # Ctrl-C (which the workers get too: training saves a checkpoint and stops) or an error here:
         # start no queued chain, wait for the running ones to stop, keep every finished stage.
-        console.print("[yellow]stopping: queued arm chains will not start; finished stages are kept[/]")
+        console.print("[yellow]stopping: queued chains will not start; finished stages are kept[/]")
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
@@ -225,8 +245,12 @@ def _run_arms_in_parallel(config: PipelineConfig, todo: list[Stage], started: fl
         raise SystemExit(130)
 
 
-def _run_arm_chain(config: PipelineConfig, arm: str, seed: int) -> tuple[str, str] | None:
-    """Worker: run the unfinished stages of one (arm, seed) with one torch thread.
+def _chain_done(stages: list[Stage]) -> bool:
+    return all(stage.done() for stage in stages)
+
+
+def _run_chain(config: PipelineConfig, chain: str) -> tuple[str, str] | None:
+    """Worker: run the unfinished stages of one chain with one torch thread.
 
     Returns None when every stage finished, ``("stopped", why)`` when a stage stopped early
     (Ctrl-C: resumable), ``("failed", error)`` on an exception (the traceback is in the log).
@@ -234,19 +258,19 @@ def _run_arm_chain(config: PipelineConfig, arm: str, seed: int) -> tuple[str, st
     import os
     import traceback
 
-    folder = arm_dir(config, arm, seed)
+    folder = config.run_dir / chain
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder / "log.txt", "a", buffering=1)  # noqa: SIM115 -- lives as long as this worker process
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
-    for section in (config.sft, config.rl, config.eval):
+    for section in (config.sft, config.rl, config.eval, *(b.pretrain for b in config.bases.values() if b.pretrain)):
         section["torch_threads"] = 1
     import torch
 
     torch.set_num_threads(1)
     try:
         for stage in plan(config):
-            if stage.group == (arm, seed) and not stage.done():
+            if stage.chain == chain and not stage.done():
                 print(f"== {stage.label}", flush=True)
                 stage.run()
                 if not stage.done():
