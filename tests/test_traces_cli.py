@@ -119,3 +119,21 @@ def test_length_matched_dots_are_as_many_model_tokens_as_the_thoughts_they_repla
         assert dots == filler * count(text.strip())
         assert count(dots) == count(text.strip()) == row["thought_tokens"]
         assert check_arithmetic(row["completion"]).statements == 0
+
+
+def test_wrong_answer_condition_skips_a_problem_without_a_wrong_answer_and_keeps_the_others(tmp_path):
+    # Numbers 1..2 and targets 1..2 often leave no wrong-but-legal line (1, 1, 1 -> 1): the condition
+    # skips those problems, keeps the draws every other condition gets, in order, and writes n rows.
+    from habits.traces.search import wrong_answer_exists
+
+    task_config = {"min_numbers": 3, "max_numbers": 3, "number_range": [1, 2], "target_range": [1, 2]}
+    wrong = main(PrimeConfig(condition="incorrect", n=20, out=tmp_path / "w.jsonl", task_config=task_config),
+                 progress=False)
+    right = main(PrimeConfig(condition="backtracking", n=20, out=tmp_path / "r.jsonl", task_config=task_config),
+                 progress=False)
+    assert wrong["rows"] == right["rows"] == 20
+    wrong_problems = [row["problem"] for row in load_rows(tmp_path / "w.jsonl")]
+    right_problems = [row["problem"] for row in load_rows(tmp_path / "r.jsonl")]
+    usable = [p for p in right_problems if wrong_answer_exists(p["numbers"], p["target"])]
+    assert len(usable) < 20  # the setting really draws problems without a wrong answer
+    assert wrong_problems[:len(usable)] == usable

@@ -94,14 +94,10 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
     problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed,
                                                                stream=config.stream)
     if condition.answer == "wrong":
-        # Wrong-answer traces need a legal wrong answer for every problem: find out before writing any.
-        problems = list(problems)
-        for index, problem in enumerate(problems):
-            numbers, _ = problem_numbers(task, problem)
-            if not wrong_answer_exists(numbers, problem["target"]):
-                raise ValueError(f"condition {condition.name!r} needs a wrong-but-legal answer, but every "
-                                 f"line of problem {index} ({problem}) equals its target; use another "
-                                 "condition or other task settings")
+        # A wrong-answer trace needs a legal wrong answer; a problem where every line equals the
+        # target (11, 11, 11 -> 11) has none. Skip those and draw on from the same stream (draws are
+        # prefix-stable, so the other problems are the ones every other condition gets).
+        problems = _with_wrong_answers(task, config, condition.name)
     if progress:
         problems = track(problems, f"priming {task.name}/{condition.name}", total=config.n)
     rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format,
@@ -110,3 +106,19 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
         write_jsonl(config.out, rows)
     return {**summarize(rows), "task": task.name, "condition": condition.name,
             "out": None if config.out is None else str(config.out)}
+
+
+def _with_wrong_answers(task: Any, config: PrimeConfig, condition: str) -> list[Mapping[str, Any]]:
+    kept: list[Mapping[str, Any]] = []
+    skipped = 0
+    for problem in task.iter_generate(4 * config.n + 100, split=config.split, seed=config.seed, stream=config.stream):
+        numbers, _ = problem_numbers(task, problem)
+        if wrong_answer_exists(numbers, problem["target"]):
+            kept.append(problem)
+            if len(kept) == config.n:
+                return kept
+        else:
+            skipped += 1
+    raise ValueError(f"condition {condition!r} needs a wrong-but-legal answer, but {skipped} of the "
+                     f"{skipped + len(kept)} problems drawn have none (every line equals the target); "
+                     "use another condition or other task settings")
