@@ -12,7 +12,6 @@ from habits.behaviors import (
     Thresholds,
     aggregate,
     empty_counts,
-    step_metrics,
     validate_counts,
 )
 from habits.behaviors.agreement import agreement, macro_f1, pearson, ranks, spearman
@@ -105,12 +104,6 @@ def test_thresholds_reject_unknown_behaviors():
     with pytest.raises(ValueError, match="unknown behavior"):
         Thresholds(required=("verification", "telepathy"))
     assert Thresholds(required="verification, backtracking").required == ("verification", "backtracking")
-
-
-def test_step_metrics_is_a_flat_dict_for_a_metrics_log():
-    metrics = step_metrics([counts(v=2), counts()])
-    assert metrics["behaviors/verification/share"] == 0.5 and metrics["behaviors/verification/mean"] == 1.0
-    assert len(metrics) == 8
 
 
 # --- agreement --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from habits.cli import app
-from habits.evaluate import evaluate, ks_up_to, pass_at_k, score
+from habits.evaluate import evaluate, evaluate_with_rows, ks_up_to, pass_at_k, score
 from habits.models.tiny import TinyModelConfig, build_tiny_model
 from habits.tasks import get_task
 
@@ -63,6 +63,17 @@ def test_evaluate_reports_greedy_accuracy_pass_at_k_and_the_general_points_rule_
         assert result["n"] == 3 and {"accuracy", "pass@1", "pass@2", "format_error", "mean_length_tokens",
                                      "behaviors", "reasons"} <= set(result)
         assert 0 < result["mean_length_tokens"] <= 6
+
+
+def test_evaluate_verifies_each_greedy_completion_once_and_its_rows_carry_that_verdict(tiny):
+    task = get_task("countdown")
+    checked = []
+    verify = task.verify
+    task.verify = lambda problem, completion: checked.append(completion) or verify(problem, completion)
+    result, rows = evaluate_with_rows(tiny, task, "test", n=3, max_new_tokens=4, progress=False)
+    assert len(checked) == 3 == len(rows)
+    assert [row["verdict"] for row in rows] == [verify(row["problem"], row["completion"]).to_dict() for row in rows]
+    assert result["accuracy"] == sum(row["verdict"]["correct"] for row in rows) / 3
 
 
 def test_eval_command_writes_one_json_with_every_split(tiny, tmp_path):

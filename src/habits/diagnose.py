@@ -11,16 +11,17 @@ report, a PNG bar chart with error bars and, when it sampled, the completions wi
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from habits.behaviors import BACKENDS, JudgeConfig, Thresholds, aggregate, classify
+from habits.behaviors import BACKENDS, JudgeConfig, Thresholds, classify
 from habits.behaviors.profile import wilson_interval
 from habits.io import InputError, read_jsonl, write_json, write_jsonl
+from habits.metrics import measure
 from habits.sample import SamplingConfig
+from habits.tasks.base import as_problem, completion_text
 
 
 @dataclass
@@ -71,7 +72,7 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
                 f"{config.completions}: no rows; expected one JSON object per line with a `completion`"
             )
         tokenizer = _load_tokenizer(config.tokenizer)
-    texts = [_text(row.get("completion")) for row in rows]
+    texts = [completion_text(row.get("completion")) for row in rows]
     problems = [_problem(row) for row in rows]
     task_name = config.task or _single_task(rows)
     counts = classify(
@@ -82,9 +83,11 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
         task=task_name,
         progress=len(texts) > 200,
     )
-    for row, row_counts in zip(rows, counts):
-        row["behaviors"] = row_counts
-    profile = aggregate(counts, config.thresholds, config.interval)
+    batch = measure(_row_tasks(rows, problems, config), problems, texts,
+                    tokens=_token_lengths(texts, tokenizer), behaviors=counts)
+    rows = [{**row, "behaviors": row_counts, **({"correct": v.correct} if v is not None else {})}
+            for row, row_counts, v in zip(rows, counts, batch.verdicts, strict=True)]
+    profile = batch.profile(config.thresholds, config.interval)
     report: dict[str, Any] = {
         "source": config.model or config.completions,
         "task": task_name,
@@ -93,8 +96,8 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
         if config.backend == "lexical"
         else f"judge:{(config.judge or JudgeConfig()).model}",
         "behaviors": {name: _stats(s) for name, s in profile.behaviors.items()},
-        "accuracy": _accuracy(rows, problems, config),
-        "length": _length(texts, tokenizer),
+        "accuracy": _accuracy(batch),
+        "length": {"chars_mean": batch.mean_length_chars, "tokens_mean": batch.mean_length_tokens},
         "verdict": {
             "ready": profile.ready,
             "present": profile.present,
@@ -130,18 +133,10 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
     return report
 
 
-def _text(value: Any) -> str:
-    from habits.tasks.base import completion_text
-
-    return completion_text(value)
-
-
 def _problem(row: Mapping[str, Any]) -> dict[str, Any] | None:
     value = row.get("problem")
     if value is None:
         return None
-    from habits.tasks.base import as_problem
-
     try:
         return as_problem(value)
     except (TypeError, ValueError):
@@ -166,36 +161,37 @@ def _stats(stats) -> dict[str, Any]:
     }
 
 
-def _accuracy(
-    rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None], config: DiagnoseConfig
-) -> dict[str, Any] | None:
-    """Share of rows the task's verifier accepts, over rows that carry a problem and a known task."""
+def _row_tasks(rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None],
+               config: DiagnoseConfig) -> list[Any]:
+    """The task that checks each row: ``config.task`` or the row's own ``task``; None if unknown or no problem."""
     from habits.tasks import get_task, task_names
 
-    tasks: dict[str, Any] = {}
-    correct = total = 0
-    for row, problem in zip(rows, problems):
+    built: dict[str, Any] = {}
+    out = []
+    for row, problem in zip(rows, problems, strict=True):
         name = config.task or row.get("task")
         if problem is None or name not in task_names():
+            out.append(None)
             continue
-        if name not in tasks:
-            tasks[name] = get_task(name, **config.task_args)
-        verdict = tasks[name].verify(problem, _text(row.get("completion")))
-        row["correct"] = verdict.correct
-        correct += verdict.correct
-        total += 1
-    if not total:
+        if name not in built:
+            built[name] = get_task(name, **config.task_args)
+        out.append(built[name])
+    return out
+
+
+def _accuracy(batch: Any) -> dict[str, Any] | None:
+    """Share of rows the task's verifier accepts, over rows that carry a problem and a known task."""
+    checked = len(batch.verified)
+    if not checked:
         return None
-    low, high = wilson_interval(correct, total)
-    return {"value": correct / total, "ci": [low, high], "n": total}
+    low, high = wilson_interval(batch.correct, checked)
+    return {"value": batch.accuracy, "ci": [low, high], "n": checked}
 
 
-def _length(texts: Sequence[str], tokenizer: Any) -> dict[str, float | None]:
-    chars = sum(len(t) for t in texts) / len(texts) if texts else 0.0
-    tokens = None
-    if tokenizer is not None and texts:
-        tokens = sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts) / len(texts)
-    return {"chars_mean": chars, "tokens_mean": tokens}
+def _token_lengths(texts: Sequence[str], tokenizer: Any) -> list[int] | None:
+    if tokenizer is None:
+        return None
+    return [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
 
 
 def _load_tokenizer(path: str | None):
@@ -286,7 +282,3 @@ def plot_profile(report: Mapping[str, Any], path: Path) -> Path:
         fig.savefig(handle, format="png", dpi=120)
     plt.close(fig)
     return path
-
-
-def format_json(report: Mapping[str, Any]) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False)

@@ -25,17 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from habits.fields import described as _help
-
-FORMAT_ERRORS = ("no_answer", "malformed")
-
-
+from habits.metrics import BatchMetrics, measure
 
 
 @dataclass
@@ -121,22 +117,16 @@ def ks_up_to(k: int) -> list[int]:
 
 def score(task: Any, problems: Sequence[Mapping[str, Any]], greedy: Sequence[str],
           lengths: Sequence[int] | None = None, behaviors: bool = True) -> dict[str, Any]:
-    """Accuracy, format-error share, mean length, verdict reasons and behavior profile of greedy outputs."""
-    verdicts = [task.verify(p, text) for p, text in zip(problems, greedy, strict=True)]
-    n = len(verdicts)
-    reasons = Counter(v.reason for v in verdicts)
-    result: dict[str, Any] = {
-        "n": n,
-        "accuracy": sum(v.correct for v in verdicts) / n if n else 0.0,
-        "format_error": sum(reasons[r] for r in FORMAT_ERRORS) / n if n else 0.0,
-        "mean_length_chars": sum(len(t) for t in greedy) / n if n else 0.0,
-        "reasons": dict(sorted(reasons.items())),
-    }
-    if lengths is not None:
-        result["mean_length_tokens"] = sum(lengths) / n if n else 0.0
-    result["fidelity"] = fidelity(greedy)
-    if behaviors:
-        result["behaviors"] = behavior_profile(greedy, problems)
+    """Accuracy, format-error share, mean length, verdict reasons, fidelity and behaviors of greedy outputs."""
+    return _split_result(measure(task, problems, greedy, tokens=lengths, behaviors=behaviors))
+
+
+def _split_result(batch: BatchMetrics) -> dict[str, Any]:
+    from habits.behaviors.profile import wilson_interval
+
+    result = batch.summary()
+    result["accuracy_interval"] = list(wilson_interval(batch.correct, len(batch.verified)))
+    result["fidelity"] = fidelity(batch.texts)
     return result
 
 
@@ -153,25 +143,13 @@ def fidelity(texts: Sequence[str]) -> dict[str, float | None]:
             "stops_at_hit": sum(a.stops_at_hit for a in checked) / len(checked) if checked else None}
 
 
-def behavior_profile(texts: Sequence[str], problems: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """Mean count and share of completions showing each habit (offline lexical classifier)."""
-    try:
-        from habits.behaviors.lexical import count_behaviors
-    except ImportError:
-        return None
-    counts = [count_behaviors(t, target=p.get("target")) for t, p in zip(texts, problems, strict=True)]
-    n = len(counts) or 1
-    names = list(counts[0]) if counts else []
-    return {name: {"mean": sum(c[name] or 0 for c in counts) / n,
-                   "share": sum(bool(c[name]) for c in counts) / n} for name in names}
-
-
 def sampled_pass_at_k(task: Any, problems: Sequence[Mapping[str, Any]], samples: Sequence[Sequence[str]],
                       k: int) -> dict[str, Any]:
     """pass@j for j in 1, 2, 4, ... k from ``k`` samples per problem, and a 95% interval of pass@1."""
     from habits.behaviors.profile import mean_interval
 
-    correct = [sum(task.verify(p, s).correct for s in group) for p, group in zip(problems, samples, strict=True)]
+    correct = [measure(task, [p] * len(group), group, behaviors=False).correct
+               for p, group in zip(problems, samples, strict=True)]
     result: dict[str, Any] = {f"pass@{j}": sum(pass_at_k(k, c, j) for c in correct) / len(correct)
                               for j in ks_up_to(k)}
     if len(correct) > 1:
@@ -236,18 +214,16 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     result: dict[str, Any] = {"model": loaded.path, "task": task_obj.name, "split": split, "seed": seed}
     if "rule" in problems[0]:
         result["rule"] = problems[0]["rule"]
-    result.update(score(task_obj, problems, texts, [c.num_tokens for c in greedy], behaviors=behaviors))
-    from habits.behaviors.profile import wilson_interval
-
-    result["accuracy_interval"] = list(wilson_interval(round(result["accuracy"] * len(problems)), len(problems)))
+    batch = measure(task_obj, problems, texts, tokens=[c.num_tokens for c in greedy], behaviors=behaviors)
+    result.update(_split_result(batch))
     result["truncated"] = sum(c.finish_reason == "length" for c in greedy) / len(greedy)
     if k > 1:
         samples = generate(loaded, prompts, _sampling(temperature=temperature, top_p=top_p, n=k, **common))
         result["k"] = k
         result.update(sampled_pass_at_k(task_obj, problems, [[c.text for c in g] for g in samples], k))
     result["seconds"] = time.perf_counter() - started
-    rows = [{"problem": dict(p), "completion": t, "verdict": task_obj.verify(p, t).to_dict()}
-            for p, t in zip(problems, texts, strict=True)]
+    rows = [{"problem": dict(p), "completion": t, "verdict": v.to_dict()}
+            for p, t, v in zip(problems, texts, batch.verdicts, strict=True)]
     return result, rows
 
 
@@ -263,8 +239,8 @@ def main(config: EvalConfig) -> dict[str, Any]:
     from habits.tasks import get_task
 
     task = get_task(config.task, **config.task_args)
-    loaded = load_model(config.model, _sampling(backend="auto" if config.backend == "auto" else config.backend,
-                                                seed=config.seed, batch_size=config.batch_size))
+    loaded = load_model(config.model, _sampling(backend=config.backend, seed=config.seed,
+                                                batch_size=config.batch_size))
     splits: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for split in config.splits:
@@ -299,13 +275,9 @@ def in_training_eval(task_factory: Callable[[], Any], splits: Sequence[str], n: 
         loaded = LoadedModel(model, tokenizer, "transformers")
         for split, problems in fixed.items():
             greedy = [g[0] for g in generate(loaded, [task.prompt(p) for p in problems], config)]
-            result = score(task, problems, [c.text for c in greedy], [c.num_tokens for c in greedy],
-                           behaviors=behaviors)
-            metrics[f"eval_{split}/accuracy"] = result["accuracy"]
-            metrics[f"eval_{split}/format_error"] = result["format_error"]
-            metrics[f"eval_{split}/mean_length"] = result["mean_length_tokens"]
-            for name, stats in (result.get("behaviors") or {}).items():
-                metrics[f"eval_{split}/behaviors/{name}"] = stats["mean"]
+            batch = measure(task, problems, [c.text for c in greedy], tokens=[c.num_tokens for c in greedy],
+                            behaviors=behaviors)
+            metrics.update(batch.log_values(prefix=f"eval_{split}/"))
         return metrics
 
     return run

@@ -12,7 +12,7 @@ Stable API (used by traces, training and evaluation):
 * :func:`count_behaviors` -- the fast offline classifier (``lexical``), never raises on a string;
 * :func:`classify` -- counts for many completions with ``backend="lexical"`` or ``"judge"``;
 * :class:`JudgeConfig`, :func:`judge_counts` -- the LLM judge (OpenAI-compatible endpoint or local model);
-* :func:`aggregate`, :func:`step_metrics`, :class:`Thresholds` -- profiles and readiness.
+* :func:`aggregate`, :class:`Thresholds` -- profiles and readiness.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from habits.behaviors.judge import JudgeConfig, JudgeError, judge_counts
 from habits.behaviors.lexical import count_behaviors, infer_target
-from habits.behaviors.profile import Profile, Thresholds, aggregate, step_metrics
+from habits.behaviors.profile import Profile, Thresholds, aggregate
 from habits.behaviors.taxonomy import BEHAVIORS, TAXONOMY, empty_counts, validate_counts
 
 BACKENDS = ("lexical", "judge")
@@ -41,7 +41,6 @@ __all__ = [
     "empty_counts",
     "infer_target",
     "judge_counts",
-    "step_metrics",
     "validate_counts",
 ]
 

@@ -1,8 +1,8 @@
 """A model's behavior profile: aggregate per-response counts into shares and means with intervals,
 and a readiness verdict that names the missing behaviors.
 
-``aggregate(counts)`` is what ``habits diagnose`` prints and what a trainer can call at every RL
-step; ``step_metrics(counts)`` gives the same numbers as a flat dict for a metrics log.
+``aggregate(counts)`` is what ``habits diagnose`` prints; :mod:`habits.metrics` reads the same
+shares and means for evaluation JSONs and the per-step RL log.
 
 Shares (fraction of responses with at least one instance) get Wilson score intervals, which stay
 inside [0, 1] and behave at 0% and 100%; mean counts get Student-t intervals (or a seeded
@@ -189,14 +189,3 @@ def _verdict(
         f"not ready: missing {shown} -- below {bar}. RL amplifies habits a model already has; prime "
         f"with SFT on traces that show {', '.join(missing)} first (habits prime-data)."
     )
-
-
-def step_metrics(counts: Iterable[Mapping[str, int | None]], prefix: str = "behaviors/") -> dict[str, float]:
-    """Flat per-step metrics: ``{prefix}{behavior}/share`` and ``{prefix}{behavior}/mean`` for a metrics log."""
-    rows = list(counts)
-    out: dict[str, float] = {}
-    for name in BEHAVIORS:
-        known = [int(row[name]) for row in rows if row.get(name) is not None]
-        out[f"{prefix}{name}/share"] = sum(1 for v in known if v > 0) / len(known) if known else 0.0
-        out[f"{prefix}{name}/mean"] = sum(known) / len(known) if known else 0.0
-    return out

@@ -31,6 +31,8 @@ REASONS = (
     "malformed",  # an answer is present but is not an arithmetic expression / not valid JSON
     "no_answer",  # no answer could be found in the completion
 )
+# Reasons that mean the model did not produce a checkable answer at all (the papers' "format errors").
+FORMAT_ERRORS = ("malformed", "no_answer")
 
 # Reward schemes: verdict reason -> reward. Tables, so a scheme cannot disagree with the verifier.
 REWARD_SCHEMES: dict[str, dict[str, float]] = {
@@ -240,7 +242,11 @@ class Task(ABC):
 
     def reward(self, problem: Mapping[str, Any], completion: str) -> float:
         """The configured scheme's reward for ``completion``."""
-        return REWARD_SCHEMES[self.config.reward][self.verify(problem, completion).reason]
+        return self.reward_for(self.verify(problem, completion))
+
+    def reward_for(self, verdict: Verdict) -> float:
+        """The configured scheme's reward for a verdict already made (verify once, then score and log)."""
+        return REWARD_SCHEMES[self.config.reward][verdict.reason]
 
     def reward_function(self) -> Callable[..., list[float]]:
         """This task's reward in TRL's contract: ``f(completions, problem, **columns) -> list[float]``.

@@ -1,7 +1,6 @@
 """Reward functions for GRPO, in TRL's contract: ``f(completions, **columns) -> list[float]``.
 
-* :class:`OutcomeReward` -- the task's exact reward (``task.reward_function()``, the scheme from
-  the task config). It also reports, through TRL's ``log_metric`` hook, what the papers plot per
+* :class:`OutcomeReward` -- the task's exact reward under the scheme of the task config. It also reports, through TRL's ``log_metric`` hook, what the papers plot per
   step: accuracy, share of format errors, and the four behavior counts of the step's completions.
 * :func:`format_reward` -- 1.0 when a completion closes its ``<think>`` block and gives an
   ``<answer>`` block (DOTALL, so multi-line answers count), else 0.0.
@@ -18,26 +17,19 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from habits.metrics import BatchMetrics, measure
 from habits.tasks import Task
-from habits.tasks.base import as_problem, completion_text
-
-FORMAT_ERRORS = ("no_answer", "malformed")
+from habits.tasks.base import completion_text
 
 # The think block must be closed and followed by a tagged answer; DOTALL because reasoning spans lines.
 _FORMAT = re.compile(r"^\s*<think>.*?</think>.*?<answer>.*?</answer>", re.DOTALL)
 
 
-def behavior_counter() -> Callable[[str], dict[str, int]] | None:
-    """The offline lexical classifier, or None where it is not installed in this checkout."""
-    try:
-        from habits.behaviors.lexical import count_behaviors
-    except ImportError:
-        return None
-    return count_behaviors
-
-
 class OutcomeReward:
     """The task's outcome reward, plus per-step accuracy, format errors and behavior counts.
+
+    Each completion is verified once (:func:`habits.metrics.measure`); the reward and the logged
+    numbers are read off the same verdict.
 
     >>> from habits.tasks import get_task
     >>> reward = OutcomeReward(get_task("countdown"), behaviors=False)
@@ -47,38 +39,26 @@ class OutcomeReward:
 
     def __init__(self, task: Task, behaviors: bool = True) -> None:
         self.task = task
-        self._reward = task.reward_function()
-        self.__name__ = self._reward.__name__  # TRL names the logged reward column after this
-        self._count = behavior_counter() if behaviors else None
+        self.__name__ = task.reward_function().__name__  # TRL names the logged reward column after this
+        self.behaviors = behaviors
 
     def __call__(self, completions: list[Any], problem: list[Any], final_attempt: list[str] | None = None,
                  log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float]:
-        texts = list(final_attempt) if final_attempt is not None else [completion_text(c) for c in completions]
-        rewards = self._reward(texts, problem=problem)
-        if log_metric is not None and texts:
-            for name, value in self.step_stats(texts, problem, columns.get("attempts")).items():
+        texts = list(final_attempt) if final_attempt is not None else completions
+        # Counting behaviors costs ~15x the reward: only when there is somewhere to log them.
+        batch = measure(self.task, problem, texts, behaviors=self.behaviors and log_metric is not None)
+        if log_metric is not None and batch.n:
+            for name, value in step_stats(batch, columns.get("attempts")).items():
                 log_metric(name, value)
-        return rewards
+        return batch.rewards()
 
-    def step_stats(self, texts: Sequence[str], problems: Sequence[Any],
-                   attempts: Sequence[int] | None = None) -> dict[str, float]:
-        """Accuracy, format-error share and mean behavior counts of one batch of completions."""
-        verdicts = [self.task.verify(as_problem(p), t) for t, p in zip(texts, problems, strict=True)]
-        n = len(verdicts)
-        stats = {
-            "accuracy": sum(v.correct for v in verdicts) / n,
-            "format_error": sum(v.reason in FORMAT_ERRORS for v in verdicts) / n,
-        }
-        if attempts is not None:
-            stats["revise/attempts"] = sum(attempts) / n
-        if self._count is not None:
-            totals: dict[str, float] = {}
-            for text, problem in zip(texts, problems, strict=True):
-                target = as_problem(problem).get("target")
-                for name, count in self._count(text, target=target).items():
-                    totals[name] = totals.get(name, 0.0) + (count or 0)
-            stats.update({f"behaviors/{name}": total / n for name, total in totals.items()})
-        return stats
+
+def step_stats(batch: BatchMetrics, attempts: Sequence[int] | None = None) -> dict[str, float]:
+    """What one RL step logs about its completions: accuracy, format errors, behavior means, attempts."""
+    stats = batch.log_values()
+    if attempts is not None:
+        stats["revise/attempts"] = sum(attempts) / len(attempts)
+    return stats
 
 
 def format_reward(completions: list[Any], prompts: list[Any] | None = None, **_: Any) -> list[float]:
