@@ -80,6 +80,25 @@ def test_countdown_at_most_once_option_allows_unused_numbers():
     assert relaxed.verify({"numbers": [4, 6, 1, 1], "target": 24}, answer("4*6*6/6")).reason == "wrong_numbers"
 
 
+def test_a_countdown_problem_verifies_by_its_own_rule_whichever_task_checks_it():
+    relaxed, strict = get_task("countdown", use_all=False), get_task("countdown")
+    loose = {"numbers": [4, 6, 1, 1], "target": 24, "use_all": False}
+    for checker in (relaxed, strict):
+        assert checker.verify(loose, answer("4*6")).correct
+        assert checker.verify({**loose, "use_all": True}, answer("4*6")).reason == "wrong_numbers"
+        assert "at most once" in checker.prompt(loose) and "4 * 6" in checker.solve(loose)
+    generated = relaxed.generate(3, "train", seed=0)
+    assert all(problem["use_all"] is False for problem in generated)
+    assert [strict.verify(p, answer(relaxed.solve(p)[0])).correct for p in generated] == [True] * 3
+
+
+def test_the_rule_does_not_move_a_countdown_problem_to_another_split_or_stream():
+    default, relaxed = get_task("countdown"), get_task("countdown", use_all=False)
+    problem = default.generate(1, "train", seed=0)[0]
+    assert problem["use_all"] is True
+    assert default.key(problem) == relaxed.key({**problem, "use_all": False})
+
+
 def test_countdown_generates_only_solvable_problems_within_ranges():
     task = get_task("countdown", min_numbers=3, max_numbers=4, number_range=[1, 25], target_range=[10, 25])
     for problem in task.generate(100, "train", seed=0):

@@ -2,12 +2,10 @@
 
 Each stage is the same importable ``main(config)`` a user can run alone (``habits pretrain``,
 ``habits diagnose``, ``habits prime-data``, ``habits train sft|rl``, ``habits eval``); this module
-only plans them, runs the unfinished ones in order and keeps every output in the run directory::
-
-    runs/<name>/config.yaml                 resolved recipe (a re-run with a different one is refused)
-    runs/<name>/bases/<base>/               pretraining run, model/, diagnosis.json + .png, eval.json
-    runs/<name>/arms/<arm>/seed<k>/         priming.jsonl, sft/, eval_before.json, rl/, eval_after.json
-    runs/<name>/summary.json, report.html, plots/
+only plans them, runs the unfinished ones in order and keeps every output in the run directory
+``runs/<name>/`` (``bases/<base>/``, ``arms/<arm>/seed<k>/``, summary, report: the paths are
+owned by :class:`habits.layout.RunLayout`). The resolved recipe is saved there, and a re-run with
+a different one is refused.
 
 A stage counts as finished when its output file exists (written atomically) or its training run
 says ``completed``; re-running the same command skips finished stages and resumes the rest
@@ -53,11 +51,7 @@ class Stage:
 
 def base_model_dir(config: PipelineConfig, base: str) -> str:
     spec = config.bases[base]
-    return spec.model if spec.model is not None else str(config.run_dir / "bases" / base / "model")
-
-
-def arm_dir(config: PipelineConfig, arm: str, seed: int) -> Path:
-    return config.run_dir / "arms" / arm / f"seed{seed}"
+    return spec.model if spec.model is not None else str(config.layout.base_model(base))
 
 
 def plan(config: PipelineConfig) -> list[Stage]:
@@ -65,52 +59,48 @@ def plan(config: PipelineConfig) -> list[Stage]:
     from habits.diagnose import DiagnoseConfig
     from habits.sample import SamplingConfig
 
+    layout = config.layout
     stages: list[Stage] = []
     used_bases = dict.fromkeys(arm.base for arm in config.arms.values())
     for base in used_bases:
-        folder = config.run_dir / "bases" / base
         first = len(stages)
         spec = config.bases[base]
         if spec.pretrain is not None:
-            stages.append(Stage(f"pretrain base '{base}'", folder / "summary.json",
+            stages.append(Stage(f"pretrain base '{base}'", layout.base(base) / "summary.json",
                                 _pretrain_runner(config, base), weight=6))
         model = base_model_dir(config, base)
         sampling = dict(temperature=1.0, max_new_tokens=512, batch_size=32)
         sampling.update({k: v for k, v in config.diagnose.items() if k in ("temperature", "max_new_tokens", "batch_size")})
         diagnose = DiagnoseConfig(model=model, task=config.task, task_args=config.task_args,
                                   n=int(config.diagnose.get("n", 100)), seed=EVAL_SEED,
-                                  sampling=SamplingConfig(**sampling), out=str(folder / "diagnosis.json"))
-        stages.append(Stage(f"diagnose base '{base}'", folder / "diagnosis.json", _diagnose_runner(diagnose), 1))
+                                  sampling=SamplingConfig(**sampling), out=str(layout.diagnosis(base)))
+        stages.append(Stage(f"diagnose base '{base}'", layout.diagnosis(base), _diagnose_runner(diagnose), 1))
         any_arm = next(name for name, arm in config.arms.items() if arm.base == base)
-        stages.append(Stage(f"evaluate base '{base}'", folder / "eval.json",
-                            _eval_runner(config, any_arm, config.seeds[0], model, folder / "eval.json"), 1))
+        stages.append(Stage(f"evaluate base '{base}'", layout.base_eval(base),
+                            _eval_runner(config, any_arm, config.seeds[0], model, layout.base_eval(base)), 1))
         for stage in stages[first:]:
-            stage.chain = f"bases/{base}"
+            stage.chain = layout.base_chain(base)
     for seed in config.seeds:
         for name, arm in config.arms.items():
             first = len(stages)
-            folder = arm_dir(config, name, seed)
             tag = f"arm '{name}' seed {seed}"
             start = base_model_dir(config, arm.base)
+            before, after = layout.evaluation(name, seed, "before"), layout.evaluation(name, seed, "after")
             if arm.condition is not None:
-                stages.append(Stage(f"{tag}: priming data ({arm.condition})", folder / "priming.jsonl",
+                stages.append(Stage(f"{tag}: priming data ({arm.condition})", layout.priming(name, seed),
                                     _prime_runner(config, name, seed), 0.3))
-                stages.append(Stage(f"{tag}: SFT priming", folder / "sft" / "summary.json",
-                                    _train_runner(config, name, seed, "sft", start), 2))
-                start = str(folder / "sft" / "model")
-                stages.append(Stage(f"{tag}: evaluate before RL", folder / "eval_before.json",
-                                    _eval_runner(config, name, seed, start, folder / "eval_before.json"), 1))
+                stages.append(_training(config, name, seed, "sft", start, f"{tag}: SFT priming", 2))
+                start = str(layout.stage_model(name, seed, "sft"))
+                stages.append(Stage(f"{tag}: evaluate before RL", before,
+                                    _eval_runner(config, name, seed, start, before), 1))
             else:
-                base_eval = config.run_dir / "bases" / arm.base / "eval.json"
-                stages.append(Stage(f"{tag}: evaluation before RL = base", folder / "eval_before.json",
-                                    _copy_runner(base_eval, folder / "eval_before.json"), 0))
-            stages.append(Stage(f"{tag}: RL", folder / "rl" / "summary.json",
-                                _train_runner(config, name, seed, "rl", start), 5))
-            stages.append(Stage(f"{tag}: evaluate after RL", folder / "eval_after.json",
-                                _eval_runner(config, name, seed, str(folder / "rl" / "model"),
-                                             folder / "eval_after.json"), 1))
+                stages.append(Stage(f"{tag}: evaluation before RL = base", before,
+                                    _copy_runner(layout.base_eval(arm.base), before), 0))
+            stages.append(_training(config, name, seed, "rl", start, f"{tag}: RL", 5))
+            stages.append(Stage(f"{tag}: evaluate after RL", after,
+                                _eval_runner(config, name, seed, str(layout.stage_model(name, seed, "rl")), after), 1))
             for stage in stages[first:]:
-                stage.chain, stage.after = f"arms/{name}/seed{seed}", f"bases/{arm.base}"
+                stage.chain, stage.after = layout.arm_chain(name, seed), layout.base_chain(arm.base)
     return stages
 
 
@@ -120,14 +110,14 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     from habits.report import build_report
     from habits.summary import summarize
 
-    run_dir = config.run_dir
+    layout = config.layout
     _check_run_dir(config, restart)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(run_dir / "config.yaml") as handle:
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with atomic_write(layout.config) as handle:
         handle.write(dump(config))
     from habits.versions import write_versions
 
-    write_versions(run_dir)
+    write_versions(layout.root)
     stages = plan(config)
     total = sum(s.weight for s in stages) or 1.0
     todo = [s for s in stages if not s.done()]
@@ -140,7 +130,7 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     summary = summarize(config)
     report = build_report(config)
     console.rule(f"[bold green]done in {_clock(time.perf_counter() - started)}[/] (whole plan weight {total:.0f})")
-    console.print(f"summary: {run_dir / 'summary.json'}\nreport:  {report}")
+    console.print(f"summary: {layout.summary}\nreport:  {report}")
     return summary
 
 
@@ -216,7 +206,7 @@ def _run_chains_in_parallel(config: PipelineConfig, todo: list[Stage], started: 
                 if kind == "stopped":
                     stopped.append(f"{chain}: {message}")
                 else:
-                    errors.append(f"{chain} failed: {message} (see {config.run_dir / chain / 'log.txt'})")
+                    errors.append(f"{chain} failed: {message} (see {config.layout.log(chain)})")
                     console.print(f"[red]{errors[-1]}[/]; the other chains go on")
             # ETA from this phase only: weight finished here per second, over the weight still to do
             done_weight = sum(s.weight for s in todo if s.done())
@@ -258,9 +248,9 @@ def _run_chain(config: PipelineConfig, chain: str) -> tuple[str, str] | None:
     import os
     import traceback
 
-    folder = config.run_dir / chain
-    folder.mkdir(parents=True, exist_ok=True)
-    log = open(folder / "log.txt", "a", buffering=1)  # noqa: SIM115 -- lives as long as this worker process
+    log_path = config.layout.log(chain)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 -- lives as long as this worker process
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
     for section in (config.sft, config.rl, config.eval, *(b.pretrain for b in config.bases.values() if b.pretrain)):
@@ -287,7 +277,7 @@ def _check_run_dir(config: PipelineConfig, restart: bool) -> None:
     """Refuse to mix outputs of two different configs in one run directory."""
     import yaml
 
-    existing = config.run_dir / "config.yaml"
+    existing = config.layout.config
     if not existing.is_file():
         return
     if restart:
@@ -312,13 +302,14 @@ def _clock(seconds: float) -> str:
 # -- stage runners ------------------------------------------------------------------------------
 def _pretrain_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
     def run() -> Any:
-        from habits.models.pretrain import PretrainConfig, main
+        from habits.stages import get_stage
         from habits.train.config import build
 
         values = dict(config.bases[base].pretrain or {})
-        values.update(output_dir=str(config.run_dir / "bases" / base), task=config.task,
+        values.update(output_dir=str(config.layout.base(base)), task=config.task,
                       task_args={**config.task_args, **values.get("task_args", {})})
-        return main(build(PretrainConfig, values, f"bases.{base}.pretrain"))
+        stage = get_stage("pretrain")
+        return stage.run(build(stage.config_class(), values, f"bases.{base}.pretrain"))
 
     return run
 
@@ -341,29 +332,35 @@ def _prime_runner(config: PipelineConfig, arm: str, seed: int) -> Callable[[], A
         return main(PrimeConfig(task=config.task, condition=config.arms[arm].condition or "", seed=seed,
                                 n=priming.n, format=priming.format, register=priming.register, budget=priming.budget,
                                 tokenizer=tokenizer, stream="prime", task_config=config.task_args,
-                                out=arm_dir(config, arm, seed) / "priming.jsonl"))
+                                out=config.layout.priming(arm, seed)))
 
     return run
 
 
+def _training(config: PipelineConfig, arm: str, seed: int, stage: str, model: str, label: str,
+              weight: float) -> Stage:
+    """The plan's entry for one of the arm's training stages (a run directory with its own summary.json)."""
+    return Stage(label, config.layout.stage(arm, seed, stage) / "summary.json",
+                 _train_runner(config, arm, seed, stage, model), weight)
+
+
 def _train_runner(config: PipelineConfig, arm: str, seed: int, stage: str, model: str) -> Callable[[], Any]:
     def run() -> Any:
-        from habits.train import rl, sft
+        from habits.stages import get_stage
 
-        stage_config = config.stage_configs(arm, seed, model)[stage]
-        return (sft if stage == "sft" else rl).main(stage_config)
+        return get_stage(stage).run(config.stage_configs(arm, seed, model)[stage])
 
     return run
 
 
 def _eval_runner(config: PipelineConfig, arm: str, seed: int, model: str, out: Path) -> Callable[[], Any]:
     def run() -> Any:
-        from habits.evaluate import main
+        from habits.stages import get_stage
 
         eval_config = config.stage_configs(arm, seed, model)["eval"]
         eval_config.seed = EVAL_SEED
         eval_config.out = str(out)
-        return main(eval_config)
+        return get_stage("eval").run(eval_config)
 
     return run
 

@@ -11,8 +11,6 @@ and the line of the offending key.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +19,9 @@ from typing import Any
 import yaml
 
 from habits.fields import described as _help
+from habits.layout import RunLayout
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 
 
 @dataclass
@@ -67,6 +64,11 @@ class ArmSpec:
                                   None)
     sft: dict[str, Any] = _help("Overrides of the shared `sft` section for this arm.", factory=dict)
     rl: dict[str, Any] = _help("Overrides of the shared `rl` section for this arm.", factory=dict)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The training stages of this arm, in order: SFT priming (when it has a condition), then RL."""
+        return ("sft", "rl") if self.condition is not None else ("rl",)
 
 
 @dataclass
@@ -176,26 +178,38 @@ class PipelineConfig:
     def run_dir(self) -> Path:
         return Path(self.output_root) / self.name
 
+    @property
+    def layout(self) -> RunLayout:
+        """Where each file of this run lives (:mod:`habits.layout`)."""
+        return RunLayout(self.run_dir)
+
     def stage_configs(self, arm: str, seed: int, model: str, check: bool = False) -> dict[str, Any]:
-        """The SFT, RL and eval configs of ``arm`` for ``seed``, starting from ``model``."""
-        from habits.evaluate import EvalConfig
-        from habits.train.config import RLConfig, SFTConfig, apply_overrides, build
+        """The configs of ``arm``'s training stages (:attr:`ArmSpec.stages`) and of its evaluation, for ``seed``.
+
+        Each training stage starts from ``model``; the pipeline passes the previous stage's model.
+        """
+        from habits.stages import get_stage
+        from habits.train.config import apply_overrides, build
 
         spec = self.arms[arm]
         where = f"{self.source or 'pipeline config'}: arm {arm}"
-        seed_dir = self.run_dir / "arms" / arm / f"seed{seed}"
-        sft_values = apply_overrides({"report_to": [], **self.sft}, spec.sft)
-        sft_values.update(model=model, data=str(seed_dir / "priming.jsonl"), output_dir=str(seed_dir / "sft"), seed=seed)
-        rl_values = apply_overrides({"report_to": [], **self.rl}, spec.rl)
-        rl_values.update(model=model, task=self.task, task_args=self.task_args, output_dir=str(seed_dir / "rl"),
-                         seed=seed)
-        if not rl_values.get("train_file"):
-            rl_values.setdefault("train_stream", "rl")  # never the problems the arm was primed on
-        eval_values = dict(self.eval, model=model, task=self.task, task_args=self.task_args, seed=seed)
+        layout = self.layout
+        values = {
+            "sft": dict(apply_overrides({"report_to": [], **self.sft}, spec.sft),
+                        data=str(layout.priming(arm, seed))),
+            "rl": dict(apply_overrides({"report_to": [], **self.rl}, spec.rl), task=self.task, task_args=self.task_args),
+        }
+        if not values["rl"].get("train_file"):
+            values["rl"].setdefault("train_stream", "rl")  # never the problems the arm was primed on
         try:
-            return {"sft": build(SFTConfig, sft_values, f"{where}: sft") if spec.condition else None,
-                    "rl": build(RLConfig, rl_values, f"{where}: rl"),
-                    "eval": build(EvalConfig, eval_values, f"{where}: eval")}
+            configs = {stage: build(get_stage(stage).config_class(),
+                                    dict(values[stage], model=model, output_dir=str(layout.stage(arm, seed, stage)),
+                                         seed=seed), f"{where}: {stage}")
+                       for stage in spec.stages}
+            configs["eval"] = build(get_stage("eval").config_class(),
+                                    dict(self.eval, model=model, task=self.task, task_args=self.task_args, seed=seed),
+                                    f"{where}: eval")
+            return configs
         except ValueError as exc:
             if not check:
                 raise
@@ -207,9 +221,6 @@ class PipelineConfig:
         for key in ("source", "output_root", "report", "parallel"):
             data.pop(key)
         return data
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.fingerprint(), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def apply_rl(shared: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:

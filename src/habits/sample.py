@@ -130,9 +130,7 @@ def load_model(path: str | Path, config: SamplingConfig | None = None) -> Loaded
             raise ValueError("backend 'vllm' requested but vllm is not installed: pip install -e '.[vllm]'")
         from vllm import LLM
 
-        engine = LLM(
-            model=str(path), seed=config.seed, dtype=config.dtype if config.dtype != "auto" else "auto"
-        )
+        engine = LLM(model=str(path), seed=config.seed, dtype=config.dtype)
         return LoadedModel(engine, tokenizer, "vllm", str(path))
     from transformers import AutoModelForCausalLM
 

@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from habits.behaviors.taxonomy import BEHAVIORS
 from habits.pipeline_config import PipelineConfig
 
-BEHAVIORS = ("verification", "backtracking", "subgoal_setting", "backward_chaining")
 FIDELITY = ("arithmetic_ok", "with_checks", "checks_agree", "stops_at_hit")
 
 
@@ -77,15 +77,14 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
     """Build and write ``<run>/summary.json``."""
     from habits.io import write_json
 
-    run = config.run_dir
+    layout = config.layout
     splits = list(config.eval.get("splits", ["test", "ood"]))
     summary: dict[str, Any] = {"name": config.name, "task": config.task, "task_args": config.task_args,
                                "seeds": config.seeds, "splits": splits, "bases": {}, "arms": {},
-                               "versions": _read(run / "versions.json")}
+                               "versions": _read(layout.versions)}
     for base in dict.fromkeys(arm.base for arm in config.arms.values()):
-        folder = run / "bases" / base
-        diagnosis = _read(folder / "diagnosis.json")
-        evaluation = _read(folder / "eval.json")
+        diagnosis = _read(layout.diagnosis(base))
+        evaluation = _read(layout.base_eval(base))
         summary["bases"][base] = {
             "diagnosis": diagnosis,
             "accuracy": {s: (_split_stats(evaluation, s) or {}).get("accuracy") for s in splits},
@@ -94,12 +93,12 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
         }
     for name, arm in config.arms.items():
         entry: dict[str, Any] = {"base": arm.base, "condition": arm.condition,
-                                 "stages": (["sft"] if arm.condition else []) + ["rl"], "accuracy": {},
+                                 "stages": list(arm.stages), "accuracy": {},
                                  "sampled": {}, "pass_at_k": {}, "fidelity": {}, "behaviors": {}, "length": {},
                                  "format_error": {},
                                  "per_seed": {}}
         for when in ("before", "after"):
-            per_seed = {seed: _read(run / "arms" / name / f"seed{seed}" / f"eval_{when}.json") for seed in config.seeds}
+            per_seed = {seed: _read(layout.evaluation(name, seed, when)) for seed in config.seeds}
             for split in splits:
                 stats = [s for s in (_split_stats(e, split) for e in per_seed.values()) if s is not None]
                 entry["accuracy"].setdefault(when, {})[split] = _metric(stats, "accuracy")
@@ -116,7 +115,7 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
                     str(seed): (_split_stats(e, split) or {}).get("accuracy") for seed, e in per_seed.items()}
         entry["gain"] = {split: _gain(entry["accuracy"], split) for split in splits}
         summary["arms"][name] = entry
-    write_json(run / "summary.json", summary)
+    write_json(layout.summary, summary)
     return summary
 
 

@@ -38,14 +38,13 @@ def pretrain(
     overrides: SetOption = None,
 ) -> None:
     """Train the embedded tiny model from scratch into a base model (tokenizer, config, safetensors)."""
-    from habits.models.pretrain import PretrainConfig, main
-    from habits.train.config import apply_overrides, build, read_yaml
+    from habits.stages import get_stage
+    from habits.train.config import load_config
 
-    values = apply_overrides(read_yaml(config), parse_overrides(overrides))
-    if values.pop("stage", "pretrain") != "pretrain":
-        raise ValueError(f"{config}: not a pretraining recipe (its `stage:` is not pretrain)")
-    summary = main(build(PretrainConfig, values, str(config)))
-    console.print(f"base model: {summary.get('model_dir', Path(values.get('output_dir', 'runs/base')) / 'model')} "
+    stage = get_stage("pretrain")
+    settings = load_config(config, parse_overrides(overrides), stage=stage.name)
+    summary = stage.run(settings)
+    console.print(f"base model: {summary.get('model_dir', Path(settings.output_dir) / 'model')} "
                   f"(final loss {summary.get('loss', float('nan')):.3f})")
 
 

@@ -27,12 +27,13 @@ def register(app: typer.Typer) -> None:
 
 
 def print_fields(stage: str) -> None:
-    from habits.train.config import config_classes, describe
+    from habits.stages import get_stage
+    from habits.train.config import describe
 
     table = Table(title=f"{stage} config fields (YAML keys / --set KEY=VALUE)")
     for column in ("field", "default", "help"):
         table.add_column(column, overflow="fold")
-    for name, default, text in describe(config_classes()[stage]):
+    for name, default, text in describe(get_stage(stage).config_class()):
         table.add_row(name, default, text)
     console.print(table)
 
@@ -50,11 +51,9 @@ def run_stage(stage: str, config_path: Path | None, overrides: list[str] | None,
         console.print_json(json.dumps({"stage": stage, **config.to_dict()}, default=str))
         console.print("[green]config OK[/]")
         return
-    if stage == "sft":
-        from habits.train.sft import main
-    else:
-        from habits.train.rl import main
-    summary = main(config)
+    from habits.stages import get_stage
+
+    summary = get_stage(stage).run(config)
     console.print_json(json.dumps(summary, default=str))
     if summary.get("status") == "interrupted":
         console.print(f"[yellow]stopped at step {summary['global_step']}; checkpoint {summary.get('checkpoint')}. "

@@ -41,6 +41,7 @@ class PretrainConfig:
     max_length: int = _help("Longest document in tokens (longer ones are truncated).", 512)
     torch_threads: int | None = _help("CPU threads for torch (null: torch's default).", None)
     sft: dict[str, Any] = _help("Other SFT-stage fields, passed through (e.g. save_steps, report_to).", factory=dict)
+    stage: str = "pretrain"
 
     def __post_init__(self) -> None:
         from habits.tasks import get_task
@@ -89,7 +90,7 @@ def main(config: PretrainConfig) -> dict[str, Any]:
     )
     sft_values.update(config.sft)
     summary = sft.main(SFTConfig(**sft_values))
-    summary.update(stage="pretrain", corpus=dataclasses.asdict(config.corpus), documents=_count_lines(corpus_file))
+    summary.update(stage=config.stage, corpus=dataclasses.asdict(config.corpus), documents=_count_lines(corpus_file))
     if summary.get("status") == "completed":
         write_json(out / "summary.json", summary)
     return summary

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from habits.layout import RunLayout
 from habits.report.findings import expectation, findings
 from habits.report.html import render_html
 from habits.report.plots import (
@@ -27,12 +28,11 @@ def build_report(config: Any) -> Path:
     """Draw the plots and write ``<run>/report.html``; returns its path."""
     from habits.io import atomic_write
 
-    run = Path(config.run_dir)
-    summary = json.loads((run / "summary.json").read_text())
-    plots = run / "plots"
+    layout = RunLayout(config.run_dir)
+    summary = json.loads(layout.summary.read_text())
+    plots = layout.plots
     plots.mkdir(parents=True, exist_ok=True)
-    runs = {arm: [read_metrics(run / "arms" / arm / f"seed{seed}" / "rl" / "metrics.jsonl") for seed in config.seeds]
-            for arm in config.arms}
+    runs = {arm: [read_metrics(layout.rl_metrics(arm, seed)) for seed in config.seeds] for arm in config.arms}
     splits = summary["splits"]
     figures: dict[str, Path | None] = {
         "before_after": before_after_figure(summary, plots / "accuracy_before_after.png"),
@@ -48,10 +48,10 @@ def build_report(config: Any) -> Path:
         "paper": paper_figure({arm: spec.condition for arm, spec in config.arms.items()},
                               config.report.get("paper_model", "llama3.2-3b"), plots / "paper_curves.png"),
     }
-    diagnoses = {base: run / "bases" / base / "diagnosis.png" for base in summary["bases"]}
+    diagnoses = {base: layout.diagnosis_plot(base) for base in summary["bases"]}
     html = render_html(summary, {k: v for k, v in figures.items() if v is not None},
                        {k: v for k, v in diagnoses.items() if v.is_file()}, findings(summary),
                        expectation(summary))
-    with atomic_write(run / "report.html") as handle:
+    with atomic_write(layout.report) as handle:
         handle.write(html)
-    return run / "report.html"
+    return layout.report

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-BEHAVIORS = ("verification", "backtracking", "subgoal_setting", "backward_chaining")
-TITLES = {"verification": "verification", "backtracking": "backtracking", "subgoal_setting": "subgoal setting",
-          "backward_chaining": "backward chaining"}
+from habits.behaviors.taxonomy import BEHAVIORS, TAXONOMY
+
+TITLES = {name: TAXONOMY[name].title.lower() for name in BEHAVIORS}  # axis and table labels
 
 
 def _pyplot():

@@ -2,8 +2,11 @@
 
 The first paper's RL task. The answer is the last ``<answer>…</answer>`` block anywhere in the
 completion; every given number must be used exactly once by default (the reference checker's
-rule), "at most once" is an option. Intermediate fractions are allowed. The ``ood`` split holds
-out a set of targets (by default those ending in 7) that train and test never use.
+rule), "at most once" is an option. Problems carry that rule (``use_all``), so a problem verifies
+the same way whichever task object checks it; a problem without the field (written by hand, or
+by an older habits) follows the checking task's setting. Intermediate fractions are allowed.
+The ``ood`` split holds out a set of targets (by default those ending in 7) that train and test
+never use.
 """
 
 from __future__ import annotations
@@ -136,10 +139,15 @@ class Countdown(Task):
                        and held_out(f"{key}|{t}", c.test_fraction) == want_test]
         if not allowed:
             return None
-        return {"numbers": numbers, "target": rng.choice(allowed)}
+        return {"numbers": numbers, "target": rng.choice(allowed), "use_all": c.use_all}
 
     def key(self, problem: Mapping[str, Any]) -> str:
+        # Numbers and target only: the rule does not move a problem to another split or stream.
         return ",".join(map(str, sorted(problem["numbers"]))) + f"|{problem['target']}"
+
+    def use_all(self, problem: Mapping[str, Any]) -> bool:
+        """The problem's own rule: every number exactly once (True) or each at most once."""
+        return bool(problem.get("use_all", self.config.use_all))
 
     def check_split(self, split: str) -> None:
         if split == "ood" and not self.config._heldout:
@@ -151,7 +159,7 @@ class Countdown(Task):
         templates = BASE_TEMPLATES if c.prompt_style == "base" else CHAT_TEMPLATES
         template = (stable_choice(templates, f"{problem['numbers']}|{problem['target']}")
                     if c.template == "mixed" else templates[c.template])
-        usage = "must be used exactly once" if c.use_all else "can be used at most once"
+        usage = "must be used exactly once" if self.use_all(problem) else "can be used at most once"
         text = template.format(numbers=list(problem["numbers"]), target=problem["target"], usage=usage)
         if c.prompt_style == "base":
             return text
@@ -169,7 +177,7 @@ class Countdown(Task):
             return Verdict(False, "illegal", result.detail, answer)
         given, used = sorted(problem["numbers"]), sorted(result.numbers)
         # sorted lists are multisets (not sets!) and ~10x cheaper than Counters on the hot path
-        if used != given and (self.config.use_all or Counter(used) - Counter(given)):
+        if used != given and (self.use_all(problem) or Counter(used) - Counter(given)):
             return Verdict(False, "wrong_numbers", _numbers_detail(Counter(given), Counter(used)), answer)
         if not result.equals(problem["target"]):
             return Verdict(False, "wrong_value", f"the expression equals {result.value}, not {problem['target']}",
@@ -180,7 +188,7 @@ class Countdown(Task):
         return f"<answer> {expression} </answer>"
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
-        return solutions(problem["numbers"], problem["target"], use_all=self.config.use_all)
+        return solutions(problem["numbers"], problem["target"], use_all=self.use_all(problem))
 
 
 def _numbers_detail(given: Counter, used: Counter) -> str:

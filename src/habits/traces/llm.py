@@ -78,11 +78,8 @@ def system_prompt(condition: Condition) -> str:
 
 def default_classifier() -> Classifier:
     """The offline lexical classifier, imported only when needed."""
-    try:
-        from habits.behaviors.lexical import count_behaviors
-    except ImportError as exc:
-        raise ValueError("no behavior classifier: habits.behaviors.lexical is not available "
-                         f"({exc}); pass classifier=<function text -> counts>") from None
+    from habits.behaviors.lexical import count_behaviors
+
     return count_behaviors
 
 

@@ -29,10 +29,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from habits.behaviors.taxonomy import BEHAVIORS
 from habits.traces import phrases
 from habits.traces.search import Attempt, Search
 
-BEHAVIORS = ("verification", "backtracking", "subgoal_setting", "backward_chaining")
 REGISTERS = ("terse", "natural")
 
 

@@ -16,12 +16,8 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\w\s]|_")
 TokenCounter = Callable[[str], int]
 
 
-def regex_tokens(text: str) -> list[str]:
-    """Numbers, words and single punctuation marks: ``"25 - 7 = 18."`` -> 6 tokens."""
-    return _TOKEN.findall(text)
-
-
 def count_regex_tokens(text: str) -> int:
+    """Numbers, words and single punctuation marks: ``"25 - 7 = 18."`` -> 6 tokens."""
     return len(_TOKEN.findall(text))
 
 

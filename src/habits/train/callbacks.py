@@ -69,7 +69,6 @@ class StopOnSignal(TrainerCallback):
     def __init__(self, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> None:
         self.signals = signals
         self.requested = False
-        self.stopped_at: int | None = None
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum, frame):
@@ -90,7 +89,6 @@ class StopOnSignal(TrainerCallback):
         if _any_process(self.requested, args.device):
             control.should_save = True
             control.should_training_stop = True
-            self.stopped_at = state.global_step
         return control
 
     def on_train_end(self, args, state, control, **kwargs):

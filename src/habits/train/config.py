@@ -387,18 +387,20 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def config_classes() -> dict[str, type]:
-    """Stage name -> config class, for every stage this package can run from a recipe."""
-    from habits.evaluate import EvalConfig
+    """Stage name -> config class, for every stage this package can run from a recipe (:mod:`habits.stages`)."""
+    from habits.stages import get_stage, stage_names
 
-    return {"sft": SFTConfig, "rl": RLConfig, "eval": EvalConfig}
+    return {name: get_stage(name).config_class() for name in stage_names()}
 
 
 def stage_of(path: str | Path, data: dict[str, Any]) -> str | None:
     """The stage a recipe belongs to: its ``stage:`` key, else the name of its directory (configs/rl/...)."""
+    from habits.stages import stage_names
+
     if "stage" in data:
         return str(data["stage"])
     parent = Path(path).parent.name
-    return parent if parent in ("sft", "rl", "eval") else None
+    return parent if parent in stage_names() else None
 
 
 def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None, stage: str | None = None,
@@ -411,15 +413,18 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     found = stage_of(path or "", data) or stage
     if stage is not None and found != stage:
         raise ValueError(f"{path}: this is a {found!r} recipe, not {stage!r}; use `habits {_command(found)}`")
-    classes = config_classes()
-    if found not in classes:
-        raise ValueError(f"{path}: unknown stage {found!r}; set `stage:` to one of {', '.join(classes)}")
+    from habits.stages import STAGES, get_stage
+
+    if found not in STAGES:
+        raise ValueError(f"{path}: unknown stage {found!r}; set `stage:` to one of {', '.join(STAGES)}")
     data.pop("stage", None)
-    return build(classes[found], data, str(path) if path else found)
+    return build(get_stage(found).config_class(), data, str(path) if path else found)
 
 
 def _command(stage: str | None) -> str:
-    return {"sft": "train sft", "rl": "train rl", "eval": "eval"}.get(stage or "", f"<{stage}>")
+    from habits.stages import STAGES, get_stage
+
+    return get_stage(stage).command if stage in STAGES else f"<{stage}>"
 
 
 def describe(cls: type) -> list[tuple[str, str, str]]:
