@@ -10,10 +10,11 @@ half-written ``model/`` or ``summary.json``, and a checkpoint counts only once i
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,31 +136,55 @@ def peft_config(config: RunConfig) -> Any:
 
 
 def save_final_model(trainer: Any, output_dir: str | Path) -> Path:
-    """Save the trained model and tokenizer to ``<output_dir>/model`` atomically (adapters merged)."""
+    """Save the trained model and tokenizer to ``<output_dir>/model`` atomically (adapters merged).
+
+    Every process must call this: saving a sharded model (DeepSpeed ZeRO-3) and gathering LoRA
+    weights are collective. All processes write into one temporary directory -- a sharded save
+    puts each rank's part there -- and only the main process saves the tokenizer and swaps the
+    directory into place.
+    """
+    accelerator = trainer.accelerator
     out = Path(output_dir)
-    final = out / "model"
-    tmp = out / f".model.tmp-{os.getpid()}"
-    if trainer.accelerator.is_main_process and tmp.exists():
-        shutil.rmtree(tmp)
-    trainer.accelerator.wait_for_everyone()
-    model = trainer.accelerator.unwrap_model(trainer.model)
+    final, tmp, old = out / "model", out / ".model.tmp", out / ".model.old"
+    if accelerator.is_main_process:
+        for leftover in (tmp, old):  # from a run killed while saving
+            if leftover.exists():
+                shutil.rmtree(leftover)
+    accelerator.wait_for_everyone()
+    model = accelerator.unwrap_model(trainer.model)
     if hasattr(model, "merge_and_unload"):  # LoRA: later stages load a plain model directory
-        if trainer.accelerator.is_main_process:
-            merged = model.merge_and_unload()
-            merged.save_pretrained(tmp, safe_serialization=True)
+        with _full_weights(model, accelerator):
+            if accelerator.is_main_process:
+                model.merge_and_unload().save_pretrained(tmp, safe_serialization=True)
     else:
-        trainer.save_model(str(tmp))  # handles DeepSpeed ZeRO-3 gathering on every process
-    if trainer.accelerator.is_main_process:
+        trainer.save_model(str(tmp))  # every process: gathers ZeRO-3 shards; the main process writes
+    if accelerator.is_main_process:
         trainer.processing_class.save_pretrained(tmp)
         if final.exists():
-            old = out / f".model.old-{os.getpid()}"
             final.rename(old)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
-    trainer.accelerator.wait_for_everyone()
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
     return final
+
+
+@contextmanager
+def _full_weights(model: Any, accelerator: Any) -> Iterator[None]:
+    """Make every weight whole on every process for the duration (a collective under ZeRO-3).
+
+    ZeRO-3 leaves each process a shard of each weight; merging LoRA into shards is wrong, so the
+    weights are gathered first (as TRL does before merging for vLLM) and dropped again on exit,
+    leaving the training shards unchanged. The gathered model must fit on one device. Elsewhere
+    the weights are whole already and this does nothing.
+    """
+    plugin = getattr(accelerator.state, "deepspeed_plugin", None)
+    if plugin is None or plugin.zero_stage != 3:
+        yield
+        return
+    import deepspeed
+
+    with deepspeed.zero.GatheredParameters(list(model.parameters()), modifier_rank=None):
+        yield
 
 
 def write_summary(output_dir: str | Path, summary: dict[str, Any]) -> Path:
