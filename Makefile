@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make demo` (the main job) and `make test` (the whole suite).
+# Two commands on a fresh machine: `make demo` (the main job) and `make test` (the whole suite;
+# `make test-fast` skips the slow training tests while you work).
 # Both create .venv when missing and are quick when it is already set up.
 #
 # torch is installed first and pinned: on this CPU-only machine pip takes the CPU build of
@@ -13,7 +14,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test install install-dev clean bench
+.PHONY: demo test test-fast install install-dev clean bench
 
 $(VENV)/.torch:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the tests marked slow (tiny-model training, whole pipelines): about half the time.
+test-fast: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(VENV)/bin/python benchmarks/run_all.py

@@ -7,13 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from fakes import JudgeServer
 from typer.testing import CliRunner
 
 from habits.behaviors import BEHAVIORS, JudgeConfig
 from habits.cli import app
 from habits.diagnose import DiagnoseConfig, main
 from habits.io import InputError
-from habits.sample import SamplingConfig
 
 runner = CliRunner()
 PROBLEM = {"numbers": [72, 31, 63], "target": 22}
@@ -90,7 +90,8 @@ def test_diagnose_samples_a_tiny_model_end_to_end(tiny_model_dir, tmp_path, one_
     assert set(report["behaviors"]) == set(BEHAVIORS)
     rows = [json.loads(line) for line in (tmp_path / "tiny.completions.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and all("behaviors" in row and "problem" in row for row in rows)
-    assert "not ready" in result.output or "ready" in result.output
+    ready = report["verdict"]["ready"]  # the printed verdict is the report's
+    assert ("ready for RL:" in result.output) == ready and ("not ready:" in result.output) == (not ready)
 
 
 def test_diagnose_needs_exactly_one_source(completions, tiny_model_dir):
@@ -202,14 +203,16 @@ def test_agree_prints_per_behavior_f1_and_macro_f1():
     assert all(name in result.output for name in BEHAVIORS)
 
 
-def test_judge_backend_config_reaches_diagnose(completions):
-    config = DiagnoseConfig(
-        completions=str(completions),
-        backend="judge",
-        judge=JudgeConfig(base_url="http://127.0.0.1:9/v1"),
-        sampling=SamplingConfig(),
-    )
-    assert config.judge.endpoint == "http://127.0.0.1:9/v1"
+def test_diagnose_with_the_judge_backend_reports_the_judges_counts(completions, tmp_path):
+    with JudgeServer() as server:
+        judge = JudgeConfig(base_url=server.url, model="fake-judge", cache=str(tmp_path / "judge.sqlite"),
+                            max_retries=1, backoff_s=0.01, timeout_s=5)
+        report = main(DiagnoseConfig(completions=str(completions), backend="judge", judge=judge))
+    assert server.requests == 10 * len(BEHAVIORS)  # every completion, every behavior, asked once
+    assert report["classifier"] == "judge:fake-judge"
+    assert report["behaviors"]["verification"]["mean"] == 3 and report["behaviors"]["subgoal_setting"]["share"] == 0
+    assert report["verdict"]["missing"] == ["subgoal_setting"]
+    assert report["accuracy"]["value"] == pytest.approx(0.8)  # verification does not depend on the classifier
 
 
 def test_classify_rejects_an_empty_file_and_writes_nothing(tmp_path):

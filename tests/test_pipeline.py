@@ -50,6 +50,7 @@ def finished_run(tmp_path_factory):
     return recipe, root / "micro", result
 
 
+@pytest.mark.slow
 def test_pipeline_writes_summary_with_accuracy_and_behaviors_before_and_after(finished_run):
     _, run, _ = finished_run
     summary = json.loads((run / "summary.json").read_text())
@@ -63,6 +64,7 @@ def test_pipeline_writes_summary_with_accuracy_and_behaviors_before_and_after(fi
     assert summary["bases"]["base"]["diagnosis"]["verdict"]["message"]
 
 
+@pytest.mark.slow
 def test_pipeline_keeps_each_stage_output_and_rl_metrics(finished_run):
     _, run, _ = finished_run
     assert (run / "bases" / "base" / "model" / "model.safetensors").is_file()
@@ -73,6 +75,7 @@ def test_pipeline_keeps_each_stage_output_and_rl_metrics(finished_run):
     assert {"reward", "eval_test/accuracy", "eval_ood/accuracy", "behaviors/backtracking"} <= keys
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_html_with_plots(finished_run):
     _, run, _ = finished_run
     page = (run / "report.html").read_text()
@@ -81,6 +84,7 @@ def test_report_is_self_contained_html_with_plots(finished_run):
     assert (run / "plots" / "accuracy_over_steps.png").is_file()
 
 
+@pytest.mark.slow
 def test_rerunning_the_same_command_skips_finished_stages(finished_run):
     recipe, run, _ = finished_run
     result = subprocess.run([sys.executable, "-m", "habits", "run", str(recipe)], capture_output=True, text=True,
@@ -90,6 +94,7 @@ def test_rerunning_the_same_command_skips_finished_stages(finished_run):
     assert "pretrain" not in result.stdout.split("already done", 1)[1].split("done in")[0]
 
 
+@pytest.mark.slow
 def test_a_changed_config_is_refused_for_an_existing_run_dir(finished_run):
     recipe, run, _ = finished_run
     changed = recipe.with_name("changed.yaml")
@@ -146,6 +151,7 @@ def test_rl_problems_of_every_arm_come_from_the_rl_stream_disjoint_from_priming(
         assert config.stage_configs(arm, 0, "<model>")["rl"].train_stream == "rl"
 
 
+@pytest.mark.slow
 def test_parallel_chains_pretrain_the_base_first_then_finish_every_arm_and_log_each_chain(tmp_path):
     recipe = tmp_path / "micro.yaml"
     recipe.write_text(MICRO.format(root=tmp_path).replace("seeds: [0]", "seeds: [0]\nparallel: 2"))
@@ -162,6 +168,7 @@ def test_parallel_chains_pretrain_the_base_first_then_finish_every_arm_and_log_e
     assert "finished" in result.stdout
 
 
+@pytest.mark.slow
 def test_every_run_directory_records_the_software_that_made_it(finished_run):
     _, run, _ = finished_run
     for directory in (run, run / "arms" / "all" / "seed0" / "sft", run / "arms" / "all" / "seed0" / "rl"):

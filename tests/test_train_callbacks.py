@@ -3,6 +3,7 @@
 import json
 from types import SimpleNamespace
 
+import pytest
 import torch
 from accelerate import Accelerator
 from transformers import AutoModelForCausalLM, Qwen2Config, TrainerControl, TrainerState
@@ -10,11 +11,14 @@ from transformers import AutoModelForCausalLM, Qwen2Config, TrainerControl, Trai
 from habits.train.callbacks import MetricsJsonl, PeriodicEval
 
 
-def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
+def tiny_model():
     config = Qwen2Config(vocab_size=16, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
                          num_key_value_heads=1, intermediate_size=16)
-    model = AutoModelForCausalLM.from_config(config)
-    trainer = SimpleNamespace(model_wrapped=model, accelerator=Accelerator(cpu=True), processing_class=None,
+    return AutoModelForCausalLM.from_config(config)
+
+
+def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
+    trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True), processing_class=None,
                               pending_logs={})
 
     def evaluate_fn(model, tokenizer):
@@ -28,6 +32,18 @@ def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
     control = callback.on_step_end(None, SimpleNamespace(global_step=1), TrainerControl())
     assert torch.equal(torch.rand(3), expected)
     assert trainer.pending_logs == {"eval_test/accuracy": 0.5} and control.should_log
+
+
+@pytest.mark.parametrize("at_start", [True, False])
+def test_step_zero_evaluation_runs_only_when_asked_and_only_on_a_fresh_run(at_start):
+    logged = []
+    trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True),
+                              processing_class=None, pending_logs={}, log=logged.append)
+    callback = PeriodicEval(trainer, every=10, evaluate_fn=lambda model, tokenizer: {"eval_test/accuracy": 0.0},
+                            at_start=at_start)
+    callback.on_train_begin(None, SimpleNamespace(global_step=0), TrainerControl())
+    callback.on_train_begin(None, SimpleNamespace(global_step=20), TrainerControl())  # a resumed run
+    assert logged == ([{"eval_test/accuracy": 0.0}] if at_start else [])
 
 
 def test_metrics_file_drops_lines_past_the_checkpoint_when_a_run_resumes(tmp_path):

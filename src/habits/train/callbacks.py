@@ -116,14 +116,16 @@ class PeriodicEval(TrainerCallback):
     """Greedy accuracy (and format errors, length, behaviors) on fixed ID/OOD problems every N steps.
 
     ``evaluate_fn(model, tokenizer) -> {name: value}`` does the work; the numbers go into
-    ``trainer.pending_logs`` so they are written with the step's own metrics. The step-0 numbers
-    (before any update) are logged at the start of a fresh run, so every curve starts at the base model.
+    ``trainer.pending_logs`` so they are written with the step's own metrics. With ``at_start``
+    the step-0 numbers (before any update) are logged at the start of a fresh run, so every curve
+    starts at the model RL started from -- one evaluation more than ``max_steps / every``.
     """
 
-    def __init__(self, trainer: Any, every: int, evaluate_fn: Any) -> None:
+    def __init__(self, trainer: Any, every: int, evaluate_fn: Any, at_start: bool = True) -> None:
         self.trainer = trainer
         self.every = every
         self.evaluate_fn = evaluate_fn
+        self.at_start = at_start
 
     def _run(self) -> dict[str, float]:
         import torch
@@ -143,7 +145,7 @@ class PeriodicEval(TrainerCallback):
                 model.train(was_training)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if self.every and state.global_step == 0:
+        if self.every and self.at_start and state.global_step == 0:
             self.trainer.log(self._run())
 
     def on_step_end(self, args, state, control, **kwargs):

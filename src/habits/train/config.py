@@ -230,6 +230,8 @@ class RLConfig(RunConfig):
     revise_feedback: str = _help("Feedback message after a wrong attempt; {detail} and {reason} are filled in.",
                                  "Your answer is not correct: {detail}. Please try again.")
     eval_every: int = _help("Greedy evaluation on eval_splits every this many steps (0: never).", 10)
+    eval_at_start: bool = _help("Also evaluate at step 0, before any update, so curves start at the initial "
+                                "model (one evaluation more; only when eval_every > 0).", True)
     eval_n: int = _help("Problems per split in the periodic evaluation.", 32)
     eval_splits: list[str] = _help("Splits for the periodic evaluation (test = ID, ood = OOD).",
                                    factory=lambda: ["test", "ood"])

@@ -129,7 +129,8 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
         evaluate_fn = in_training_eval(config.build_task, config.eval_splits, config.eval_n,
                                        config.eval_max_new_tokens or config.max_completion_length,
                                        seed=config.seed, behaviors=config.behaviors)
-        trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn))
+        trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn,
+                                          at_start=config.eval_at_start))
     resume = runs.resume_point(config)
     result = trainer.train(resume_from_checkpoint=resume)
     summary: dict[str, Any] = {
