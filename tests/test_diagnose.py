@@ -210,7 +210,8 @@ def test_diagnose_with_the_judge_backend_reports_the_judges_counts(completions, 
         report = main(DiagnoseConfig(completions=str(completions), backend="judge", judge=judge))
     assert server.requests == 10 * len(BEHAVIORS)  # every completion, every behavior, asked once
     assert report["classifier"] == "judge:fake-judge"
-    assert report["behaviors"]["verification"]["mean"] == 3 and report["behaviors"]["subgoal_setting"]["share"] == 0
+    assert report["behaviors"]["verification"]["mean"] == 3
+    assert report["behaviors"]["subgoal_setting"]["share"] == 0
     assert report["verdict"]["missing"] == ["subgoal_setting"]
     assert report["accuracy"]["value"] == pytest.approx(0.8)  # verification does not depend on the classifier
 

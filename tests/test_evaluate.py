@@ -72,7 +72,7 @@ def test_evaluate_verifies_each_greedy_completion_once_and_its_rows_carry_that_v
     task.verify = lambda problem, completion: checked.append(completion) or verify(problem, completion)
     result, rows = evaluate_with_rows(tiny, task, "test", n=3, max_new_tokens=4, progress=False)
     assert len(checked) == 3 == len(rows)
-    assert [row["verdict"] for row in rows] == [verify(row["problem"], row["completion"]).to_dict() for row in rows]
+    assert [row["verdict"] for row in rows] == [verify(r["problem"], r["completion"]).to_dict() for r in rows]
     assert result["accuracy"] == sum(row["verdict"]["correct"] for row in rows) / 3
 
 

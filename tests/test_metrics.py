@@ -8,7 +8,8 @@ from habits.tasks import get_task
 from habits.train.rewards import OutcomeReward
 
 PROBLEM = {"numbers": [2, 3, 5], "target": 16}
-TEXTS = ["Check: (3+5)*2 = 16. <answer>(3+5)*2</answer>", "<answer>2+3+5</answer>", "no idea", "<answer>2+</answer>"]
+TEXTS = ["Check: (3+5)*2 = 16. <answer>(3+5)*2</answer>", "<answer>2+3+5</answer>", "no idea",
+         "<answer>2+</answer>"]
 
 
 def counting_verifier(task):

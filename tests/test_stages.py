@@ -47,7 +47,8 @@ def test_a_pretraining_recipe_is_recognised_by_its_folder():
 
 
 def test_a_new_stage_is_one_registry_entry_away_from_recipes(tmp_path, monkeypatch):
-    monkeypatch.setitem(STAGES._items, "toy", StageSpec("toy", f"{__name__}:ToyConfig", f"{__name__}:toy_main", "toy"))
+    toy = StageSpec("toy", f"{__name__}:ToyConfig", f"{__name__}:toy_main", "toy")
+    monkeypatch.setitem(STAGES._items, "toy", toy)
     recipe = tmp_path / "toy.yaml"
     recipe.write_text("stage: toy\ngreeting: hi\n")
     config = load_config(recipe)
@@ -58,5 +59,6 @@ def test_no_module_dispatches_on_a_stage_name():
     names = "|".join(stage_names())
     compared = re.compile(rf"""(==|!=)\s*["']({names})["']|["']({names})["']\s*(==|!=)""")
     offenders = [f"{path.relative_to(SRC)}:{number}" for path in SRC.rglob("*.py")
-                 for number, line in enumerate(path.read_text().splitlines(), start=1) if compared.search(line)]
+                 for number, line in enumerate(path.read_text().splitlines(), start=1)
+                 if compared.search(line)]
     assert not offenders, "compare stage names through habits.stages instead: " + ", ".join(offenders)

@@ -18,8 +18,8 @@ def tiny_model():
 
 
 def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
-    trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True), processing_class=None,
-                              pending_logs={})
+    trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True),
+                              processing_class=None, pending_logs={})
 
     def evaluate_fn(model, tokenizer):
         torch.manual_seed(0)  # what seeded sampling inside the evaluation does
@@ -39,8 +39,8 @@ def test_step_zero_evaluation_runs_only_when_asked_and_only_on_a_fresh_run(at_st
     logged = []
     trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True),
                               processing_class=None, pending_logs={}, log=logged.append)
-    callback = PeriodicEval(trainer, every=10, evaluate_fn=lambda model, tokenizer: {"eval_test/accuracy": 0.0},
-                            at_start=at_start)
+    callback = PeriodicEval(trainer, every=10, at_start=at_start,
+                            evaluate_fn=lambda model, tokenizer: {"eval_test/accuracy": 0.0})
     callback.on_train_begin(None, SimpleNamespace(global_step=0), TrainerControl())
     callback.on_train_begin(None, SimpleNamespace(global_step=20), TrainerControl())  # a resumed run
     assert logged == ([{"eval_test/accuracy": 0.0}] if at_start else [])

@@ -1,4 +1,4 @@
-"""Saving the final model when several processes train: one directory, collective saves, whole LoRA weights."""
+"""Saving the final model when several processes train: one directory, collective saves, whole weights."""
 
 import json
 import subprocess
@@ -49,8 +49,12 @@ class FakeLoraModel:
 
 
 def fake_trainer(model, zero_stage):
-    tokenizer = types.SimpleNamespace(save_pretrained=lambda path: (Path(path) / "tokenizer.json").write_text("{}"))
-    return types.SimpleNamespace(accelerator=FakeAccelerator(zero_stage), model=model, processing_class=tokenizer)
+    def save_tokenizer(path):
+        (Path(path) / "tokenizer.json").write_text("{}")
+
+    tokenizer = types.SimpleNamespace(save_pretrained=save_tokenizer)
+    return types.SimpleNamespace(accelerator=FakeAccelerator(zero_stage), model=model,
+                                 processing_class=tokenizer)
 
 
 def test_lora_merge_under_zero3_runs_on_gathered_weights_and_leaves_the_shards_alone(tmp_path, monkeypatch):
@@ -91,14 +95,15 @@ def test_two_processes_train_and_save_one_plain_model_with_lora_merged(tmp_path)
     task = get_task("countdown")
     rows = list(make_rows(task, "all", task.generate(8, split="train", seed=3)))
     write_jsonl(tmp_path / "data.jsonl", rows)
-    build_tiny_model(tmp_path / "base", TinyModelConfig(num_layers=1, hidden_size=32, num_heads=2, num_kv_heads=1,
-                                                        intermediate_size=64),
-                     texts=[r["prompt"] + r["completion"] for r in rows])
+    size = TinyModelConfig(num_layers=1, hidden_size=32, num_heads=2, num_kv_heads=1, intermediate_size=64)
+    build_tiny_model(tmp_path / "base", size, texts=[r["prompt"] + r["completion"] for r in rows])
     run = tmp_path / "run"
-    settings = [f"model={tmp_path / 'base'}", f"data={tmp_path / 'data.jsonl'}", f"output_dir={run}", "max_steps=2",
-                "per_device_train_batch_size=2", "report_to=none", "torch_threads=1", "lora.enabled=true"]
-    command = [str(Path(sys.executable).with_name("torchrun")), "--nproc_per_node", "2", "-m", "habits", "train",
-               "sft", *(arg for setting in settings for arg in ("--set", setting))]
+    settings = [f"model={tmp_path / 'base'}", f"data={tmp_path / 'data.jsonl'}", f"output_dir={run}",
+                "max_steps=2", "per_device_train_batch_size=2", "report_to=none", "torch_threads=1",
+                "lora.enabled=true"]
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    command = [torchrun, "--nproc_per_node", "2", "-m", "habits", "train", "sft",
+               *(arg for setting in settings for arg in ("--set", setting))]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("done: model in") == 2  # both processes ran the stage to the end

@@ -163,7 +163,7 @@ def _stats(stats) -> dict[str, Any]:
 
 def _row_tasks(rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None],
                config: DiagnoseConfig) -> list[Any]:
-    """The task that checks each row: ``config.task`` or the row's own ``task``; None if unknown or no problem."""
+    """The task that checks each row (``config.task``, else its ``task``); None if it cannot be checked."""
     from habits.tasks import get_task, task_names
 
     built: dict[str, Any] = {}

@@ -117,7 +117,7 @@ def ks_up_to(k: int) -> list[int]:
 
 def score(task: Any, problems: Sequence[Mapping[str, Any]], greedy: Sequence[str],
           lengths: Sequence[int] | None = None, behaviors: bool = True) -> dict[str, Any]:
-    """Accuracy, format-error share, mean length, verdict reasons, fidelity and behaviors of greedy outputs."""
+    """Accuracy, format errors, mean length, verdict reasons, fidelity and behaviors of greedy outputs."""
     return _split_result(measure(task, problems, greedy, tokens=lengths, behaviors=behaviors))
 
 

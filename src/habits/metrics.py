@@ -106,7 +106,7 @@ class BatchMetrics:
         return result
 
     def log_values(self, prefix: str = "") -> dict[str, float]:
-        """Flat numbers for one ``metrics.jsonl`` line: accuracy, format_error, mean_length, behaviors/<name>."""
+        """Flat numbers for a ``metrics.jsonl`` line: accuracy, format_error, mean_length, behaviors/*."""
         values = {f"{prefix}accuracy": self.accuracy, f"{prefix}format_error": self.format_error}
         if self.tokens is not None:
             values[f"{prefix}mean_length"] = self.mean_length_tokens or 0.0

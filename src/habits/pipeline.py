@@ -97,8 +97,9 @@ def plan(config: PipelineConfig) -> list[Stage]:
                 stages.append(Stage(f"{tag}: evaluation before RL = base", before,
                                     _copy_runner(layout.base_eval(arm.base), before), 0))
             stages.append(_training(config, name, seed, "rl", start, f"{tag}: RL", 5))
+            trained = str(layout.stage_model(name, seed, "rl"))
             stages.append(Stage(f"{tag}: evaluate after RL", after,
-                                _eval_runner(config, name, seed, str(layout.stage_model(name, seed, "rl")), after), 1))
+                                _eval_runner(config, name, seed, trained, after), 1))
             for stage in stages[first:]:
                 stage.chain, stage.after = layout.arm_chain(name, seed), layout.base_chain(arm.base)
     return stages

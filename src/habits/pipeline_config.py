@@ -184,7 +184,7 @@ class PipelineConfig:
         return RunLayout(self.run_dir)
 
     def stage_configs(self, arm: str, seed: int, model: str, check: bool = False) -> dict[str, Any]:
-        """The configs of ``arm``'s training stages (:attr:`ArmSpec.stages`) and of its evaluation, for ``seed``.
+        """The configs of ``arm``'s training stages (:attr:`ArmSpec.stages`) and its evaluation for ``seed``.
 
         Each training stage starts from ``model``; the pipeline passes the previous stage's model.
         """
@@ -194,21 +194,22 @@ class PipelineConfig:
         spec = self.arms[arm]
         where = f"{self.source or 'pipeline config'}: arm {arm}"
         layout = self.layout
+        task = {"task": self.task, "task_args": self.task_args}
         values = {
             "sft": dict(apply_overrides({"report_to": [], **self.sft}, spec.sft),
                         data=str(layout.priming(arm, seed))),
-            "rl": dict(apply_overrides({"report_to": [], **self.rl}, spec.rl), task=self.task, task_args=self.task_args),
+            "rl": dict(apply_overrides({"report_to": [], **self.rl}, spec.rl), **task),
         }
         if not values["rl"].get("train_file"):
             values["rl"].setdefault("train_stream", "rl")  # never the problems the arm was primed on
         try:
-            configs = {stage: build(get_stage(stage).config_class(),
-                                    dict(values[stage], model=model, output_dir=str(layout.stage(arm, seed, stage)),
-                                         seed=seed), f"{where}: {stage}")
-                       for stage in spec.stages}
+            configs = {}
+            for stage in spec.stages:
+                run = dict(model=model, output_dir=str(layout.stage(arm, seed, stage)), seed=seed)
+                configs[stage] = build(get_stage(stage).config_class(), {**values[stage], **run},
+                                       f"{where}: {stage}")
             configs["eval"] = build(get_stage("eval").config_class(),
-                                    dict(self.eval, model=model, task=self.task, task_args=self.task_args, seed=seed),
-                                    f"{where}: eval")
+                                    dict(self.eval, model=model, seed=seed, **task), f"{where}: eval")
             return configs
         except ValueError as exc:
             if not check:

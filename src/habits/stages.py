@@ -47,7 +47,8 @@ def register(spec: StageSpec) -> StageSpec:
     return STAGES.register(spec.name)(spec)
 
 
-register(StageSpec("pretrain", "habits.models.pretrain:PretrainConfig", "habits.models.pretrain:main", "pretrain"))
+register(StageSpec("pretrain", "habits.models.pretrain:PretrainConfig", "habits.models.pretrain:main",
+                   "pretrain"))
 register(StageSpec("sft", "habits.train.config:SFTConfig", "habits.train.sft:main", "train sft"))
 register(StageSpec("rl", "habits.train.config:RLConfig", "habits.train.rl:main", "train rl"))
 register(StageSpec("eval", "habits.evaluate:EvalConfig", "habits.evaluate:main", "eval"))

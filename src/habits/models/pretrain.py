@@ -90,7 +90,8 @@ def main(config: PretrainConfig) -> dict[str, Any]:
     )
     sft_values.update(config.sft)
     summary = sft.main(SFTConfig(**sft_values))
-    summary.update(stage=config.stage, corpus=dataclasses.asdict(config.corpus), documents=_count_lines(corpus_file))
+    summary.update(stage=config.stage, corpus=dataclasses.asdict(config.corpus),
+                   documents=_count_lines(corpus_file))
     if summary.get("status") == "completed":
         write_json(out / "summary.json", summary)
     return summary

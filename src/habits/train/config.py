@@ -389,7 +389,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def config_classes() -> dict[str, type]:
-    """Stage name -> config class, for every stage this package can run from a recipe (:mod:`habits.stages`)."""
+    """Stage name -> config class of every stage a recipe can name (:mod:`habits.stages`)."""
     from habits.stages import get_stage, stage_names
 
     return {name: get_stage(name).config_class() for name in stage_names()}

@@ -1,7 +1,8 @@
 """Reward functions for GRPO, in TRL's contract: ``f(completions, **columns) -> list[float]``.
 
-* :class:`OutcomeReward` -- the task's exact reward under the scheme of the task config. It also reports, through TRL's ``log_metric`` hook, what the papers plot per
-  step: accuracy, share of format errors, and the four behavior counts of the step's completions.
+* :class:`OutcomeReward` -- the task's exact reward under the scheme of the task config. It also
+  reports, through TRL's ``log_metric`` hook, what the papers plot per step: accuracy, share of
+  format errors, and the four behavior counts of the step's completions.
 * :func:`format_reward` -- 1.0 when a completion closes its ``<think>`` block and gives an
   ``<answer>`` block (DOTALL, so multi-line answers count), else 0.0.
 * :func:`resolve_reward` -- ``"package.module:function"`` import paths for user rewards.
