@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import Task, Verdict, held_out, last_tagged_answer, stable_choice
+from habits.tasks.base import Verdict, held_out, last_tagged_answer, stable_choice
+from habits.tasks.numbers import NumberTask
 from habits.tasks.solver import can_make, solutions
 
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
@@ -93,10 +94,11 @@ _VALUES = {rule: {rank: card_value(rank, rule) for rank in RANKS} for rule in FA
 
 
 @TASKS.register("general_points")
-class GeneralPoints(Task):
+class GeneralPoints(NumberTask):
     name = "general_points"
     config_class = GeneralPointsConfig
     reward_schemes: ClassVar[tuple[str, ...]] = ("paper", "binary")
+    description = "the 24-points card game: combine the four card values with + - * / (each card once) to make the target"
 
     def __init__(self, config: GeneralPointsConfig) -> None:
         super().__init__(config)
@@ -180,6 +182,18 @@ class GeneralPoints(Task):
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
         return solutions(self.values(problem), problem["target"])
+
+    def trace_numbers(self, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
+        return self.values(problem), list(problem["cards"])
+
+    def fewest_numbers(self) -> int:
+        return self.config.num_cards
+
+    def more_numbers_hint(self) -> str:
+        return "set num_cards=3 or more"
+
+    def describe(self, problem: Mapping[str, Any]) -> str:
+        return f"The cards were {list(problem['cards'])} and the target was {problem.get('target', 24)}."
 
 
 def _extract(text: str) -> str | None:
