@@ -115,7 +115,9 @@ def prompt_key(prompt: Any) -> str:
 
 
 def rl_rows(task: Task, problems: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{"prompt": task.prompt(p), "problem": json.dumps(dict(p), ensure_ascii=False)} for p in problems]
+    # One row per decision: a multi-step problem (a navigation route) gives one prompt per decision point.
+    return [{"prompt": task.prompt(step), "problem": json.dumps(step, ensure_ascii=False)}
+            for p in problems for step in task.steps(p)]
 
 
 def rl_dataset(task: Task, problems: Sequence[Mapping[str, Any]]):
