@@ -51,6 +51,8 @@ class EvalConfig:
     temperature: float = _help("Sampling temperature for the pass@k samples.", 1.0)
     top_p: float = _help("Nucleus sampling for the pass@k samples.", 1.0)
     max_new_tokens: int = _help("Token budget per completion.", 1024)
+    max_attempts: int = _help("Verify-and-revise budget K: after a wrong greedy answer the verifier's reason is fed "
+                              "back and the model tries again, up to K attempts (1: a single attempt).", 1)
     batch_size: int = _help("Prompts per generation batch.", 32)
     seed: int = _help("Seed for problems and sampling.", 0)
     distinct: bool = _help("Evaluate distinct problems only (a split smaller than n is evaluated whole).", True)
@@ -78,8 +80,8 @@ class EvalConfig:
             raise ValueError(f"n and k must be >= 1, got n={self.n}, k={self.k}")
         if self.k > 1 and self.temperature <= 0:
             raise ValueError("pass@k with k > 1 needs sampling: set temperature > 0")
-        if self.max_new_tokens < 1 or self.batch_size < 1:
-            raise ValueError("max_new_tokens and batch_size must be >= 1")
+        if self.max_new_tokens < 1 or self.batch_size < 1 or self.max_attempts < 1:
+            raise ValueError("max_new_tokens, batch_size and max_attempts must be >= 1")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise ValueError(f"backend must be auto, transformers or vllm, got {self.backend!r}")
         from habits.tasks import get_task
@@ -215,9 +217,15 @@ def evaluate(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 
 def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 1, *,
                        task_args: Mapping[str, Any] | None = None, temperature: float = 1.0, top_p: float = 1.0,
                        max_new_tokens: int = 1024, batch_size: int = 32, seed: int = 0, backend: str = "auto",
-                       behaviors: bool = True, progress: bool = True,
-                       distinct: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """:func:`evaluate` plus one row per greedy completion (problem, completion, verdict)."""
+                       behaviors: bool = True, progress: bool = True, distinct: bool = True,
+                       max_attempts: int = 1) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`evaluate` plus one row per greedy completion (problem, completion, verdict).
+
+    Problems of several decisions (navigation routes) are evaluated decision by decision:
+    ``accuracy`` is then per-step accuracy and ``success`` the share of problems with every decision
+    right. ``max_attempts`` > 1 adds verify-and-revise episodes (:mod:`habits.episodes`) under
+    ``episodes``: success within 1..K attempts and per-attempt accuracy.
+    """
     import time
 
     from habits.sample import LoadedModel, generate, load_model
@@ -227,7 +235,11 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     started = time.perf_counter()
     loaded = model if isinstance(model, LoadedModel) else load_model(
         model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
-    problems = eval_problems(task_obj, split, n, seed, distinct)
+    from habits.episodes import decisions_of, episode_metrics, run_episodes
+
+    routes = eval_problems(task_obj, split, n, seed, distinct)
+    decisions = decisions_of(task_obj, routes)
+    problems = [step for _, step in decisions]
     prompts = [task_obj.prompt(p) for p in problems]
     common = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, backend=loaded.backend,
                   progress=progress)
@@ -237,6 +249,22 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     if "rule" in problems[0]:
         result["rule"] = problems[0]["rule"]
     result.update(score(task_obj, problems, texts, [c.num_tokens for c in greedy], behaviors=behaviors))
+    result["problems"] = len(routes)
+    episodes = None
+    if max_attempts > 1 or len(problems) != len(routes):
+        firsts = [texts]  # the greedy first attempts above; later attempts are generated here
+
+        def complete(batch: list[Any]) -> list[str]:
+            if firsts:
+                return firsts.pop()
+            return [group[0].text for group in generate(loaded, batch, _sampling(temperature=0.0, **common))]
+
+        episodes = run_episodes(task_obj, routes, complete, max_attempts)
+        result["episodes"] = episode_metrics(episodes, max_attempts)
+    correct_by_problem: dict[int, bool] = {}
+    for (group, step), text in zip(decisions, texts, strict=True):
+        correct_by_problem[group] = correct_by_problem.get(group, True) and task_obj.verify(step, text).correct
+    result["success"] = sum(correct_by_problem.values()) / len(routes)
     from habits.behaviors.profile import wilson_interval
 
     result["accuracy_interval"] = list(wilson_interval(round(result["accuracy"] * len(problems)), len(problems)))
@@ -248,6 +276,9 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     result["seconds"] = time.perf_counter() - started
     rows = [{"problem": dict(p), "completion": t, "verdict": task_obj.verify(p, t).to_dict()}
             for p, t in zip(problems, texts, strict=True)]
+    if episodes is not None:
+        for row, episode in zip(rows, episodes, strict=True):
+            row["attempts"] = [vars(a) for a in episode.attempts]
     return result, rows
 
 
@@ -271,12 +302,14 @@ def main(config: EvalConfig) -> dict[str, Any]:
         result, found = evaluate_with_rows(loaded, task, split, config.n, config.k, temperature=config.temperature,
                                            top_p=config.top_p, max_new_tokens=config.max_new_tokens,
                                            batch_size=config.batch_size, seed=config.seed,
-                                           behaviors=config.behaviors, distinct=config.distinct)
+                                           behaviors=config.behaviors, distinct=config.distinct,
+                                           max_attempts=config.max_attempts)
         rows += [{"split": split, **row} for row in found]
         splits[split] = result
     report = {"model": config.model, "task": config.task, "task_args": config.task_args,
               "n": {split: result["n"] for split, result in splits.items()},
-              "k": config.k, "max_new_tokens": config.max_new_tokens, "splits": splits}
+              "k": config.k, "max_attempts": config.max_attempts, "max_new_tokens": config.max_new_tokens,
+              "splits": splits}
     if config.out:
         write_json(config.out, report)
     if config.completions:
