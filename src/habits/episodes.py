@@ -36,6 +36,15 @@ def feedback_message(task: Task, verdict: Verdict) -> str:
     return FAILED.format(reason=task.feedback(verdict))
 
 
+def attempt_reward(task: Task, verdict: Verdict, attempt: int, max_attempts: int) -> float:
+    """The reward of attempt ``attempt`` (1-based): the task's scheme, plus the over-budget penalty on a
+    wrong last attempt when there was a budget to use up (K > 1)."""
+    reward = task.reward_table()[verdict.reason]
+    if not verdict.correct and attempt == max_attempts and max_attempts > 1:
+        reward += OVER_BUDGET_PENALTY
+    return reward
+
+
 def revise(prompt: Any, completion: str, message: str) -> Any:
     """The prompt of the next attempt: the earlier prompt, the attempt and the feedback."""
     if isinstance(prompt, str):
@@ -89,7 +98,6 @@ def run_episodes(task: Task, problems: Sequence[Mapping[str, Any]], complete: Ca
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
     episodes = [Episode(step, group, task.prompt(step)) for group, step in decisions_of(task, problems)]
-    table = task.reward_table()
     active = list(range(len(episodes)))
     for attempt in range(1, max_attempts + 1):
         if not active:
@@ -99,9 +107,7 @@ def run_episodes(task: Task, problems: Sequence[Mapping[str, Any]], complete: Ca
         for i, text in zip(active, texts, strict=True):
             episode = episodes[i]
             verdict = task.verify(episode.decision, text)
-            reward = table[verdict.reason]
-            if not verdict.correct and attempt == max_attempts and max_attempts > 1:
-                reward += OVER_BUDGET_PENALTY
+            reward = attempt_reward(task, verdict, attempt, max_attempts)
             episode.attempts.append(Attempt(text, verdict.reason, verdict.correct, reward))
             if not verdict.correct and attempt < max_attempts:
                 episode.prompt = revise(episode.prompt, text, feedback_message(task, verdict))

@@ -228,7 +228,7 @@ class RLConfig(RunConfig):
     revise_attempts: int = _help("Verify-and-revise attempts per rollout: after a wrong answer the verifier's "
                                  "reason is sent back and the model tries again (1: single attempt).", 1)
     revise_feedback: str = _help("Feedback message after a wrong attempt; {detail} and {reason} are filled in.",
-                                 "Your answer is not correct: {detail}. Please try again.")
+                                 "You failed this trial because {detail}. Please try again.")
     eval_every: int = _help("Greedy evaluation on eval_splits every this many steps (0: never).", 10)
     eval_n: int = _help("Problems per split in the periodic evaluation.", 32)
     eval_splits: list[str] = _help("Splits for the periodic evaluation (test = ID, ood = OOD).",
