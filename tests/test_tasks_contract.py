@@ -8,6 +8,11 @@ from habits.tasks import SPLITS, get_task, task_names
 from habits.tasks.perturb import perturbations
 
 TASKS = task_names()
+# Every registered task with its defaults, plus the variants that change what a problem or an answer is.
+VARIANTS = [(name, {}) for name in TASKS] + [
+    ("general_points", {"modality": "image"}), ("general_points", {"modality": "image", "ood": "visual"}),
+    ("navigation", {"actions": "relative"}), ("navigation", {"prompt_style": "chat", "template": "mixed"}),
+]
 
 
 def _key(problem):
@@ -18,9 +23,9 @@ def test_registry_has_the_built_in_tasks():
     assert {"countdown", "general_points", "navigation"} <= set(TASKS)
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_solver_answers_verify_as_correct(name):
-    task = get_task(name)
+@pytest.mark.parametrize(("name", "config"), VARIANTS)
+def test_solver_answers_verify_as_correct(name, config):
+    task = get_task(name, **config)
     for split in SPLITS:
         for problem in task.generate(15, split=split, seed=1):
             for step in task.steps(problem):
@@ -32,9 +37,9 @@ def test_solver_answers_verify_as_correct(name):
                     assert verdict.reason == "correct"
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_corrupted_answers_fail_with_the_expected_reason(name):
-    task = get_task(name)
+@pytest.mark.parametrize(("name", "config"), VARIANTS)
+def test_corrupted_answers_fail_with_the_expected_reason(name, config):
+    task = get_task(name, **config)
     for problem in task.generate(15, split="train", seed=2):
         for step in task.steps(problem):
             for expected, completion in perturbations(task, step, task.solve(step)[0]):
@@ -53,9 +58,9 @@ def test_same_seed_gives_the_same_items_and_prefixes_are_stable(name):
     assert task.generate(20, "train", seed=7) != task.generate(20, "train", seed=8)
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_splits_never_share_a_problem(name):
-    task = get_task(name)
+@pytest.mark.parametrize(("name", "config"), VARIANTS)
+def test_splits_never_share_a_problem(name, config):
+    task = get_task(name, **config)
     drawn = {split: {_key(p) for seed in range(3) for p in task.generate(150, split, seed)} for split in SPLITS}
     assert not drawn["train"] & drawn["test"]
     assert not drawn["train"] & drawn["ood"]
