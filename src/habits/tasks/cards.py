@@ -109,9 +109,9 @@ def render_card(rank: str, suit: str) -> Any:
     _draw_suit(corner_draw, suit, 10, 36, 9, colour)
     flipped = corner.rotate(180)
     card.alpha_composite(flipped, (width - 8 - 40, height - 8 - 60))
-    _draw_suit(draw, suit, width // 2, height // 2 - 6, 30, colour)
+    _draw_suit(draw, suit, width // 2, height // 2 - 16, 28, colour)
     if rank in "JQK":  # face cards also carry their letter large, so J, Q and K never look alike
-        _draw_text(draw, rank, width // 2 - 7, height // 2 + 34, 3, colour)
+        _draw_text(draw, rank, width // 2 - 7, height // 2 + 40, 3, colour)
     return card
 
 
