@@ -92,6 +92,10 @@ class EvalConfig:
         if not (Path(self.model) / "config.json").is_file():
             raise ValueError(f"model directory {self.model} does not exist or has no config.json; "
                              "point --model at a saved model, e.g. runs/tiny-rl/model")
+        from habits.tasks import get_task
+        from habits.vision import check_vision
+
+        check_vision(self.model, get_task(self.task, **self.task_args))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -265,6 +265,11 @@ class Task(ABC):
         points for navigation (route success = every step correct)."""
         return [dict(problem)]
 
+    @property
+    def shows_images(self) -> bool:
+        """Whether prompts show images (a vision-language model is needed)."""
+        return False
+
     def images(self, problem: Mapping[str, Any]) -> list[Any]:
         """PIL images shown with the prompt of a decision (empty for text tasks)."""
         return []

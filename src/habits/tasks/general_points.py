@@ -235,6 +235,10 @@ class GeneralPoints(NumberTask):
     def describe(self, problem: Mapping[str, Any]) -> str:
         return f"The cards were {list(problem['cards'])} and the target was {problem.get('target', 24)}."
 
+    @property
+    def shows_images(self) -> bool:
+        return self.config.modality == "image"
+
     def images(self, problem: Mapping[str, Any]) -> list[Any]:
         if self.config.modality != "image":
             return []

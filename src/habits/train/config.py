@@ -332,6 +332,9 @@ class RLConfig(RunConfig):
         super().check_inputs()
         if self.train_file and not Path(self.train_file).is_file():
             raise ValueError(f"train_file: {self.train_file} does not exist")
+        from habits.vision import check_vision
+
+        check_vision(self.model, self.build_task())
 
 # -- loading ------------------------------------------------------------------------------------
 def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:
