@@ -97,7 +97,10 @@ def run_episodes(task: Task, problems: Sequence[Mapping[str, Any]], complete: Ca
     completion per prompt (batched: all still-unsolved episodes of an attempt in one call)."""
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
-    episodes = [Episode(step, group, task.prompt(step)) for group, step in decisions_of(task, problems)]
+    from habits.vision import attach_images
+
+    episodes = [Episode(step, group, attach_images(task.prompt(step), task.images(step)))
+                for group, step in decisions_of(task, problems)]
     active = list(range(len(episodes)))
     for attempt in range(1, max_attempts + 1):
         if not active:

@@ -234,17 +234,22 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
 
     from habits.sample import LoadedModel, generate, load_model
     from habits.tasks import get_task
+    from habits.vision import LoadedVLM, attach_images, generate_images, load_vlm
 
     task_obj = get_task(task, **dict(task_args or {})) if isinstance(task, str) else task
     started = time.perf_counter()
-    loaded = model if isinstance(model, LoadedModel) else load_model(
-        model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
+    if task_obj.shows_images:  # a vision-language model through its processor
+        loaded = model if isinstance(model, LoadedVLM) else load_vlm(model)
+        generate = generate_images  # noqa: F811 -- same contract, prompts carry their images
+    else:
+        loaded = model if isinstance(model, LoadedModel) else load_model(
+            model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
     from habits.episodes import decisions_of, episode_metrics, run_episodes
 
     routes = eval_problems(task_obj, split, n, seed, distinct)
     decisions = decisions_of(task_obj, routes)
     problems = [step for _, step in decisions]
-    prompts = [task_obj.prompt(p) for p in problems]
+    prompts = [attach_images(task_obj.prompt(p), task_obj.images(p)) for p in problems]
     common = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, backend=loaded.backend,
                   progress=progress)
     greedy = [group[0] for group in generate(loaded, prompts, _sampling(temperature=0.0, **common))]
@@ -296,10 +301,12 @@ def main(config: EvalConfig) -> dict[str, Any]:
     from habits.io import write_json, write_jsonl
     from habits.sample import load_model
     from habits.tasks import get_task
+    from habits.vision import load_vlm
 
     task = get_task(config.task, **config.task_args)
-    loaded = load_model(config.model, _sampling(backend="auto" if config.backend == "auto" else config.backend,
-                                                seed=config.seed, batch_size=config.batch_size))
+    loaded = load_vlm(config.model) if task.shows_images else load_model(
+        config.model, _sampling(backend="auto" if config.backend == "auto" else config.backend, seed=config.seed,
+                                batch_size=config.batch_size))
     splits: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for split in config.splits:
@@ -327,15 +334,19 @@ def in_training_eval(task_factory: Callable[[], Any], splits: Sequence[str], n: 
     from habits.sample import LoadedModel, generate
 
     task = task_factory()
-    fixed = {split: eval_problems(task, split, n, seed) for split in splits}
+    fixed = {split: [step for p in eval_problems(task, split, n, seed) for step in task.steps(p)] for split in splits}
     config = _sampling(temperature=0.0, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
                        backend="transformers", progress=False)
 
     def run(model: Any, tokenizer: Any) -> dict[str, float]:
         metrics: dict[str, float] = {}
-        loaded = LoadedModel(model, tokenizer, "transformers")
+        from habits.vision import LoadedVLM, attach_images, generate_images
+
+        vlm = task.shows_images
+        loaded = LoadedVLM(model, tokenizer) if vlm else LoadedModel(model, tokenizer, "transformers")
         for split, problems in fixed.items():
-            greedy = [g[0] for g in generate(loaded, [task.prompt(p) for p in problems], config)]
+            prompts = [attach_images(task.prompt(p), task.images(p)) for p in problems]
+            greedy = [g[0] for g in (generate_images if vlm else generate)(loaded, prompts, config)]
             result = score(task, problems, [c.text for c in greedy], [c.num_tokens for c in greedy],
                            behaviors=behaviors)
             metrics[f"eval_{split}/accuracy"] = result["accuracy"]

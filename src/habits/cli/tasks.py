@@ -34,13 +34,14 @@ def list_tasks() -> None:
     """List registered tasks with their reward schemes and config defaults."""
     table = Table(title="habits tasks")
     table.add_column("task", style="bold")
+    table.add_column("variants")
     table.add_column("reward schemes")
     table.add_column("config (defaults)")
     for name in task_names():
         cls = TASKS.get(name)
         fields = [f"{f.name}={f.default!r}" for f in dataclasses.fields(cls.config_class)
                   if f.init and f.default is not dataclasses.MISSING]
-        table.add_row(name, ", ".join(cls.reward_schemes), "\n".join(fields))
+        table.add_row(name, cls.variants, ", ".join(cls.reward_schemes), "\n".join(fields))
     console.print(table)
 
 

@@ -156,6 +156,7 @@ class Task(ABC):
     reasons: ClassVar[tuple[str, ...]] = REASONS  # this task's verdict vocabulary, best first
     reward_tables: ClassVar[dict[str, dict[str, float]]] = {}  # task-specific schemes (reason -> reward)
     description: ClassVar[str] = "a verifiable puzzle"  # what the task is, in a phrase (judge prompts)
+    variants: ClassVar[str] = ""  # its ID/OOD and modality variants, in a phrase (habits tasks list)
 
     def __init__(self, config: Any) -> None:
         self.config = config

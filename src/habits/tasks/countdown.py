@@ -110,6 +110,7 @@ class Countdown(NumberTask):
     config_class = CountdownConfig
     reward_schemes: ClassVar[tuple[str, ...]] = ("tinyzero", "binary")
     description = "the Countdown game: combine the given numbers with + - * / (each number used once) to reach the target"
+    variants = "ood split: held-out targets"
 
     def __init__(self, config: CountdownConfig) -> None:
         super().__init__(config)

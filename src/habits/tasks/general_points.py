@@ -126,6 +126,7 @@ class GeneralPoints(NumberTask):
         "released": {**REWARD_SCHEMES["paper"], "wrong_cards": -1.5},
     }
     description = "the 24-points card game: combine the four card values with + - * / (each card once) to make the target"
+    variants = "modality text or image; rule id/ood; ood split: rule, or visual (red suits, image)"
 
     def __init__(self, config: GeneralPointsConfig) -> None:
         super().__init__(config)

@@ -334,7 +334,11 @@ class RLConfig(RunConfig):
             raise ValueError(f"train_file: {self.train_file} does not exist")
         from habits.vision import check_vision
 
-        check_vision(self.model, self.build_task())
+        task = self.build_task()
+        check_vision(self.model, task)
+        if task.shows_images and self.revise_attempts > 1:
+            raise ValueError("revise_attempts > 1 is not supported for image tasks yet (the revise rollout tokenises "
+                             "text only); set revise_attempts: 1")
 
 # -- loading ------------------------------------------------------------------------------------
 def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:

@@ -100,6 +100,7 @@ class Navigation(Task):
         "binary": {reason: float(reason == "correct") for reason in REASONS},
     }
     description = "a navigation task: follow route instructions through a city, one action per decision point"
+    variants = "actions absolute (ID) / relative (OOD); modality text"
 
     def __init__(self, config: NavigationConfig) -> None:
         super().__init__(config)
