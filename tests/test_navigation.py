@@ -139,3 +139,43 @@ def test_malformed_route_files_name_the_file_and_what_to_fix(tmp_path, content, 
 def test_a_missing_route_file_is_reported_before_any_work(tmp_path):
     with pytest.raises(InputError, match="not found"):
         get_task("navigation", routes=str(tmp_path / "nope.json"))
+
+
+# -- the visual variant (rendered views) ------------------------------------------------------------
+def _count(image, colour):
+    data = image.convert("RGB").tobytes()
+    return sum(1 for i in range(0, len(data), 3) if tuple(data[i:i + 3]) == colour)
+
+
+def test_image_decisions_show_four_rendered_views_and_signs_where_landmarks_are():
+    pytest.importorskip("PIL")
+    from habits.tasks.navigation.views import STYLES, VIEW
+
+    task = get_task("navigation", modality="image")
+    steps = task.steps(task.generate(1, "train", seed=0)[0])
+    marked = next(s for s in steps if "is on your" in s["observation"])
+    between = next(s for s in steps if not s["intersection"])
+    [message] = task.prompt(marked)
+    assert [part["type"] for part in message["content"]] == ["image", "text"]
+    assert "You observe an image of 4 views" in message["content"][1]["text"]
+    [image] = task.images(marked)
+    assert image.size == (2 * VIEW[0], 2 * VIEW[1])
+    assert _count(image, STYLES["day"]["sign"]) > 0 and _count(task.images(between)[0], STYLES["day"]["sign"]) == 0
+    assert task.images(marked)[0].tobytes() == image.tobytes()  # same decision, same pixels
+
+
+def test_visual_ood_renders_the_city_in_another_style_and_keeps_the_action_space():
+    pytest.importorskip("PIL")
+    from habits.tasks.navigation.views import STYLES
+
+    task = get_task("navigation", modality="image", ood="visual")
+    test, ood = task.generate(3, "test", seed=0), task.generate(3, "ood", seed=0)
+    assert {r["style"] for r in test} == {"day"} and {r["style"] for r in ood} == {"night"}
+    assert {r["actions"] for r in test + ood} == {"absolute"}
+    night = task.images(task.steps(ood[0])[0])[0]
+    assert _count(night, STYLES["night"]["sky"]) > 1000 and _count(night, STYLES["day"]["sky"]) == 0
+
+
+def test_imported_routes_have_no_views_yet():
+    with pytest.raises(ValueError, match="street-view cache"):
+        get_task("navigation", modality="image", routes="route_infos.json")

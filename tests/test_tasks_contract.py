@@ -12,6 +12,7 @@ TASKS = task_names()
 VARIANTS = [(name, {}) for name in TASKS] + [
     ("general_points", {"modality": "image"}), ("general_points", {"modality": "image", "ood": "visual"}),
     ("navigation", {"actions": "relative"}), ("navigation", {"prompt_style": "chat", "template": "mixed"}),
+    ("navigation", {"modality": "image", "ood": "visual"}),
 ]
 
 

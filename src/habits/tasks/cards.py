@@ -1,8 +1,8 @@
 """Card images for visual GeneralPoints (GP-VL): deterministic, drawn with Pillow, no font files.
 
-Every glyph is drawn from shapes defined here -- ranks from a 5x7 pixel font, suits from polygons and
-ellipses -- so an image depends only on the problem and Pillow's drawing primitives, never on fonts
-installed on the machine: the same problem gives the same pixels everywhere. Each card is placed on
+Every glyph is drawn from shapes defined in habits -- ranks from a 5x7 pixel font
+(:mod:`habits.tasks.glyphs`), suits from polygons and ellipses -- so an image depends only on the
+problem and Pillow's drawing primitives, never on fonts installed on the machine: the same problem gives the same pixels everywhere. Each card is placed on
 a green table (the released code's ``#35654d``) with a small shift and rotation drawn from the
 problem's own hash (the "item seed"), and rotated with nearest-neighbour sampling so that no
 floating-point filter enters the pixels.
@@ -26,23 +26,6 @@ SUIT_COLOUR = {"spades": BLACK, "clubs": BLACK, "hearts": RED, "diamonds": RED}
 BLACK_SUITS, RED_SUITS = ("spades", "clubs"), ("hearts", "diamonds")
 CARD_SIZE = (120, 168)
 
-# A 5x7 pixel font for the rank characters (rows top to bottom, '#' = ink).
-_GLYPHS = {
-    "A": (".###.", "#...#", "#...#", "#####", "#...#", "#...#", "#...#"),
-    "0": (".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###."),
-    "1": ("..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."),
-    "2": (".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####"),
-    "3": ("####.", "....#", "....#", ".###.", "....#", "....#", "####."),
-    "4": ("...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."),
-    "5": ("#####", "#....", "####.", "....#", "....#", "#...#", ".###."),
-    "6": (".###.", "#....", "#....", "####.", "#...#", "#...#", ".###."),
-    "7": ("#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."),
-    "8": (".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."),
-    "9": (".###.", "#...#", "#...#", ".####", "....#", "....#", ".###."),
-    "J": ("..###", "...#.", "...#.", "...#.", "...#.", "#..#.", ".##.."),
-    "Q": (".###.", "#...#", "#...#", "#...#", "#.#.#", "#..#.", ".##.#"),
-    "K": ("#...#", "#..#.", "#.#..", "##...", "#.#..", "#..#.", "#...#"),
-}
 _RANK_NAMES = {"1": "A", "ACE": "A", "T": "10", "JACK": "J", "QUEEN": "Q", "KING": "K"}
 
 
@@ -62,13 +45,9 @@ def _pil() -> Any:
 
 
 def _draw_text(draw: Any, text: str, x: int, y: int, scale: int, colour: tuple[int, int, int]) -> None:
-    for char in text:
-        for row, line in enumerate(_GLYPHS[char]):
-            for col, ink in enumerate(line):
-                if ink == "#":
-                    draw.rectangle((x + col * scale, y + row * scale, x + (col + 1) * scale - 1,
-                                    y + (row + 1) * scale - 1), fill=colour)
-        x += 6 * scale
+    from habits.tasks.glyphs import draw_text
+
+    draw_text(draw, text, x, y, scale, colour)
 
 
 def _draw_suit(draw: Any, suit: str, cx: int, cy: int, r: int, colour: tuple[int, int, int]) -> None:

@@ -1,4 +1,4 @@
-"""Navigation: the V-IRL-style route-following task of "SFT Memorizes, RL Generalizes", text modality.
+"""Navigation: the V-IRL-style route-following task of "SFT Memorizes, RL Generalizes".
 
 A problem is a route (plain JSON): its instructions in the paper's style and its decision points,
 each with the observation there and the one correct action in both action spaces. An episode on a
@@ -15,6 +15,11 @@ action outside the action space, or none), -1.5 when the action is wrong *and* t
 ``"current observation"`` wrongly claims or omits an intersection (landmark names are not checked,
 as in the released code). Routes come from synthetic cities (:mod:`.city`) or from the released
 V-IRL ``route_infos.json`` (:mod:`.routes`, config ``routes``).
+
+``modality="image"`` (V-IRL-VL, synthetic cities only) shows the current observation as four rendered
+views (:mod:`.views`) with the released environment's text ("You observe an image of 4 views; You
+observe an intersection"); earlier observations stay text. ``ood="visual"`` keeps the action space
+and renders the ood split's city in another style (night palette, other signs).
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ class NavigationConfig:
     """Navigation settings (defaults: absolute actions ID, synthetic 6x6 cities)."""
 
     actions: str = "absolute"  # "absolute" (8 headings) or "relative" (left, right, slightly left/right, turn around)
-    modality: str = "text"  # "text" (oracle text observations); "image" is not built yet
+    modality: str = "text"  # "text" (oracle text observations) or "image" (rendered views, synthetic cities)
+    ood: str = "actions"  # what the ood split varies: "actions" (the other space) or "visual" (night style)
     cities: int = 40  # synthetic cities to draw routes from
     city_size: int = 6  # intersections per side
     min_turns: int = 2
@@ -74,8 +80,13 @@ class NavigationConfig:
     def __post_init__(self) -> None:
         if self.actions not in ACTION_SPACES:
             raise ValueError(f"navigation: actions must be 'absolute' or 'relative', got {self.actions!r}")
-        if self.modality != "text":
-            raise ValueError("navigation: only modality 'text' is built so far (rendered street views are not)")
+        if self.modality not in ("text", "image"):
+            raise ValueError(f"navigation: modality must be 'text' or 'image', got {self.modality!r}")
+        if self.ood not in ("actions", "visual") or (self.ood == "visual" and self.modality != "image"):
+            raise ValueError(f"navigation: ood must be 'actions' or (with modality image) 'visual', got {self.ood!r}")
+        if self.modality == "image" and self.routes is not None:
+            raise ValueError("navigation: imported routes have text observations only (their street-view cache "
+                             "is not read yet); use modality text with routes, or synthetic cities for images")
         if self.cities < 1 or not 3 <= self.city_size <= 20:
             raise ValueError("navigation: need cities >= 1 and city_size in 3..20")
         if not 1 <= self.min_turns <= self.max_turns <= 6 or not 0 <= self.max_forward <= 5:
@@ -100,7 +111,7 @@ class Navigation(Task):
         "binary": {reason: float(reason == "correct") for reason in REASONS},
     }
     description = "a navigation task: follow route instructions through a city, one action per decision point"
-    variants = "actions absolute (ID) / relative (OOD); modality text"
+    variants = "actions absolute (ID) / relative (OOD); modality text or image; ood split: actions, or visual"
 
     def __init__(self, config: NavigationConfig) -> None:
         super().__init__(config)
@@ -112,7 +123,7 @@ class Navigation(Task):
             self._imported = load_routes(config.routes)
 
     def _space(self, split: str) -> str:
-        if split != "ood":
+        if split != "ood" or self.config.ood == "visual":
             return self.config.actions
         return "relative" if self.config.actions == "absolute" else "absolute"
 
@@ -131,10 +142,13 @@ class Navigation(Task):
             del route["path"]
         if held_out(route["route"], c.test_fraction) != (split != "train"):
             return None
-        return {**route, "actions": self._space(split)}
+        route = {**route, "actions": self._space(split)}
+        if c.modality == "image":
+            route["style"] = "night" if split == "ood" and c.ood == "visual" else "day"
+        return route
 
     def key(self, problem: Mapping[str, Any]) -> str:
-        return f"{problem['route']}|{problem.get('actions', self.config.actions)}"
+        return f"{problem['route']}|{problem.get('actions', self.config.actions)}|{problem.get('style', '')}"
 
     # -- one decision at a time --------------------------------------------------------------
     def steps(self, problem: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -150,6 +164,8 @@ class Navigation(Task):
                         "instruction": list(problem["instruction"]), "history": [list(h) for h in history],
                         "observation": point["observation"], "intersection": bool(point["intersection"]),
                         "action": action})
+            if "style" in problem:  # what the rendered views need
+                out[-1].update(city=problem["city"], at=point["at"], facing=point["facing"], style=problem["style"])
             history.append([point["observation"], action])  # on rail: earlier decisions as taken correctly
         return out
 
@@ -162,11 +178,31 @@ class Navigation(Task):
         for number, (seen, done) in enumerate(step["history"], start=1):
             lines += [f"O_{number}: {seen}", f"A_{number}: {done}"]
         now = len(step["history"]) + 1
-        lines += [f"O_{now}: {step['observation']}", f"A_{now}:"]
+        seen = step["observation"]
+        if "style" in step:  # as the released VL environment: the image, plus whether this is an intersection
+            seen = "You observe an image of 4 views" + ("; You observe an intersection" if step["intersection"] else "")
+        lines += [f"O_{now}: {seen}", f"A_{now}:"]
         instruction = "\n".join(f"{i}. {sentence}" for i, sentence in enumerate(step["instruction"], start=1))
         space = "[" + ", ".join(f"'{name}'" for name in ACTION_SPACES[step["actions"]]) + "]"
         text = template.format(space=space, instruction=instruction, history="\n".join(lines))
+        if "style" in step:
+            return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
         return text if c.prompt_style == "base" else [{"role": "user", "content": text}]
+
+    @property
+    def shows_images(self) -> bool:
+        return self.config.modality == "image"
+
+    def images(self, problem: Mapping[str, Any]) -> list[Any]:
+        step = self.steps(problem)[0] if "steps" in problem else problem
+        if "style" not in step:
+            return []
+        from habits.tasks.navigation.views import render_views
+
+        index = int(step["city"])
+        if index not in self._cities:
+            self._cities[index] = build_city(index, self.config.city_size)
+        return [render_views(self._cities[index], step["at"], step["facing"], step["style"])]
 
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
         step = self.steps(problem)[0] if "steps" in problem else problem

@@ -145,12 +145,16 @@ def _decisions(city: dict[str, Any], path: list[tuple[int, int]], headings: list
             goal = _next_stop(city, path, headings, i)
             instruction.append(goal)
         steps.append({"observation": observation, "intersection": True, "absolute": absolute,
-                      "relative": relative})
+                      "relative": relative, "at": list(node), "facing": HEADINGS[facing]})
         if leaving is not None:
             # Up to max_forward points between intersections (some dropped), as the released rail.
-            for _ in range(rng.randint(0, max_forward)):
+            count = rng.randint(0, max_forward)
+            dx, dy = STEPS[leaving]
+            for k in range(count):
+                share = round((k + 1) / (count + 1), 3)
                 steps.append({"observation": NO_LANDMARKS, "intersection": False, "absolute": "forward()",
-                              "relative": "forward()"})
+                              "relative": "forward()", "at": [node[0] + dx * share, node[1] + dy * share],
+                              "facing": HEADINGS[leaving]})
             facing = leaving
     instruction[-1] = instruction[-1].replace("until you reach the intersection", "until you reach your "
                                               "destination, the intersection")
