@@ -27,10 +27,10 @@ def build_tiny_vlm(out_dir: str | Path, texts: Iterable[str], image_size: int = 
     from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration,
                               LlavaProcessor, Qwen2Config)
 
-    from habits.models.tiny import IM_END, train_tokenizer
+    from habits.models.tiny import IM_END, IM_START, train_tokenizer
 
     tokenizer = train_tokenizer(list(texts), vocab_size=vocab_size)
-    tokenizer.add_special_tokens({"additional_special_tokens": [*tokenizer.additional_special_tokens, IMAGE_TOKEN]})
+    tokenizer.add_special_tokens({"additional_special_tokens": [IM_START, IM_END, IMAGE_TOKEN]})
     tokenizer.chat_template = CHAT_TEMPLATE
     patch = 14
     processor = LlavaProcessor(
