@@ -26,6 +26,29 @@ def test_every_command_has_help():
 def test_tasks_list_shows_every_task_and_reward_scheme():
     out = habits("tasks", "list").stdout
     assert "countdown" in out and "general_points" in out and "tinyzero" in out and "paper" in out
+    assert "navigation" in out and "released" in out and "modality" in out
+
+
+def test_generated_image_problems_load_with_their_images_in_datasets(tmp_path):
+    pytest.importorskip("PIL")
+    out = tmp_path / "gpvl.jsonl"
+    habits("tasks", "generate", "general_points", "--split", "ood", "--n", "3", "--out", str(out),
+           "--set", "modality=image", "--set", "ood=visual")
+    loaded = datasets.load_dataset("json", data_files=str(out), split="train")
+    loaded = loaded.cast_column("images", datasets.Sequence(datasets.Image()))
+    image = loaded[0]["images"][0]
+    assert image.size[0] > image.size[1] > 100
+    assert [part["type"] for part in loaded[0]["prompt"][0]["content"]] == ["image", "text"]
+
+
+def test_navigation_files_hold_one_row_per_decision_and_verify_with_the_papers_reward(tmp_path):
+    problems, solved = tmp_path / "nav.jsonl", tmp_path / "solved.jsonl"
+    habits("tasks", "generate", "navigation", "--n", "2", "--out", str(problems))
+    rows = load_rows(problems)
+    assert len(rows) > 2 and all("action" in row["problem"] for row in rows)
+    habits("tasks", "solve", "navigation", "--input", str(problems), "--out", str(solved))
+    habits("tasks", "verify", "navigation", "--input", str(solved))
+    assert all(row["reward"] == 1.0 for row in load_rows(tmp_path / "solved.verified.jsonl"))
 
 
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])

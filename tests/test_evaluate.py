@@ -91,3 +91,26 @@ def test_eval_command_writes_one_json_with_every_split(tiny, tmp_path):
 def test_eval_command_rejects_a_missing_model_directory(tmp_path):
     result = CliRunner().invoke(app, ["eval", "--model", str(tmp_path / "none"), "--task", "countdown"])
     assert result.exit_code != 0 and "does not exist" in str(result.exception)
+
+
+@pytest.mark.parametrize("budget", [1, 5])
+def test_eval_on_navigation_reports_per_step_accuracy_and_route_success(tiny, tmp_path, budget):
+    out = tmp_path / "eval.json"
+    args = ["eval", "--model", str(tiny), "--task", "navigation", "--split", "test,ood", "--n", "2",
+            "--max-attempts", str(budget), "--out", str(out), "--set", "max_new_tokens=4",
+            "--set", "task_args={city_size: 3, min_turns: 1, max_turns: 1, max_forward: 0}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["max_attempts"] == budget
+    for split in ("test", "ood"):
+        found = report["splits"][split]
+        assert found["problems"] == 2 and found["n"] > 2  # routes of several decisions
+        episodes = found["episodes"]
+        assert 0 <= found["success"] <= episodes["problem_success"] <= 1  # more attempts can only add
+        if budget == 1:
+            assert episodes["problem_success"] == found["success"]
+            assert episodes["success_within"]["1"] == found["accuracy"]
+        assert set(episodes["success_within"]) == {str(j) for j in range(1, budget + 1)}
+        assert episodes["decisions"] == found["n"] and episodes["problems"] == 2
+        assert 1 <= episodes["mean_attempts"] <= budget

@@ -4,10 +4,16 @@ import json
 
 import pytest
 
-from habits.tasks import REASONS, SPLITS, get_task, task_names
+from habits.tasks import SPLITS, get_task, task_names
 from habits.tasks.perturb import perturbations
 
 TASKS = task_names()
+# Every registered task with its defaults, plus the variants that change what a problem or an answer is.
+VARIANTS = [(name, {}) for name in TASKS] + [
+    ("general_points", {"modality": "image"}), ("general_points", {"modality": "image", "ood": "visual"}),
+    ("navigation", {"actions": "relative"}), ("navigation", {"prompt_style": "chat", "template": "mixed"}),
+    ("navigation", {"modality": "image", "ood": "visual"}),
+]
 
 
 def _key(problem):
@@ -15,30 +21,34 @@ def _key(problem):
 
 
 def test_registry_has_the_built_in_tasks():
-    assert {"countdown", "general_points"} <= set(TASKS)
+    assert {"countdown", "general_points", "navigation"} <= set(TASKS)
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_solver_answers_verify_as_correct(name):
-    task = get_task(name)
+@pytest.mark.parametrize(("name", "config"), VARIANTS)
+def test_solver_answers_verify_as_correct(name, config):
+    task = get_task(name, **config)
     for split in SPLITS:
         for problem in task.generate(15, split=split, seed=1):
-            found = task.solve(problem)
-            assert found, f"generated an unsolvable problem: {problem}"
-            for expression in found[:5]:
-                verdict = task.verify(problem, "Some thinking.\n" + task.format_answer(problem, expression))
-                assert verdict.correct, (problem, expression, verdict)
-                assert verdict.reason == "correct"
+            for step in task.steps(problem):
+                found = task.solve(step)
+                assert found, f"generated an unsolvable problem: {step}"
+                for expression in found[:5]:
+                    verdict = task.verify(step, "Some thinking.\n" + task.format_answer(step, expression))
+                    assert verdict.correct, (step, expression, verdict)
+                    assert verdict.reason == "correct"
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_corrupted_answers_fail_with_the_expected_reason(name):
-    task = get_task(name)
+@pytest.mark.parametrize(("name", "config"), VARIANTS)
+def test_corrupted_answers_fail_with_the_expected_reason(name, config):
+    task = get_task(name, **config)
     for problem in task.generate(15, split="train", seed=2):
-        for expected, completion in perturbations(task, problem, task.solve(problem)[0]):
-            verdict = task.verify(problem, completion)
-            assert not verdict.correct
-            assert verdict.reason == expected, (completion, verdict)
+        for step in task.steps(problem):
+            for expected, completion in perturbations(task, step, task.solve(step)[0]):
+                verdict = task.verify(step, completion)
+                assert not verdict.correct
+                assert verdict.reason == expected, (completion, verdict)
+                assert verdict.reason in task.reasons
+                assert task.reward(step, completion) == task.reward_table()[expected]
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -49,9 +59,9 @@ def test_same_seed_gives_the_same_items_and_prefixes_are_stable(name):
     assert task.generate(20, "train", seed=7) != task.generate(20, "train", seed=8)
 
 
-@pytest.mark.parametrize("name", TASKS)
-def test_splits_never_share_a_problem(name):
-    task = get_task(name)
+@pytest.mark.parametrize(("name", "config"), VARIANTS)
+def test_splits_never_share_a_problem(name, config):
+    task = get_task(name, **config)
     drawn = {split: {_key(p) for seed in range(3) for p in task.generate(150, split, seed)} for split in SPLITS}
     assert not drawn["train"] & drawn["test"]
     assert not drawn["train"] & drawn["ood"]
@@ -67,17 +77,17 @@ def test_problems_are_plain_json(name):
 
 @pytest.mark.parametrize("name", TASKS)
 def test_every_reward_scheme_maps_every_reason(name):
-    from habits.tasks import REWARD_SCHEMES, TASKS as REGISTRY
-
-    for scheme in REGISTRY.get(name).reward_schemes:
-        assert set(REWARD_SCHEMES[scheme]) == set(REASONS)
-        assert max(REWARD_SCHEMES[scheme].values()) == REWARD_SCHEMES[scheme]["correct"]
+    task = get_task(name)
+    for scheme in task.reward_schemes:
+        table = task.reward_table(scheme)
+        assert set(table) == set(task.reasons)
+        assert max(table.values()) == table["correct"]
 
 
 @pytest.mark.parametrize("name", TASKS)
 def test_reward_function_follows_trl_contract_in_both_completion_forms(name):
     task = get_task(name)
-    problem = task.generate(1, "train", seed=0)[0]
+    problem = task.steps(task.generate(1, "train", seed=0)[0])[0]
     right = task.format_answer(problem, task.solve(problem)[0])
     reward = task.reward_function()
     standard = reward([right, "no answer"], problem=[problem, json.dumps(problem)], prompt=["p", "p"])
@@ -87,6 +97,19 @@ def test_reward_function_follows_trl_contract_in_both_completion_forms(name):
 
 
 @pytest.mark.parametrize("name", TASKS)
+def test_prompts_come_in_base_and_chat_style(name):
+    for style in ("base", "chat"):
+        task = get_task(name, prompt_style=style)
+        for problem in task.generate(3, "train", seed=3):
+            for step in task.steps(problem):
+                prompt = task.prompt(step)
+                if style == "base":
+                    assert isinstance(prompt, str) and prompt
+                else:
+                    assert prompt[-1]["role"] == "user" and prompt[-1]["content"]
+
+
+@pytest.mark.parametrize("name", ["countdown", "general_points"])
 def test_prompts_name_every_number_and_the_target(name):
     for style in ("base", "chat"):
         task = get_task(name, prompt_style=style, template="mixed")

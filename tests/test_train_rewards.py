@@ -91,3 +91,12 @@ def test_rl_rows_carry_the_task_prompt_and_the_problem_as_json(tmp_path):
     assert rows[0]["prompt"] == task.prompt(PROBLEM) and json.loads(rows[0]["problem"]) == PROBLEM
     write_jsonl(tmp_path / "t.jsonl", [{"problem": PROBLEM, "prompt": "x"}, {"problem": PROBLEM}])
     assert problems_from_file(tmp_path / "t.jsonl", limit=1) == [PROBLEM]
+
+
+def test_a_revised_rollout_earns_the_sum_of_its_attempt_rewards():
+    reward = OutcomeReward(get_task("countdown"), behaviors=False)
+    logged = {}
+    found = reward(["t"], problem=[PROBLEM], final_attempt=["<answer>(3+5)*2</answer>"],
+                   attempt_rewards=[[0.1, 1.0]], log_metric=logged.__setitem__)
+    assert found == [1.1]
+    assert logged["revise/first_attempt_reward"] == 0.1 and logged["revise/last_attempt_reward"] == 1.0

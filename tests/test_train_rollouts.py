@@ -53,6 +53,7 @@ def test_wrong_attempt_gets_the_verifier_reason_and_a_second_try_masked_out_of_t
     out = rollout_for(task, engine, attempts=3)([prompt, prompt], trainer=None)
     assert out["attempts"] == [2, 1]  # the right first answer stops; the wrong one gets one more try
     assert out["final_attempt"] == ["<answer>(3+5)*2</answer>", "<answer>(3+5)*2</answer>"]
+    assert out["attempt_rewards"] == [[0.1, 1.0], [1.0]]  # each attempt rewarded on its own (tinyzero scheme)
     revised = tokenizer.decode(out["completion_ids"][0], skip_special_tokens=False)
     assert "2+3+5" in revised and "Please try again" in revised and revised.count("<answer>") == 2
     verdict = task.verify(PROBLEM, "<answer>2+3+5</answer>")

@@ -47,6 +47,8 @@ class EvalConfig:
     temperature: float = _help("Sampling temperature for the pass@k samples.", 1.0)
     top_p: float = _help("Nucleus sampling for the pass@k samples.", 1.0)
     max_new_tokens: int = _help("Token budget per completion.", 1024)
+    max_attempts: int = _help("Verify-and-revise budget K: after a wrong greedy answer the verifier's reason is fed "
+                              "back and the model tries again, up to K attempts (1: a single attempt).", 1)
     batch_size: int = _help("Prompts per generation batch.", 32)
     seed: int = _help("Seed for problems and sampling.", 0)
     distinct: bool = _help("Evaluate distinct problems only (a split smaller than n is evaluated whole).", True)
@@ -74,8 +76,8 @@ class EvalConfig:
             raise ValueError(f"n and k must be >= 1, got n={self.n}, k={self.k}")
         if self.k > 1 and self.temperature <= 0:
             raise ValueError("pass@k with k > 1 needs sampling: set temperature > 0")
-        if self.max_new_tokens < 1 or self.batch_size < 1:
-            raise ValueError("max_new_tokens and batch_size must be >= 1")
+        if self.max_new_tokens < 1 or self.batch_size < 1 or self.max_attempts < 1:
+            raise ValueError("max_new_tokens, batch_size and max_attempts must be >= 1")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise ValueError(f"backend must be auto, transformers or vllm, got {self.backend!r}")
         from habits.tasks import get_task
@@ -86,6 +88,10 @@ class EvalConfig:
         if not (Path(self.model) / "config.json").is_file():
             raise ValueError(f"model directory {self.model} does not exist or has no config.json; "
                              "point --model at a saved model, e.g. runs/tiny-rl/model")
+        from habits.tasks import get_task
+        from habits.vision import check_vision
+
+        check_vision(self.model, get_task(self.task, **self.task_args))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -193,20 +199,35 @@ def evaluate(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 
 def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200, k: int = 1, *,
                        task_args: Mapping[str, Any] | None = None, temperature: float = 1.0, top_p: float = 1.0,
                        max_new_tokens: int = 1024, batch_size: int = 32, seed: int = 0, backend: str = "auto",
-                       behaviors: bool = True, progress: bool = True,
-                       distinct: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """:func:`evaluate` plus one row per greedy completion (problem, completion, verdict)."""
+                       behaviors: bool = True, progress: bool = True, distinct: bool = True,
+                       max_attempts: int = 1) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`evaluate` plus one row per greedy completion (problem, completion, verdict).
+
+    Problems of several decisions (navigation routes) are evaluated decision by decision:
+    ``accuracy`` is then per-step accuracy and ``success`` the share of problems with every decision
+    right. ``max_attempts`` > 1 adds verify-and-revise episodes (:mod:`habits.episodes`) under
+    ``episodes``: success within 1..K attempts and per-attempt accuracy.
+    """
     import time
 
     from habits.sample import LoadedModel, generate, load_model
     from habits.tasks import get_task
+    from habits.vision import LoadedVLM, attach_images, generate_images, load_vlm
 
     task_obj = get_task(task, **dict(task_args or {})) if isinstance(task, str) else task
     started = time.perf_counter()
-    loaded = model if isinstance(model, LoadedModel) else load_model(
-        model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
-    problems = eval_problems(task_obj, split, n, seed, distinct)
-    prompts = [task_obj.prompt(p) for p in problems]
+    if task_obj.shows_images:  # a vision-language model through its processor
+        loaded = model if isinstance(model, LoadedVLM) else load_vlm(model)
+        generate = generate_images  # noqa: F811 -- same contract, prompts carry their images
+    else:
+        loaded = model if isinstance(model, LoadedModel) else load_model(
+            model, _sampling(backend=backend, seed=seed, batch_size=batch_size))
+    from habits.episodes import decisions_of, episode_metrics, run_episodes
+
+    routes = eval_problems(task_obj, split, n, seed, distinct)
+    decisions = decisions_of(task_obj, routes)
+    problems = [step for _, step in decisions]
+    prompts = [attach_images(task_obj.prompt(p), task_obj.images(p)) for p in problems]
     common = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, backend=loaded.backend,
                   progress=progress)
     greedy = [group[0] for group in generate(loaded, prompts, _sampling(temperature=0.0, **common))]
@@ -216,6 +237,22 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
         result["rule"] = problems[0]["rule"]
     batch = measure(task_obj, problems, texts, tokens=[c.num_tokens for c in greedy], behaviors=behaviors)
     result.update(_split_result(batch))
+    result["problems"] = len(routes)
+    episodes = None
+    if max_attempts > 1 or len(problems) != len(routes):
+        firsts = [texts]  # the greedy first attempts above; later attempts are generated here
+
+        def complete(batch_of_prompts: list[Any]) -> list[str]:
+            if firsts:
+                return firsts.pop()
+            return [group[0].text for group in generate(loaded, batch_of_prompts, _sampling(temperature=0.0, **common))]
+
+        episodes = run_episodes(task_obj, routes, complete, max_attempts)
+        result["episodes"] = episode_metrics(episodes, max_attempts)
+    correct_by_problem: dict[int, bool] = {}
+    for (group, _), verdict in zip(decisions, batch.verdicts, strict=True):
+        correct_by_problem[group] = correct_by_problem.get(group, True) and verdict.correct
+    result["success"] = sum(correct_by_problem.values()) / len(routes)
     result["truncated"] = sum(c.finish_reason == "length" for c in greedy) / len(greedy)
     if k > 1:
         samples = generate(loaded, prompts, _sampling(temperature=temperature, top_p=top_p, n=k, **common))
@@ -224,6 +261,9 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     result["seconds"] = time.perf_counter() - started
     rows = [{"problem": dict(p), "completion": t, "verdict": v.to_dict()}
             for p, t, v in zip(problems, texts, batch.verdicts, strict=True)]
+    if episodes is not None:
+        for row, episode in zip(rows, episodes, strict=True):
+            row["attempts"] = [vars(a) for a in episode.attempts]
     return result, rows
 
 
@@ -237,22 +277,25 @@ def main(config: EvalConfig) -> dict[str, Any]:
     from habits.io import write_json, write_jsonl
     from habits.sample import load_model
     from habits.tasks import get_task
+    from habits.vision import load_vlm
 
     task = get_task(config.task, **config.task_args)
-    loaded = load_model(config.model, _sampling(backend=config.backend, seed=config.seed,
-                                                batch_size=config.batch_size))
+    loaded = load_vlm(config.model) if task.shows_images else load_model(
+        config.model, _sampling(backend=config.backend, seed=config.seed, batch_size=config.batch_size))
     splits: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for split in config.splits:
         result, found = evaluate_with_rows(loaded, task, split, config.n, config.k, temperature=config.temperature,
                                            top_p=config.top_p, max_new_tokens=config.max_new_tokens,
                                            batch_size=config.batch_size, seed=config.seed,
-                                           behaviors=config.behaviors, distinct=config.distinct)
+                                           behaviors=config.behaviors, distinct=config.distinct,
+                                           max_attempts=config.max_attempts)
         rows += [{"split": split, **row} for row in found]
         splits[split] = result
     report = {"model": config.model, "task": config.task, "task_args": config.task_args,
               "n": {split: result["n"] for split, result in splits.items()},
-              "k": config.k, "max_new_tokens": config.max_new_tokens, "splits": splits}
+              "k": config.k, "max_attempts": config.max_attempts, "max_new_tokens": config.max_new_tokens,
+              "splits": splits}
     if config.out:
         write_json(config.out, report)
     if config.completions:
@@ -266,15 +309,19 @@ def in_training_eval(task_factory: Callable[[], Any], splits: Sequence[str], n: 
     from habits.sample import LoadedModel, generate
 
     task = task_factory()
-    fixed = {split: eval_problems(task, split, n, seed) for split in splits}
+    fixed = {split: [step for p in eval_problems(task, split, n, seed) for step in task.steps(p)] for split in splits}
     config = _sampling(temperature=0.0, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
                        backend="transformers", progress=False)
 
     def run(model: Any, tokenizer: Any) -> dict[str, float]:
         metrics: dict[str, float] = {}
-        loaded = LoadedModel(model, tokenizer, "transformers")
+        from habits.vision import LoadedVLM, attach_images, generate_images
+
+        vlm = task.shows_images
+        loaded = LoadedVLM(model, tokenizer) if vlm else LoadedModel(model, tokenizer, "transformers")
         for split, problems in fixed.items():
-            greedy = [g[0] for g in generate(loaded, [task.prompt(p) for p in problems], config)]
+            prompts = [attach_images(task.prompt(p), task.images(p)) for p in problems]
+            greedy = [g[0] for g in (generate_images if vlm else generate)(loaded, prompts, config)]
             batch = measure(task, problems, [c.text for c in greedy], tokens=[c.num_tokens for c in greedy],
                             behaviors=behaviors)
             metrics.update(batch.log_values(prefix=f"eval_{split}/"))

@@ -39,6 +39,7 @@ class BatchMetrics:
     tasks: list[Task | None]
     counts: list[Counts] | None = None  # behavior counts per completion (None: not counted)
     tokens: list[int] | None = None  # completion lengths in tokens, when the caller knows them
+    problems: list[Any] | None = None  # the parsed problems (a scheme may read the completion again)
 
     @property
     def n(self) -> int:
@@ -77,8 +78,9 @@ class BatchMetrics:
 
     def rewards(self) -> list[float | None]:
         """Each completion's reward under its task's scheme, from the verdict already made."""
-        return [None if v is None or t is None else t.reward_for(v)
-                for v, t in zip(self.verdicts, self.tasks, strict=True)]
+        problems = self.problems if self.problems is not None else [None] * self.n
+        return [None if v is None or t is None else t.score(p, text, v)
+                for v, t, p, text in zip(self.verdicts, self.tasks, problems, self.texts, strict=True)]
 
     def profile(self, thresholds: Any = None, method: str = "t") -> Any:
         """The behavior profile (shares, means, intervals, readiness) of the counted completions."""
@@ -145,4 +147,4 @@ def measure(task: Task | Sequence[Task | None] | None, problems: Sequence[Any], 
             raise ValueError(f"measure: {len(counts)} behavior counts for {len(texts)} completions")
     if tokens is not None and len(tokens) != len(texts):
         raise ValueError(f"measure: {len(tokens)} token lengths for {len(texts)} completions")
-    return BatchMetrics(texts, verdicts, tasks, counts, None if tokens is None else list(tokens))
+    return BatchMetrics(texts, verdicts, tasks, counts, None if tokens is None else list(tokens), parsed)

@@ -15,6 +15,7 @@ repeating a single call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -79,20 +80,21 @@ class JudgeConfig:
 
 
 # --- prompts -------------------------------------------------------------------------------------
-_TASKS = {
-    "countdown": "the Countdown game: combine the given numbers with + - * / (each number used once) to reach the target",
-    "general_points": "the 24-points card game: combine the four card values with + - * / (each card once) to make the target",
-}
+def _task_text(task: str | None, problem: Mapping[str, Any] | None) -> tuple[str, str]:
+    """What the task is, and one sentence naming the problem -- both the task's own words."""
+    from habits.tasks import task_names
+
+    if not task or task not in task_names():
+        return "an arithmetic puzzle", ""
+    owner = _task_object(task)
+    return owner.description, (" " + owner.describe(problem) if problem else "")
 
 
-def _problem_text(problem: Mapping[str, Any] | None) -> str:
-    if not problem:
-        return ""
-    if "cards" in problem:
-        return f" The cards were {list(problem['cards'])} and the target was {problem.get('target', 24)}."
-    if "numbers" in problem:
-        return f" The numbers were {list(problem['numbers'])} and the target was {problem.get('target')}."
-    return ""
+@functools.lru_cache(maxsize=8)
+def _task_object(name: str) -> Any:
+    from habits.tasks import get_task
+
+    return get_task(name)
 
 
 def judge_messages(
@@ -104,11 +106,11 @@ def judge_messages(
 ) -> list[dict[str, str]]:
     """The chat messages that ask for the count of one behavior in one completion."""
     spec = TAXONOMY[behavior]
-    what = _TASKS.get(task or "", "an arithmetic puzzle")
+    what, problem_text = _task_text(task, problem)
     text = completion if len(completion) <= max_chars else completion[:max_chars] + "\n[... cut ...]"
     bullets = lambda items: "\n".join(f"- {item}" for item in items)
     user = (
-        f"Below is a chain of reasoning that a language model wrote while solving {what}.{_problem_text(problem)}\n\n"
+        f"Below is a chain of reasoning that a language model wrote while solving {what}.{problem_text}\n\n"
         f"Count the instances of **{spec.title.lower()}** in it.\n{spec.definition}\n\n"
         f"Count as one instance:\n{bullets(spec.counts_as)}\n\nDo not count:\n{bullets(spec.not_counted)}\n\n"
         f"Snippets that contain it:\n{bullets(spec.positive)}\n\nSnippets that do not:\n{bullets(spec.negative)}\n\n"

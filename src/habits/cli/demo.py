@@ -44,7 +44,8 @@ def demo(
             problems = list(track(task.iter_generate(n, split, seed), f"{name}/{split}: generate", total=n))
             rows, reasons = [], Counter()
             solution_counts = []
-            for problem in track(problems, f"{name}/{split}: solve"):
+            decisions = [step for problem in problems for step in task.steps(problem)]  # a route: each decision
+            for problem in track(decisions, f"{name}/{split}: solve"):
                 found = task.solve(problem)
                 solution_counts.append(len(found))
                 rows.append({"problem": problem, "completion": "Let me think.\n" + task.format_answer(problem, found[0]),
@@ -60,7 +61,7 @@ def demo(
             write_jsonl(out / f"{name}-{split}.jsonl", rows)
             good = [r for r in rows if r["expected"] == "correct"]
             bad = [r for r in rows if r["expected"] != "correct"]
-            table.add_row(name, split, str(len(problems)), f"{sum(solution_counts) / len(problems):.1f}", str(len(rows)),
+            table.add_row(name, split, str(len(problems)), f"{sum(solution_counts) / len(solution_counts):.1f}", str(len(rows)),
                           f"{sum(r['verdict']['correct'] for r in good)}/{len(good)}",
                           f"{sum(not r['verdict']['correct'] for r in bad)}/{len(bad)}", f"{per_item:.0f}")
     console.print(table)

@@ -27,6 +27,10 @@ def eval_command(
     n: Annotated[int | None, typer.Option("--n", help="Problems per split.", min=1)] = None,
     k: Annotated[int | None, typer.Option("--k", help="Samples per problem for pass@k (1: greedy only).",
                                           min=1)] = None,
+    max_attempts: Annotated[int | None, typer.Option("--max-attempts", help="Verify-and-revise budget K: after a "
+                                                     "wrong answer the verifier's reason is fed back and the model "
+                                                     "tries again, up to K attempts (the paper's VIter).",
+                                                     min=1)] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the results JSON here.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/eval/*.yaml).")] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="Override any eval field KEY=VALUE, e.g. "
@@ -35,13 +39,15 @@ def eval_command(
     """Evaluate a model on a task's ID (test) and OOD splits with the task's exact verifier.
 
     GeneralPoints: test uses the trained face-card rule, ood the other one. Countdown: ood holds
-    out targets. The JSON has one entry per split under "splits".
+    out targets. Navigation: ood uses the other action space; accuracy is per-step accuracy and
+    success route success. The JSON has one entry per split under "splits".
     """
     from habits.evaluate import main
     from habits.train.config import load_config
 
     values = parse_overrides(overrides)
-    flags = {"model": model, "task": task, "n": n, "k": k, "out": str(out) if out else None}
+    flags = {"model": model, "task": task, "n": n, "k": k, "max_attempts": max_attempts,
+             "out": str(out) if out else None}
     values.update({key: value for key, value in flags.items() if value is not None})
     if split:
         values["splits"] = [s.strip() for item in split for s in item.split(",") if s.strip()]
@@ -49,14 +55,20 @@ def eval_command(
     report = main(cfg)
     table = Table(title=f"{cfg.task}: {cfg.model}")
     first = next(iter(report["splits"].values()))
-    keys = ["accuracy", *(key for key in first if key.startswith("pass@")), "format_error", "mean_length_tokens"]
+    keys = ["accuracy", "success", *(key for key in first if key.startswith("pass@")), "format_error",
+            "mean_length_tokens"]
+    budget = report.get("max_attempts", 1)
     habits = list(first.get("behaviors") or {})
-    short = {"accuracy": "acc", "format_error": "fmt err", "mean_length_tokens": "tokens", "verification": "verif",
+    short = {"accuracy": "acc", "success": "success", "format_error": "fmt err", "mean_length_tokens": "tokens", "verification": "verif",
              "backtracking": "backtr", "subgoal_setting": "subgoal", "backward_chaining": "backw"}
-    for column in ("split", *keys, *habits):
+    revised = [f"success@{budget}", f"problem success@{budget}"] if budget > 1 else []
+    for column in ("split", *keys, *revised, *habits):
         table.add_column(short.get(column, column), justify="left" if column == "split" else "right")
     for name, result in report["splits"].items():
         cells = [f"{result[key]:.0f}" if key == "mean_length_tokens" else f"{result[key]:.3f}" for key in keys]
+        if revised:
+            episodes = result["episodes"]
+            cells += [f"{episodes['success_within'][str(budget)]:.3f}", f"{episodes['problem_success']:.3f}"]
         cells += [f"{result['behaviors'][b]['mean']:.2f}" for b in habits]
         table.add_row(name, *cells)
     console.print(table)

@@ -15,7 +15,7 @@ from rich.table import Table
 from habits.cli.options import parse_overrides
 from habits.io import InputError, read_jsonl, write_rows
 from habits.progress import track
-from habits.tasks import REWARD_SCHEMES, SPLITS, TASKS, get_task, task_names
+from habits.tasks import SPLITS, TASKS, get_task, task_names
 from habits.tasks.base import as_problem
 
 console = Console()
@@ -34,13 +34,14 @@ def list_tasks() -> None:
     """List registered tasks with their reward schemes and config defaults."""
     table = Table(title="habits tasks")
     table.add_column("task", style="bold")
+    table.add_column("variants")
     table.add_column("reward schemes")
     table.add_column("config (defaults)")
     for name in task_names():
         cls = TASKS.get(name)
         fields = [f"{f.name}={f.default!r}" for f in dataclasses.fields(cls.config_class)
                   if f.init and f.default is not dataclasses.MISSING]
-        table.add_row(name, ", ".join(cls.reward_schemes), "\n".join(fields))
+        table.add_row(name, cls.variants, ", ".join(cls.reward_schemes), "\n".join(fields))
     console.print(table)
 
 
@@ -60,10 +61,32 @@ def generate(
         raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
     started = time.perf_counter()
     problems = list(track(task_obj.iter_generate(n, split=split, seed=seed), f"generating {task}/{split}", total=n))
-    rows = [{"id": f"{task}-{split}-{seed}-{i}", "task": task, "split": split, "problem": p,
-             "prompt": task_obj.prompt(p)} for i, p in enumerate(problems)]
+    rows = []
+    for i, problem in enumerate(problems):
+        steps = task_obj.steps(problem)  # a problem of several decisions (a route) gives one row per decision
+        for k, step in enumerate(steps):
+            row_id = f"{task}-{split}-{seed}-{i}" + (f"-{k}" if len(steps) > 1 else "")
+            rows.append({"id": row_id, "task": task, "split": split, "problem": step, "prompt": task_obj.prompt(step)})
+            images = task_obj.images(step)
+            if images:
+                rows[-1]["images"] = _save_images(out, row_id, images)
     write_rows(out, rows)
     console.print(f"wrote {len(rows)} {task} {split} problems to {out} in {time.perf_counter() - started:.1f}s")
+
+
+def _save_images(out: Path, row_id: str, images: list) -> list[str]:
+    """PNG files next to ``out`` (``<stem>_images/<id>-<k>.png``); the row keeps their paths, which
+    ``datasets`` reads with ``cast_column("images", Sequence(Image()))``."""
+    from habits.tasks.cards import png_bytes
+
+    folder = out.with_name(out.stem + "_images")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, image in enumerate(images):
+        path = folder / f"{row_id}-{k}.png"
+        path.write_bytes(png_bytes(image))
+        paths.append(str(path))
+    return paths
 
 
 @tasks_app.command("solve")
@@ -114,7 +137,8 @@ def verify(
             raise InputError(f"{input_path}:{line}: bad problem for {task} ({exc.__class__.__name__}: {exc})") from None
         reasons[verdict.reason] += 1
         rows.append({**row, "verdict": verdict.to_dict(),
-                     "reward": REWARD_SCHEMES[task_obj.config.reward][verdict.reason]})
+                     "reward": task_obj.reward(problem, row["completion"] if isinstance(row["completion"], str)
+                                               else str(row["completion"]))})
     write_rows(output, rows)
     table = Table(title=f"{task}: {len(rows)} completions ({task_obj.config.reward} reward)")
     table.add_column("verdict")

@@ -36,9 +36,29 @@ def task_names() -> list[str]:
     return TASKS.names()
 
 
+_loaded = False
+
+
 def _load_builtin_tasks() -> None:
-    # Imported lazily so that `habits.tasks.base` can be imported by task modules without cycles.
-    from habits.tasks import countdown, general_points  # noqa: F401
+    """Import every module of this package (a task registers itself when imported), then any task that
+    another installed package declares under the ``habits.tasks`` entry-point group.
+
+    Lazily, so that `habits.tasks.base` can be imported by task modules without cycles; adding a task
+    is adding a module here (or an entry point), never editing a list.
+    """
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import pkgutil
+    from importlib.metadata import entry_points
+
+    for module in pkgutil.iter_modules(__path__, prefix=__name__ + "."):
+        if not module.name.rsplit(".", 1)[-1].startswith("_"):
+            importlib.import_module(module.name)
+    for entry in entry_points(group="habits.tasks"):
+        entry.load()
 
 
 __all__ = ["REASONS", "REWARD_SCHEMES", "SPLITS", "TASKS", "Task", "Verdict", "get_task", "task_names"]

@@ -142,11 +142,23 @@ class SpaceExhausted(ValueError):
 
 
 class Task(ABC):
-    """A verifiable environment. Subclasses set ``name``, ``config_class`` and ``reward_schemes``."""
+    """A verifiable environment. Subclasses set ``name``, ``config_class`` and ``reward_schemes``.
+
+    A task owns everything task-specific, so nothing outside its module branches on its name or on
+    a problem's fields: its verdict ``reasons`` and reward tables, how a problem is described to a
+    judge (:meth:`describe`), the feedback a verify-and-revise loop gives (:meth:`feedback`), the
+    wrong answers its tests use (:meth:`perturbations`), whether and how a priming trace is searched
+    (:meth:`trace_numbers`, :meth:`check_traceable`), the decisions an episode is made of
+    (:meth:`steps`) and the images a prompt shows (:meth:`images`).
+    """
 
     name: ClassVar[str]
     reward_schemes: ClassVar[tuple[str, ...]]
     max_tries: ClassVar[int] = 10_000  # rejection-sampling budget per item
+    reasons: ClassVar[tuple[str, ...]] = REASONS  # this task's verdict vocabulary, best first
+    reward_tables: ClassVar[dict[str, dict[str, float]]] = {}  # task-specific schemes (reason -> reward)
+    description: ClassVar[str] = "a verifiable puzzle"  # what the task is, in a phrase (judge prompts)
+    variants: ClassVar[str] = ""  # its ID/OOD and modality variants, in a phrase (habits tasks list)
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -240,13 +252,64 @@ class Task(ABC):
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
         """The answer part of a completion in this task's format (what ``verify`` reads)."""
 
+    def reward_table(self, scheme: str | None = None) -> dict[str, float]:
+        """Reason -> reward under ``scheme`` (default: the configured one)."""
+        scheme = scheme or self.config.reward
+        return self.reward_tables.get(scheme) or REWARD_SCHEMES[scheme]
+
     def reward(self, problem: Mapping[str, Any], completion: str) -> float:
         """The configured scheme's reward for ``completion``."""
-        return self.reward_for(self.verify(problem, completion))
+        return self.score(problem, completion, self.verify(problem, completion))
+
+    def score(self, problem: Mapping[str, Any] | None, completion: str, verdict: Verdict) -> float:
+        """The reward of ``completion`` whose verdict is already made (a scheme may read it again)."""
+        return self.reward_for(verdict)
 
     def reward_for(self, verdict: Verdict) -> float:
         """The configured scheme's reward for a verdict already made (verify once, then score and log)."""
-        return REWARD_SCHEMES[self.config.reward][verdict.reason]
+        return self.reward_table()[verdict.reason]
+
+    # -- what else a task owns (defaults suit a single-answer, text-only task) ------------------
+    def steps(self, problem: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The decisions an episode on ``problem`` is made of, each a problem that :meth:`prompt`,
+        :meth:`verify` and :meth:`solve` accept. One for single-answer tasks; a route's decision
+        points for navigation (route success = every step correct)."""
+        return [dict(problem)]
+
+    @property
+    def shows_images(self) -> bool:
+        """Whether prompts show images (a vision-language model is needed)."""
+        return False
+
+    def images(self, problem: Mapping[str, Any]) -> list[Any]:
+        """PIL images shown with the prompt of a decision (empty for text tasks)."""
+        return []
+
+    def describe(self, problem: Mapping[str, Any]) -> str:
+        """One sentence naming the problem, for judge prompts and logs."""
+        return f"The problem was {json.dumps(dict(problem), sort_keys=True)}."
+
+    def feedback(self, verdict: Verdict) -> str:
+        """Why an attempt failed, in the words a verify-and-revise loop sends back (after
+        "You failed this trial because ")."""
+        return (verdict.detail or verdict.reason.replace("_", " ")).rstrip(".")
+
+    def perturbations(self, problem: Mapping[str, Any], answer: str) -> list[tuple[str, str]]:
+        """``(expected_reason, completion)`` pairs, all wrong, derived from a correct ``answer``."""
+        raise NotImplementedError(f"{self.name} defines no perturbations")
+
+    def trace_numbers(self, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
+        """The numbers a priming trace combines (and card names, when the task reads cards)."""
+        raise ValueError(self._no_traces())
+
+    def check_traceable(self, planned: bool = False) -> None:
+        """Raise ValueError (before any work) if this configuration cannot give priming traces;
+        ``planned``: the condition shows subgoal setting / backward chaining."""
+        raise ValueError(self._no_traces())
+
+    def _no_traces(self) -> str:
+        return (f"{self.name} has no trace search: priming traces are written for tasks that combine numbers "
+                "to reach a target (see habits tasks list)")
 
     def reward_function(self) -> Callable[..., list[float]]:
         """This task's reward in TRL's contract: ``f(completions, problem, **columns) -> list[float]``.

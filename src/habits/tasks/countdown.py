@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import Task, Verdict, held_out, item_rng, last_tagged_answer, stable_choice
+from habits.tasks.base import Verdict, held_out, item_rng, last_tagged_answer, stable_choice
+from habits.tasks.numbers import NumberTask
 from habits.tasks.solver import reachable_targets, solutions
 
 # -- prompt templates ------------------------------------------------------------------------
@@ -107,10 +108,12 @@ class CountdownConfig:
 
 
 @TASKS.register("countdown")
-class Countdown(Task):
+class Countdown(NumberTask):
     name = "countdown"
     config_class = CountdownConfig
     reward_schemes: ClassVar[tuple[str, ...]] = ("tinyzero", "binary")
+    description = "the Countdown game: combine the given numbers with + - * / (each number used once) to reach the target"
+    variants = "ood split: held-out targets"
 
     def __init__(self, config: CountdownConfig) -> None:
         super().__init__(config)
@@ -189,6 +192,18 @@ class Countdown(Task):
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
         return solutions(problem["numbers"], problem["target"], use_all=self.use_all(problem))
+
+    def fewest_numbers(self) -> int:
+        return self.config.min_numbers
+
+    def more_numbers_hint(self) -> str:
+        return "set min_numbers=3"
+
+    def check_traceable(self, planned: bool = False) -> None:
+        if not self.config.use_all:
+            raise ValueError("priming traces combine every given number; countdown use_all=False (numbers may be "
+                             "left out) is not supported -- use the default use_all=True")
+        super().check_traceable(planned)
 
 
 def _numbers_detail(given: Counter, used: Counter) -> str:

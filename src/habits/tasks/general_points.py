@@ -8,6 +8,13 @@ trailing ``=24`` allowed) or an ``<answer>`` block, whichever comes last.
 
 Splits: ``train`` and ``test`` use the configured rule on disjoint hands; ``ood`` uses the other
 rule, on held-out hands that contain at least one face card (where the rules differ).
+
+``modality="image"`` (GP-VL) shows the cards as a picture (:mod:`habits.tasks.cards`) in the
+transformers / TRL multimodal message format and asks the model to state the cards it sees: a
+wrong ``"cards"`` list is the verdict ``wrong_cards`` (the paper's -1.5). Train and test hands are
+black (spades, clubs); with ``ood="visual"`` the ood split keeps the rule and deals red hands
+(hearts, diamonds), the paper's visual OOD split. Reward schemes: ``paper`` (the paper's table),
+``binary``, and ``released`` (the released code's reward, :mod:`habits.tasks.general_points_released`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import Task, Verdict, held_out, last_tagged_answer, stable_choice
+from habits.tasks.base import REASONS, REWARD_SCHEMES, Verdict, held_out, last_tagged_answer, stable_choice
+from habits.tasks.numbers import NumberTask
 from habits.tasks.solver import can_make, solutions
 
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
@@ -48,6 +56,13 @@ TEMPLATES = (
     "JSON:\n" + _OUTPUT_JSON,
 )
 
+VL_TEMPLATE = (
+    "[Task Description]\nYou are an expert 24 points card game player. You are observing the four cards in the "
+    "image. Note that {rule}, 'A' counts as '1', and each card must be used once. Your goal is to output a formula "
+    "that evaluates to {target} using numbers from the cards and operators such as '+', '-', '*', '/', '(', "
+    "')', and '='.\n\n[Output]\nYour response should be a valid JSON object, with \"cards\" the cards you see:\n"
+    + _OUTPUT_JSON)
+
 _FORMULA = re.compile(r"""["']formula["']\s*:\s*(?:"((?:[^"\\\n]|\\.){0,400})"|'((?:[^'\\\n]|\\.){0,400})')""")
 _CARD_LETTER = re.compile(r"\b([AJQK])\b")
 
@@ -64,7 +79,9 @@ class GeneralPointsConfig:
     test_fraction: float = 0.2  # share of hands held out from train (test and ood draw from them)
     template: int | str = 0  # template index, or "mixed"
     prompt_style: str = "base"  # "base": plain prompt text; "chat": a user message
-    reward: str = "paper"  # "paper" (+5 / -1 / -2 / -3) or "binary"
+    reward: str = "paper"  # "paper" (+5 / -1 / -2 / -3, -1.5 misread cards), "binary", or "released" (the code's)
+    modality: str = "text"  # "text": cards named in the prompt; "image": cards shown in a picture (GP-VL)
+    ood: str = "rule"  # what the ood split varies: "rule" (face-card values) or "visual" (red suits; image only)
 
     def __post_init__(self) -> None:
         if self.rule not in FACE_VALUES:
@@ -80,6 +97,10 @@ class GeneralPointsConfig:
             raise ValueError(f"general_points: prompt_style must be 'base' or 'chat', got {self.prompt_style!r}")
         if self.template != "mixed" and not (isinstance(self.template, int) and 0 <= self.template < len(TEMPLATES)):
             raise ValueError(f"general_points: template must be 0..{len(TEMPLATES) - 1} or 'mixed'")
+        if self.modality not in ("text", "image"):
+            raise ValueError(f"general_points: modality must be 'text' or 'image', got {self.modality!r}")
+        if self.ood not in ("rule", "visual") or (self.ood == "visual" and self.modality != "image"):
+            raise ValueError(f"general_points: ood must be 'rule' or (with modality image) 'visual', got {self.ood!r}")
 
 
 def card_value(rank: str, rule: str) -> int:
@@ -93,10 +114,19 @@ _VALUES = {rule: {rank: card_value(rank, rule) for rank in RANKS} for rule in FA
 
 
 @TASKS.register("general_points")
-class GeneralPoints(Task):
+class GeneralPoints(NumberTask):
     name = "general_points"
     config_class = GeneralPointsConfig
-    reward_schemes: ClassVar[tuple[str, ...]] = ("paper", "binary")
+    reward_schemes: ClassVar[tuple[str, ...]] = ("paper", "binary", "released")
+    reasons = (*REASONS, "wrong_cards")
+    reward_tables: ClassVar[dict[str, dict[str, float]]] = {
+        "paper": {**REWARD_SCHEMES["paper"], "wrong_cards": -1.5},
+        "binary": {**REWARD_SCHEMES["binary"], "wrong_cards": 0.0},
+        # single-fault values; the released scheme adds faults together and gives partial credit (reward())
+        "released": {**REWARD_SCHEMES["paper"], "wrong_cards": -1.5},
+    }
+    description = "the 24-points card game: combine the four card values with + - * / (each card once) to make the target"
+    variants = "modality text or image; rule id/ood; ood split: rule, or visual (red suits, image)"
 
     def __init__(self, config: GeneralPointsConfig) -> None:
         super().__init__(config)
@@ -107,20 +137,23 @@ class GeneralPoints(Task):
                              "in 2,000 draws; change target or num_cards")
 
     def _rule(self, split: str) -> str:
-        if split != "ood":
+        if split != "ood" or self.config.ood == "visual":
             return self.config.rule
         return "ood" if self.config.rule == "id" else "id"
 
     def sample(self, rng: random.Random, split: str) -> dict[str, Any] | None:
         c = self.config
+        image = c.modality == "image"
+        suits = (SUITS if not image else ("hearts", "diamonds") if split == "ood" and c.ood == "visual"
+                 else ("spades", "clubs"))
         if c.draw == "deck":
-            deck = [(rank, suit) for suit in SUITS for rank in RANKS]
+            deck = [(rank, suit) for suit in suits for rank in RANKS]
             drawn = rng.sample(deck, c.num_cards)
         else:
-            drawn = [(rng.choice(RANKS), rng.choice(SUITS)) for _ in range(c.num_cards)]
+            drawn = [(rng.choice(RANKS), rng.choice(suits)) for _ in range(c.num_cards)]
         cards = [rank for rank, _ in drawn]
         rule = self._rule(split)
-        if split == "ood" and not any(rank in "JQK" for rank in cards):
+        if split == "ood" and c.ood == "rule" and not any(rank in "JQK" for rank in cards):
             return None
         key = ",".join(sorted(cards)) + f"|{c.target}"
         if held_out(key, c.test_fraction) != (split != "train"):
@@ -128,15 +161,19 @@ class GeneralPoints(Task):
         if not can_make([card_value(rank, rule) for rank in cards], c.target):
             return None
         problem: dict[str, Any] = {"cards": cards, "target": c.target, "rule": rule}
-        if c.suits:
+        if c.suits or image:
             problem["suits"] = [suit for _, suit in drawn]
         return problem
 
     def key(self, problem: Mapping[str, Any]) -> str:
-        return ",".join(sorted(problem["cards"])) + f"|{problem['target']}|{problem.get('rule', 'id')}"
+        red = self.config.modality == "image" and any(s in ("hearts", "diamonds") for s in problem.get("suits", ()))
+        return ",".join(sorted(problem["cards"])) + f"|{problem['target']}|{problem.get('rule', 'id')}" + "|red" * red
 
     def prompt(self, problem: Mapping[str, Any]) -> str | list[dict[str, str]]:
         c = self.config
+        if c.modality == "image":  # always messages: the processor's chat template places the image tokens
+            text = VL_TEMPLATE.format(target=problem["target"], rule=RULE_TEXT[problem.get("rule", c.rule)])
+            return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
         template = (stable_choice(TEMPLATES, f"{problem['cards']}|{problem['target']}")
                     if c.template == "mixed" else TEMPLATES[c.template])
         text = template.format(cards=list(problem["cards"]), target=problem["target"],
@@ -149,6 +186,12 @@ class GeneralPoints(Task):
         return [table[rank] for rank in problem["cards"]]
 
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
+        if self.config.modality == "image":
+            from habits.tasks.cards import normalise_rank
+
+            seen = _last_cards(completion)
+            if seen is None or sorted(map(normalise_rank, seen)) != sorted(problem["cards"]):
+                return Verdict(False, "wrong_cards", "you recognized wrong cards", _extract(completion))
         answer = _extract(completion)
         if answer is None:
             return Verdict(False, "no_answer", 'no "formula" field or <answer> block found')
@@ -180,6 +223,63 @@ class GeneralPoints(Task):
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
         return solutions(self.values(problem), problem["target"])
+
+    def trace_numbers(self, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
+        return self.values(problem), list(problem["cards"])
+
+    def fewest_numbers(self) -> int:
+        return self.config.num_cards
+
+    def more_numbers_hint(self) -> str:
+        return "set num_cards=3 or more"
+
+    def describe(self, problem: Mapping[str, Any]) -> str:
+        return f"The cards were {list(problem['cards'])} and the target was {problem.get('target', 24)}."
+
+    @property
+    def shows_images(self) -> bool:
+        return self.config.modality == "image"
+
+    def images(self, problem: Mapping[str, Any]) -> list[Any]:
+        if self.config.modality != "image":
+            return []
+        from habits.tasks.cards import hand_image
+
+        return [hand_image(problem)]
+
+    def score(self, problem: Mapping[str, Any] | None, completion: str, verdict: Verdict) -> float:
+        if self.config.reward == "released" and problem is not None:
+            # The released code's scheme reads the first answer and adds penalties: not a function
+            # of habits' verdict alone.
+            from habits.tasks.general_points_released import reward_for
+
+            return reward_for(self, problem, completion)
+        return super().score(problem, completion, verdict)
+
+    def feedback(self, verdict: Verdict) -> str:
+        return verdict.detail.rstrip(".") if verdict.reason == "wrong_cards" else super().feedback(verdict)
+
+    def perturbations(self, problem: Mapping[str, Any], answer: str) -> list[tuple[str, str]]:
+        out = super().perturbations(problem, answer)
+        if self.config.modality == "image":
+            right = self.format_answer(problem, answer)
+            misread = "Q" if problem["cards"][0] != "Q" else "K"
+            out = [(r, t) for r, t in out if r != "no_answer"]  # without a card list, the reading is wrong first
+            out.append(("wrong_cards", right.replace(f'"{problem["cards"][0]}"', f'"{misread}"', 1)))
+        return out
+
+
+_CARDS = re.compile(r"""["']cards["']\s*:\s*\[([^\]\n]{0,200})\]""")
+
+
+def _last_cards(text: str) -> list[str] | None:
+    """The last ``"cards": [...]`` list in ``text`` (items as written), or None."""
+    anchor = len(text)
+    while (anchor := text.rfind("cards", 0, anchor)) > 0:
+        match = _CARDS.match(text, anchor - 1)
+        if match:
+            return [item for item in match.group(1).split(",") if item.strip()]
+    return None
 
 
 def _extract(text: str) -> str | None:

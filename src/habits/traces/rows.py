@@ -28,31 +28,22 @@ from habits.traces.search import search
 from habits.traces.tokens import TokenCounter, count_regex_tokens
 
 FORMATS = ("completion", "chat")
-SUPPORTED_TASKS = ("countdown", "general_points")
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 
 def check_supported(task: Task, condition: Condition | None = None) -> None:
     """Raise ValueError (before any work) if this task configuration cannot give this condition's traces."""
-    if task.name not in SUPPORTED_TASKS:
-        raise ValueError(f"priming traces are written for {', '.join(SUPPORTED_TASKS)}, not {task.name!r}")
-    config = task.config
-    if task.name == "countdown" and not config.use_all:
-        raise ValueError("priming traces combine every given number; countdown use_all=False (numbers may be "
-                         "left out) is not supported -- use the default use_all=True")
-    fewest = config.min_numbers if task.name == "countdown" else config.num_cards
     planned = condition is not None and condition.generated_behaviors & {"subgoal_setting", "backward_chaining"}
-    if planned and fewest < 3:
-        raise ValueError(f"condition {condition.name!r} shows subgoal setting / backward chaining, which need at "
-                         f"least 3 numbers, but problems may have {fewest}; set "
-                         + ("min_numbers=3" if task.name == "countdown" else "num_cards=3 or more"))
+    try:
+        task.check_traceable(bool(planned))
+    except ValueError as exc:
+        where = f"condition {condition.name!r}: " if condition is not None and planned else ""
+        raise ValueError(f"{where}{exc}") from None
 
 
 def problem_numbers(task: Task, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
     """The numbers a trace combines, and the card names when the task reads cards."""
-    if task.name == "general_points":
-        return list(task.values(problem)), list(problem["cards"])  # type: ignore[attr-defined]
-    return list(problem["numbers"]), None
+    return task.trace_numbers(problem)
 
 
 def item_rng(task_name: str, seed: int, index: int) -> random.Random:

@@ -228,7 +228,7 @@ class RLConfig(RunConfig):
     revise_attempts: int = _help("Verify-and-revise attempts per rollout: after a wrong answer the verifier's "
                                  "reason is sent back and the model tries again (1: single attempt).", 1)
     revise_feedback: str = _help("Feedback message after a wrong attempt; {detail} and {reason} are filled in.",
-                                 "Your answer is not correct: {detail}. Please try again.")
+                                 "You failed this trial because {detail}. Please try again.")
     eval_every: int = _help("Greedy evaluation on eval_splits every this many steps (0: never).", 10)
     eval_at_start: bool = _help("Also evaluate at step 0, before any update, so curves start at the initial "
                                 "model (one evaluation more; only when eval_every > 0).", True)
@@ -334,6 +334,13 @@ class RLConfig(RunConfig):
         super().check_inputs()
         if self.train_file and not Path(self.train_file).is_file():
             raise ValueError(f"train_file: {self.train_file} does not exist")
+        from habits.vision import check_vision
+
+        task = self.build_task()
+        check_vision(self.model, task)
+        if task.shows_images and self.revise_attempts > 1:
+            raise ValueError("revise_attempts > 1 is not supported for image tasks yet (the revise rollout tokenises "
+                             "text only); set revise_attempts: 1")
 
 # -- loading ------------------------------------------------------------------------------------
 def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:

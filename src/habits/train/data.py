@@ -115,7 +115,13 @@ def prompt_key(prompt: Any) -> str:
 
 
 def rl_rows(task: Task, problems: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{"prompt": task.prompt(p), "problem": json.dumps(dict(p), ensure_ascii=False)} for p in problems]
+    # One row per decision: a multi-step problem (a navigation route) gives one prompt per decision point.
+    rows = [{"prompt": task.prompt(step), "problem": json.dumps(step, ensure_ascii=False)}
+            for p in problems for step in task.steps(p)]
+    if task.shows_images:  # TRL's image column: PIL images that fill the prompt's {"type": "image"} parts
+        for row in rows:
+            row["images"] = task.images(json.loads(row["problem"]))
+    return rows
 
 
 def rl_dataset(task: Task, problems: Sequence[Mapping[str, Any]]):

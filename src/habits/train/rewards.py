@@ -8,7 +8,9 @@
 * :func:`resolve_reward` -- ``"package.module:function"`` import paths for user rewards.
 
 When a verify-and-revise rollout (:mod:`habits.train.rollouts`) ran several attempts, it passes
-the last attempt as the ``final_attempt`` column and the outcome is judged on that attempt.
+each attempt's own reward as the ``attempt_rewards`` column and the rollout's reward is their sum
+(the episode's return: every attempt counts, and a used-up budget is penalised, as in the paper);
+accuracy and behaviors are measured on the last attempt (the ``final_attempt`` column).
 """
 
 from __future__ import annotations
@@ -44,13 +46,19 @@ class OutcomeReward:
         self.behaviors = behaviors
 
     def __call__(self, completions: list[Any], problem: list[Any], final_attempt: list[str] | None = None,
-                 log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float]:
+                 log_metric: Callable[[str, float], None] | None = None,
+                 attempt_rewards: list[list[float]] | None = None, **columns: Any) -> list[float]:
         texts = list(final_attempt) if final_attempt is not None else completions
         # Counting behaviors costs ~15x the reward: only when there is somewhere to log them.
         batch = measure(self.task, problem, texts, behaviors=self.behaviors and log_metric is not None)
+        if log_metric is not None and attempt_rewards:
+            log_metric("revise/first_attempt_reward", sum(r[0] for r in attempt_rewards) / len(attempt_rewards))
+            log_metric("revise/last_attempt_reward", sum(r[-1] for r in attempt_rewards) / len(attempt_rewards))
         if log_metric is not None and batch.n:
             for name, value in step_stats(batch, columns.get("attempts")).items():
                 log_metric(name, value)
+        if attempt_rewards is not None:  # a verify-and-revise episode earns the sum of its attempts' rewards
+            return [float(sum(per_attempt)) for per_attempt in attempt_rewards]
         return batch.rewards()
 
 

@@ -116,9 +116,15 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
     args = grpo_args(config, weights)
     rollout = build_rollout(config.revise_attempts, task, ProblemIndex(rl_rows(task, problems)),
                             config.revise_feedback)
-    tokenizer = AutoTokenizer.from_pretrained(config.model, padding_side="left")
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    if task.shows_images:  # a vision-language model: TRL tokenises prompts and images with its processor
+        from transformers import AutoProcessor
+
+        tokenizer = AutoProcessor.from_pretrained(config.model)
+        tokenizer.tokenizer.padding_side = "left"
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(config.model, padding_side="left")
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
     stop = StopOnSignal()
     trainer = HabitsGRPOTrainer(
         model=config.model, reward_funcs=reward_funcs, args=args, train_dataset=train,

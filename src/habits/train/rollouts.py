@@ -12,8 +12,9 @@ the environment (0, left out of the loss). :func:`build_rollout` picks the strat
   iterations. After a wrong attempt, the verifier's reason (``Verdict.detail``) is sent back as a
   new user turn (chat prompts) or a "User: ..." line (base prompts) and the model tries again,
   with all earlier attempts in context, up to K attempts. The trajectory is one completion:
-  attempt 1, feedback, attempt 2, ...; feedback tokens are masked out of the loss, and the reward
-  is judged on the last attempt (passed to the reward as the ``final_attempt`` column).
+  attempt 1, feedback, attempt 2, ...; feedback tokens are masked out of the loss. Each attempt gets
+  its own reward (:func:`habits.episodes.attempt_reward`, the code evaluation's episodes use too),
+  passed as the ``attempt_rewards`` column; the last attempt is passed as ``final_attempt``.
 
 Generation itself goes through :class:`TRLEngine`, a thin adapter over the trainer's own
 tokenisation and single-turn generation, so vLLM and DeepSpeed work the same in both strategies.
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from habits.episodes import attempt_reward
 from habits.tasks import Task
 
 # A marker that no chat template alters, used to find where an assistant turn's text ends.
@@ -70,7 +72,7 @@ class TRLEngine:
 
 
 def build_rollout(attempts: int, task: Task, problem_of: Callable[[Any], dict[str, Any]],
-                  feedback: str = "Your answer is not correct: {detail}. Please try again.") -> Rollout | None:
+                  feedback: str = "You failed this trial because {detail}. Please try again.") -> Rollout | None:
     """The rollout function for GRPOTrainer, or None to let TRL generate single attempts itself."""
     if attempts <= 1:
         return None
@@ -81,7 +83,7 @@ class VerifyAndRevise:
     """Up to ``attempts`` tries per rollout; after each wrong one the verifier's reason is fed back."""
 
     def __init__(self, task: Task, problem_of: Callable[[Any], dict[str, Any]], attempts: int = 5,
-                 feedback: str = "Your answer is not correct: {detail}. Please try again.",
+                 feedback: str = "You failed this trial because {detail}. Please try again.",
                  engine_factory: Callable[[Any], Engine] = TRLEngine) -> None:
         if attempts < 1:
             raise ValueError(f"attempts must be >= 1, got {attempts}")
@@ -103,6 +105,7 @@ class VerifyAndRevise:
         logps: list[list[float]] | None = [[] for _ in range(n)]
         final_text = [""] * n
         used = [0] * n
+        rewards: list[list[float]] = [[] for _ in range(n)]
         active = list(range(n))
         for attempt in range(1, self.attempts + 1):
             new_ids, new_logps = engine.generate([prompt_ids[i] + completion[i] for i in active])
@@ -115,6 +118,7 @@ class VerifyAndRevise:
                 final_text[i], used[i] = text, attempt
                 step_logps = list(new_logps[slot]) if new_logps is not None else []
                 verdict = self.task.verify(problems[i], text)
+                rewards[i].append(attempt_reward(self.task, verdict, attempt, self.attempts))
                 if not verdict.correct and attempt < self.attempts:
                     bridge, ids, step_logps = self._bridge(engine, prompts[i], ids, step_logps, verdict)
                     still_wrong.append(i)
@@ -128,11 +132,10 @@ class VerifyAndRevise:
             if not active:
                 break
         return {"prompt_ids": prompt_ids, "completion_ids": completion, "logprobs": logps, "env_mask": mask,
-                "final_attempt": final_text, "attempts": used}
+                "final_attempt": final_text, "attempts": used, "attempt_rewards": rewards}
 
     def feedback_text(self, verdict: Any) -> str:
-        detail = (verdict.detail or verdict.reason.replace("_", " ")).rstrip(".")
-        return self.feedback.format(detail=detail, reason=verdict.reason)
+        return self.feedback.format(detail=self.task.feedback(verdict), reason=verdict.reason)
 
     def _bridge(self, engine: Engine, prompt: Any, ids: list[int], logps: list[float],
                 verdict: Any) -> tuple[list[int], list[int], list[float]]:
