@@ -68,3 +68,15 @@ def test_released_scheme_checks_the_card_reading_first_in_the_image_modality():
                                   '"formula": "9**9**9**9"', '"formula": "1/0+3+10+6"', '"formula": "()()"'])
 def test_every_string_gets_a_reward_never_an_exception(released, text):
     assert isinstance(released.reward(PROBLEM, text), float)
+
+
+def test_batch_metrics_give_the_released_schemes_reward_not_the_verdict_table():
+    from habits.metrics import measure
+    from habits.tasks import get_task
+
+    task = get_task("general_points", reward="released")
+    problem = task.generate(1, split="test", seed=3)[0]
+    answer = task.format_answer(problem, task.solve(problem)[0])
+    completions = [answer, "no answer", answer + " " + answer]
+    expected = [task.reward(problem, c) for c in completions]
+    assert measure(task, [problem] * 3, completions, behaviors=False).rewards() == expected
