@@ -1,5 +1,6 @@
 """Exact, safe arithmetic: the whitelist parser and Fraction evaluator."""
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -19,13 +20,33 @@ def test_numbers_are_reported_in_order_of_appearance():
 
 @pytest.mark.parametrize("text", ["2 ** 3", "9**9**9**9", "2 // 1", "2 ^ 3", "abs(3)", "x + 1",
                                   "__import__('os').system('true')", "(1).real", "[1, 2][0]",
-                                  "1 < 2", "1 and 2", "1.5 * 2", "-3 + 27", "+3", "1e3", "1, 2",
+                                  "1 < 2", "1 and 2", "1.5 * 2", "+3", "--3", "-(-3)", "1e3", "1, 2",
                                   "lambda: 1", "1 % 2"])
 def test_non_whitelisted_constructs_are_refused_with_a_reason(text):
     result = evaluate(text)
     assert result.value is None
     assert result.error in ("illegal", "malformed")
     assert result.detail
+
+
+@pytest.mark.parametrize(("text", "value"), [("-47 + (29 + 49)", 31), ("-100 + (92*(24 + 15) - 83)/5", 601),
+                                             ("-(3-5)*8", 16), ("2 * -3", -6), ("10 - -3", 13), ("6/-2*3", -9)])
+def test_a_minus_sign_in_front_of_a_number_or_bracket_is_accepted_by_default(text, value):
+    assert evaluate(text).value == value
+    assert evaluate(text).numbers == tuple(int(n) for n in re.findall(r"\d+", text))
+
+
+@pytest.mark.parametrize("text", ["-47 + (29 + 49)", "-(3-5)*8", "2 * -3"])
+def test_the_strict_rule_refuses_every_sign(text):
+    result = evaluate(text, unary_minus=False)
+    assert result.error == "illegal" and "sign" in result.detail
+
+
+def test_whitespace_does_not_count_toward_the_length_cap():
+    padded = " " * 300 + "(3 + 5)\n" + " " * 300 + "* 2" + "\n" * 50
+    assert evaluate(padded).value == 16
+    assert evaluate("+".join(["1"] * 129)).error == "malformed"  # 257 visible characters
+    assert evaluate("(12 + 34) * 5 - 6 / 7".replace(" ", " " * 60)).value == Fraction(1604, 7)
 
 
 def test_huge_literals_are_refused_not_computed():
@@ -70,17 +91,17 @@ def test_fast_path_and_ast_path_agree_on_plain_arithmetic(monkeypatch):
 
     from habits import arith
 
-    def slow(text):
-        monkeypatch.setattr(arith, "_fast_evaluate", lambda source: None)
+    def slow(text, unary_minus):
+        monkeypatch.setattr(arith, "_fast_evaluate", lambda source, unary_minus=True: None)
         try:
-            return arith.evaluate(text)
+            return arith.evaluate(text, unary_minus=unary_minus)
         finally:
             monkeypatch.undo()
 
     @settings(max_examples=1500, deadline=None)
-    @given(st.text(alphabet="0123456789+-*/() ", max_size=24))
-    def check(text):
-        fast, reference = arith.evaluate(text), slow(text)
+    @given(st.text(alphabet="0123456789+-*/() ", max_size=24), st.booleans())
+    def check(text, unary_minus):
+        fast, reference = arith.evaluate(text, unary_minus=unary_minus), slow(text, unary_minus)
         assert (fast.value, fast.numbers, fast.error) == (reference.value, reference.numbers, reference.error)
 
     check()

@@ -157,3 +157,23 @@ def test_countdown_refuses_an_answer_stating_a_false_equation():
     assert task.verify(problem, "<answer> 22 = 90 - 33 - 35 </answer>").correct
     verdict = task.verify(problem, "<answer> 90 - 33 - 35 = 999 </answer>")
     assert not verdict.correct and verdict.reason == "malformed"
+
+
+def test_countdown_accepts_a_leading_minus_by_default_and_refuses_it_under_the_strict_rule():
+    from habits.tasks import get_task
+
+    problem = {"numbers": [47, 29, 49], "target": 31}
+    answer = "<answer>-47 + (29 + 49)</answer>"
+    assert get_task("countdown").verify(problem, answer).correct
+    strict = get_task("countdown", unary_minus=False).verify(problem, answer)
+    assert strict.reason == "illegal" and "sign" in strict.detail
+
+
+def test_countdown_accepts_a_correct_answer_padded_with_whitespace(task):
+    assert task.verify(P, "<answer>" + " " * 400 + "4/(1-5/6)\n" + " " * 400 + "</answer>").correct
+
+
+def test_countdown_failure_message_is_written_only_when_read_and_stays_the_same(task):
+    verdict = task.verify({"numbers": [3, 5, 2], "target": 16}, "<answer>3 + 5 + 2 + 2</answer>")
+    assert verdict.reason == "wrong_numbers"
+    assert verdict.detail == "used numbers not available: 2" == verdict.to_dict()["detail"]

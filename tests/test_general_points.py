@@ -92,3 +92,9 @@ def test_general_points_formula_with_a_false_stated_result_is_not_rewarded_as_co
     assert task.verify(problem, '{"formula": "10+(5+2)*2=24"}').correct
     verdict = task.verify(problem, '{"formula": "10+(5+2)*2=25"}')
     assert not verdict.correct and task.reward(problem, '{"formula": "10+(5+2)*2=25"}') < 0
+
+
+def test_gp_accepts_a_leading_minus_by_default_and_refuses_it_under_the_strict_rule():
+    answer = json_answer("-6 + 10 * 3 * 1")
+    assert get_task("general_points").verify(HAND, answer).correct
+    assert get_task("general_points", unary_minus=False).verify(HAND, answer).reason == "illegal"

@@ -14,7 +14,6 @@ import random
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 SPLITS = ("train", "test", "ood")
@@ -46,21 +45,43 @@ REWARD_SCHEMES: dict[str, dict[str, float]] = {
 }
 
 
-@dataclass(slots=True)
 class Verdict:
     """The verifier's judgement of one completion.
 
     ``reason`` is one of :data:`REASONS`; ``detail`` is a short human-readable explanation
     (also what a verify-and-revise loop tells the model); ``answer`` is the extracted answer text.
+
+    ``detail`` may be given as a function that writes it: the explanation is then only built when
+    read. Only verify-and-revise feedback and saved verdicts read it, while RL rewards verify
+    millions of wrong answers -- building every message eagerly was most of a failed verdict's cost.
     """
 
-    correct: bool
-    reason: str
-    detail: str = ""
-    answer: str | None = None
+    __slots__ = ("correct", "reason", "_detail", "answer")
+
+    def __init__(self, correct: bool, reason: str, detail: str | Callable[[], str] = "",
+                 answer: str | None = None) -> None:
+        self.correct = correct
+        self.reason = reason
+        self._detail = detail
+        self.answer = answer
+
+    @property
+    def detail(self) -> str:
+        if not isinstance(self._detail, str):
+            self._detail = self._detail()
+        return self._detail
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"correct": self.correct, "reason": self.reason, "detail": self.detail, "answer": self.answer}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return (f"Verdict(correct={self.correct!r}, reason={self.reason!r}, detail={self.detail!r}, "
+                f"answer={self.answer!r})")
 
 
 _OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)

@@ -80,6 +80,7 @@ class CountdownConfig:
     number_range: tuple[int, int] = (1, 99)  # each number is drawn uniformly from this range
     target_range: tuple[int, int] = (10, 100)  # targets are drawn among the reachable ones in this range
     use_all: bool = True  # every number exactly once (reference rule); False: each at most once
+    unary_minus: bool = True  # accept a minus sign in front of a number ("-47 + 78"); False: strict rule
     heldout_targets: list[int] | None = None  # targets reserved for the ood split; None: those ending in 7
     test_fraction: float = 0.1  # share of (numbers, target) problems reserved for test
     prompt_style: str = "base"  # "base": completion with pre-filled assistant turn; "chat": messages
@@ -173,18 +174,16 @@ class Countdown(NumberTask):
         if found is None:
             return Verdict(False, "no_answer", "no <answer>...</answer> block found")
         answer = found[1]
-        result = evaluate(split_equation(answer, int(problem["target"])))
-        if result.error == "malformed":
-            return Verdict(False, "malformed", result.detail, answer)
-        if result.error == "illegal":
-            return Verdict(False, "illegal", result.detail, answer)
+        target = problem["target"]
+        result = evaluate(split_equation(answer, int(target)), unary_minus=self.config.unary_minus)
+        if result.error is not None:
+            return Verdict(False, result.error, result.detail, answer)
         given, used = sorted(problem["numbers"]), sorted(result.numbers)
         # sorted lists are multisets (not sets!) and ~10x cheaper than Counters on the hot path
         if used != given and (self.use_all(problem) or Counter(used) - Counter(given)):
-            return Verdict(False, "wrong_numbers", _numbers_detail(Counter(given), Counter(used)), answer)
-        if not result.equals(problem["target"]):
-            return Verdict(False, "wrong_value", f"the expression equals {result.value}, not {problem['target']}",
-                           answer)
+            return Verdict(False, "wrong_numbers", lambda: _numbers_detail(given, used), answer)
+        if not result.equals(target):
+            return Verdict(False, "wrong_value", lambda: f"the expression equals {result.value}, not {target}", answer)
         return Verdict(True, "correct", "", answer)
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
@@ -206,8 +205,8 @@ class Countdown(NumberTask):
         super().check_traceable(planned)
 
 
-def _numbers_detail(given: Counter, used: Counter) -> str:
-    extra, missing = used - given, given - used
+def _numbers_detail(given: list[int], used: list[int]) -> str:
+    extra, missing = Counter(used) - Counter(given), Counter(given) - Counter(used)
     parts = []
     if extra:
         parts.append("used numbers not available: " + ", ".join(map(str, sorted(extra.elements()))))

@@ -82,6 +82,7 @@ class GeneralPointsConfig:
     reward: str = "paper"  # "paper" (+5 / -1 / -2 / -3, -1.5 misread cards), "binary", or "released" (the code's)
     modality: str = "text"  # "text": cards named in the prompt; "image": cards shown in a picture (GP-VL)
     ood: str = "rule"  # what the ood split varies: "rule" (face-card values) or "visual" (red suits; image only)
+    unary_minus: bool = True  # accept a minus sign in front of a number ("-1 + 5*5"); False: strict rule
 
     def __post_init__(self) -> None:
         if self.rule not in FACE_VALUES:
@@ -196,23 +197,21 @@ class GeneralPoints(NumberTask):
         if answer is None:
             return Verdict(False, "no_answer", 'no "formula" field or <answer> block found')
         rule = problem.get("rule", self.config.rule)
+        target = problem["target"]
         # A formula may name cards by letter ("K*2"); read them with the problem's rule.
-        expression = split_equation(answer, int(problem["target"]))
-        if any(letter in expression for letter in "AJQK"):
+        expression = split_equation(answer, int(target))
+        if "A" in expression or "J" in expression or "Q" in expression or "K" in expression:
             expression = _CARD_LETTER.sub(lambda m: str(card_value(m.group(1), rule)), expression)
-        result = evaluate(expression)
+        result = evaluate(expression, unary_minus=self.config.unary_minus)
         if result.error is not None:
             return Verdict(False, result.error, result.detail, answer)
-        values = self.values(problem)
-        if sorted(result.numbers) != sorted(values):  # multisets, not sets
-            given, used = Counter(values), Counter(result.numbers)
-            extra, missing = used - given, given - used
-            detail = "; ".join(filter(None, [
-                extra and "used numbers not among the cards: " + ", ".join(map(str, sorted(extra.elements()))),
-                missing and "did not use: " + ", ".join(map(str, sorted(missing.elements())))]))
-            return Verdict(False, "wrong_numbers", detail, answer)
-        if not result.equals(problem["target"]):
-            return Verdict(False, "wrong_value", f"the formula equals {result.value}, not {problem['target']}", answer)
+        table = _VALUES[rule]
+        values = sorted([table[rank] for rank in problem["cards"]])
+        used = sorted(result.numbers)
+        if used != values:  # multisets, not sets
+            return Verdict(False, "wrong_numbers", lambda: _numbers_detail(values, used), answer)
+        if not result.equals(target):
+            return Verdict(False, "wrong_value", lambda: f"the formula equals {result.value}, not {target}", answer)
         return Verdict(True, "correct", "", answer)
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
@@ -280,6 +279,13 @@ def _last_cards(text: str) -> list[str] | None:
         if match:
             return [item for item in match.group(1).split(",") if item.strip()]
     return None
+
+
+def _numbers_detail(values: list[int], used: list[int]) -> str:
+    extra, missing = Counter(used) - Counter(values), Counter(values) - Counter(used)
+    return "; ".join(filter(None, [
+        extra and "used numbers not among the cards: " + ", ".join(map(str, sorted(extra.elements()))),
+        missing and "did not use: " + ", ".join(map(str, sorted(missing.elements())))]))
 
 
 def _extract(text: str) -> str | None:
