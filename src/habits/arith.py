@@ -136,7 +136,9 @@ def evaluate(text: str, *, unary_minus: bool = True) -> Evaluation:
         fast = _fast_evaluate(text, unary_minus)
         if fast is not None:
             return fast
-    source = normalize(text)
+        source = text.strip()
+    else:
+        source = normalize(text)
     if not source:
         return Evaluation(None, error="malformed", detail="empty expression")
     # ** and // are refused before parsing so a giant power never even becomes an AST.
@@ -178,6 +180,7 @@ _FAST_CHARS = re.compile(r"[0-9+\-*/() ]+")
 _FAST_TOKEN = re.compile(r"[0-9]+|[-+*/()]")
 _FAST_MAX_NUMBERS = 12
 _FAST_MAX_PARENS = 10
+_NOT_OPERANDS = frozenset("+-*/)")
 
 
 def _fast_evaluate(source: str, unary_minus: bool = True) -> Evaluation | None:
@@ -194,7 +197,10 @@ def _fast_evaluate(source: str, unary_minus: bool = True) -> Evaluation | None:
     negate = False  # a unary minus waiting for its operand
     signed = False  # the operand about to start is already under a sign (refuse "- -3", "-(-3)")
     expect_operand = True
-    for token in _FAST_TOKEN.findall(source):
+    tokens = _FAST_TOKEN.findall(source)
+    if not tokens:
+        return Evaluation(None, error="malformed", detail="empty expression")
+    for token in tokens:
         if expect_operand:
             if token == "(":
                 if len(saved) >= _FAST_MAX_PARENS:
@@ -205,8 +211,7 @@ def _fast_evaluate(source: str, unary_minus: bool = True) -> Evaluation | None:
             if token == "-" and unary_minus and not signed:
                 negate = signed = True
                 continue
-            if not token.isdigit() or len(token) > MAX_LITERAL_DIGITS or (token[0] == "0" and len(token) > 1) \
-                    or len(numbers) >= _FAST_MAX_NUMBERS:
+            if token in _NOT_OPERANDS or (len(token) > 1 and (token[0] == "0" or len(token) > MAX_LITERAL_DIGITS)):
                 return None  # "+3", "--3", "()", "3 * * 4", long or zero-led literals
             n = int(token)
             numbers.append(n)
@@ -243,6 +248,10 @@ def _fast_evaluate(source: str, unary_minus: bool = True) -> Evaluation | None:
             term_n, term_d = -term_n * d, -term_d * n
         expect_operand = signed = False
     if expect_operand or saved:
+        # Every token was in place but the expression stops short ("3 +", "(3 + 4"): Python's
+        # parser calls that a syntax error too, so this verdict is final (no numbers, as there).
+        return Evaluation(None, error="malformed", detail="not an arithmetic expression (incomplete)")
+    if len(numbers) > _FAST_MAX_NUMBERS:
         return None
     return Evaluation(None, tuple(numbers), ratio=(sum_n * term_d + term_n * sum_d, sum_d * term_d))
 

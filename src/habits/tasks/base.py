@@ -84,8 +84,10 @@ class Verdict:
                 f"answer={self.answer!r})")
 
 
-_OPEN_TAG = re.compile(r"<answer>", re.IGNORECASE)
-_CLOSE_TAG = re.compile(r"</answer>", re.IGNORECASE)
+# Tags in any (ASCII) case. Spelled as classes rather than re.IGNORECASE so the regex engine can
+# jump between "<" characters: about twice as fast on the completions this scans.
+_OPEN_TAG = re.compile(r"<[aA][nN][sS][wW][eE][rR]>")
+_CLOSE_TAG = re.compile(r"</[aA][nN][sS][wW][eE][rR]>")
 
 
 def last_tagged_answer(text: str) -> tuple[int, str] | None:
@@ -97,7 +99,7 @@ def last_tagged_answer(text: str) -> tuple[int, str] | None:
     the short tail checks that no other-case tag comes later.
     """
     close = text.rfind("</answer>")
-    if close < 0 and "</answer>" not in text.lower():
+    if close < 0 and _CLOSE_TAG.search(text) is None:
         return None  # no closing tag in any case (the common case for JSON answers)
     if close < 0 or _CLOSE_TAG.search(text, close + 1):
         close = _last(_CLOSE_TAG, text, 0, len(text))

@@ -64,6 +64,8 @@ VL_TEMPLATE = (
     + _OUTPUT_JSON)
 
 _FORMULA = re.compile(r"""["']formula["']\s*:\s*(?:"((?:[^"\\\n]|\\.){0,400})"|'((?:[^'\\\n]|\\.){0,400})')""")
+# The same match when the value is double-quoted without escapes (nearly always): ~10x faster.
+_PLAIN_FORMULA = re.compile(r"""["']formula["']\s*:\s*"([^"\\\n]{0,400})""" + '"')
 _CARD_LETTER = re.compile(r"\b([AJQK])\b")
 
 
@@ -205,8 +207,7 @@ class GeneralPoints(NumberTask):
         result = evaluate(expression, unary_minus=self.config.unary_minus)
         if result.error is not None:
             return Verdict(False, result.error, result.detail, answer)
-        table = _VALUES[rule]
-        values = sorted([table[rank] for rank in problem["cards"]])
+        values = sorted(map(_VALUES[rule].__getitem__, problem["cards"]))
         used = sorted(result.numbers)
         if used != values:  # multisets, not sets
             return Verdict(False, "wrong_numbers", lambda: _numbers_detail(values, used), answer)
@@ -294,7 +295,7 @@ def _extract(text: str) -> str | None:
     # Scan only from the last mention of "formula": the JSON answer is normally at the very end.
     anchor = text.rfind("formula")
     while anchor > 0 and formula is None:
-        formula = _FORMULA.match(text, anchor - 1)
+        formula = _PLAIN_FORMULA.match(text, anchor - 1) or _FORMULA.match(text, anchor - 1)
         anchor = text.rfind("formula", 0, anchor)
     tagged = last_tagged_answer(text)
     if formula is None and tagged is None:
