@@ -42,3 +42,19 @@ def test_at_most_once_allows_leaving_numbers_out():
 def test_reachable_targets_are_whole_numbers_in_range():
     targets = reachable_targets([3, 4], 1, 20)
     assert targets == [1, 7, 12]
+
+
+def test_goal_directed_search_finds_exactly_what_full_enumeration_finds():
+    import random
+    from fractions import Fraction
+
+    from habits.tasks import solver
+
+    rng = random.Random(5)
+    cases = [([rng.randint(1, 13) for _ in range(4)], 24) for _ in range(40)]
+    cases += [([rng.randint(0, 20) for _ in range(rng.randint(2, 4))], rng.choice([0, 1, 7, 24, -3]))
+              for _ in range(30)]
+    for numbers, target in cases:
+        nums = tuple(sorted(numbers))
+        everything = solver._expressions_cached(nums).get(Fraction(target), set())
+        assert solver._goal_nodes(nums, target) == everything, (numbers, target)

@@ -190,24 +190,26 @@ def _join(op: str, x: tuple, y: tuple, inverse: bool) -> tuple:
     return (op, tuple(sorted(pos)), tuple(sorted(neg)))
 
 
-def _expressions(nums: Numbers) -> dict[Fraction, set[tuple]]:
+def _expressions(nums: Numbers) -> dict[Value, set[tuple]]:
     if len(nums) == 1:
-        return {Fraction(nums[0]): {("n", nums[0])}}
-    out: dict[Fraction, set[tuple]] = {}
+        return {nums[0]: {("n", nums[0])}}
+    out: dict[Value, set[tuple]] = {}
     for left, right in _splits(nums):
         right_exprs = _expressions_cached(right)
         for a, a_nodes in _expressions_cached(left).items():
             for b, b_nodes in right_exprs.items():
+                if type(a) is int and type(b) is int:
+                    values = [a + b, a - b, b - a, a * b]
+                else:
+                    values = [_norm(a + b), _norm(a - b), _norm(b - a), _norm(a * b)]
+                values += [_exact_div(a, b) if b else None, _exact_div(b, a) if a else None]
                 for x in a_nodes:
                     for y in b_nodes:
-                        candidates = [(a + b, _join("+", x, y, False)), (a - b, _join("+", x, y, True)),
-                                      (b - a, _join("+", y, x, True)), (a * b, _join("*", x, y, False))]
-                        if b:
-                            candidates.append((a / b, _join("*", x, y, True)))
-                        if a:
-                            candidates.append((b / a, _join("*", y, x, True)))
-                        for value, node in candidates:
-                            out.setdefault(value, set()).add(node)
+                        nodes = (_join("+", x, y, False), _join("+", x, y, True), _join("+", y, x, True),
+                                 _join("*", x, y, False), _join("*", x, y, True), _join("*", y, x, True))
+                        for value, node in zip(values, nodes):
+                            if value is not None:
+                                out.setdefault(value, set()).add(node)
     return out
 
 
@@ -230,10 +232,49 @@ def render(node: tuple) -> str:
     return text + "".join(" / " + factor(term) for term in node[2])
 
 
+def _goal_nodes(nums: Numbers, goal: Value) -> set[tuple]:
+    """Canonical nodes over all of ``nums`` whose value is ``goal``.
+
+    Only the last operation is aimed at the goal: for each split and each value ``a`` of one side,
+    the value ``b`` the other side would need under each operator is looked up, and nodes are
+    joined only for those hits. Building every expression of the whole multiset first (and then
+    keeping the few that hit) cost ~10x more: the last level is by far the largest.
+    """
+    if len(nums) <= 2 or goal == 0:  # (zero goals: x * 0 = 0 for any x, which a lookup cannot list)
+        return set(_expressions_cached(nums).get(goal, ()))
+    found: set[tuple] = set()
+    for left, right in _splits(nums):
+        right_exprs = _expressions_cached(right)
+        for a, a_nodes in _expressions_cached(left).items():
+            # (b needed, operator): a + b, a - b, b - a, and when a != 0 also a * b, a / b, b / a.
+            wanted = [(_norm(goal - a), "+"), (_norm(a - goal), "-"), (_norm(a + goal), "-r")]
+            if a:
+                wanted += [(_exact_div(goal, a), "*"), (_exact_div(a, goal), "/"), (_norm(goal * a), "/r")]
+            for b, op in wanted:
+                b_nodes = right_exprs.get(b)
+                if not b_nodes:
+                    continue
+                for x in a_nodes:
+                    for y in b_nodes:
+                        if op == "+":
+                            found.add(_join("+", x, y, False))
+                        elif op == "-":
+                            found.add(_join("+", x, y, True))
+                        elif op == "-r":
+                            found.add(_join("+", y, x, True))
+                        elif op == "*":
+                            found.add(_join("*", x, y, False))
+                        elif op == "/":
+                            found.add(_join("*", x, y, True))
+                        else:
+                            found.add(_join("*", y, x, True))
+    return found
+
+
 def solutions(numbers: Iterable[int], target: int | Fraction, use_all: bool = True) -> list[str]:
     """Every distinct expression reaching ``target`` (shortest first, then alphabetical)."""
     nums = tuple(sorted(numbers))
-    goal = Fraction(target)
+    goal = _norm(Fraction(target))
     groups = [nums] if use_all else _sub_multisets(nums)
-    found = {render(node) for group in groups for node in _expressions_cached(group).get(goal, ())}
+    found = {render(node) for group in groups for node in _goal_nodes(group, goal)}
     return sorted(found, key=lambda text: (len(text), text))
