@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 from fakes import JudgeServer
@@ -117,3 +118,9 @@ def test_local_judge_generates_with_a_model_directory_and_caches(tiny_model_dir,
     again = Judge(JudgeConfig(**settings))
     assert again.count(["3 * 8 = 24"], progress=False) == counts and again.requests == 0
     again.close()
+
+
+def test_judge_without_the_openai_extra_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "openai", None)  # what a missing package looks like
+    with pytest.raises(JudgeError, match=r"habits\[judge\]"):
+        judge_counts(TEXTS, config("http://127.0.0.1:9/v1", tmp_path), progress=False)

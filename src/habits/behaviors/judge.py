@@ -226,8 +226,7 @@ class Judge:
     # endpoint -----------------------------------------------------------------------------------
     def _client_for(self):
         if self._client is None:
-            import openai
-
+            openai = _openai()
             self._client = openai.OpenAI(
                 base_url=self.config.endpoint,
                 api_key=os.environ.get(self.config.api_key_env) or "EMPTY",
@@ -237,8 +236,7 @@ class Judge:
         return self._client
 
     def _ask(self, messages: list[dict[str, str]]) -> str:
-        import openai
-
+        openai = _openai()
         cfg, client = self.config, self._client_for()
         retryable = (
             openai.APIConnectionError,
@@ -334,3 +332,13 @@ def judge_counts(
         return judge.count(completions, problems, task, progress)
     finally:
         judge.close()
+
+
+def _openai():
+    """The openai module, or a JudgeError saying how to install it (it is an optional extra)."""
+    try:
+        import openai
+    except ImportError:
+        raise JudgeError("the judge's endpoint backend needs the openai client, an optional extra: "
+                         "pip install 'habits[judge]' (or use the local backend)") from None
+    return openai

@@ -106,8 +106,11 @@ def _counts(classifier: Classifier, text: str) -> dict[str, int]:
 
 def make_client(config: LLMConfig) -> Any:
     """An ``openai.OpenAI`` client for the endpoint; the key comes from ``config.api_key_env``."""
-    from openai import OpenAI
-
+    try:
+        from openai import OpenAI
+    except ImportError:
+        raise ValueError("LLM-written traces need the openai client, an optional extra: "
+                         "pip install 'habits[judge]'") from None
     key = os.environ.get(config.api_key_env)
     if not key:
         raise ValueError(f"environment variable {config.api_key_env} is not set; export the API key there "
