@@ -54,7 +54,7 @@ bench: $(VENV)/.installed
 # Resolve pyproject.toml's ranges afresh (newest allowed releases) in a throwaway venv and freeze
 # the result. torch is left out: the Makefile installs it first (TORCH_SPEC), CPU or CUDA build.
 lock:
-	rm -rf $(LOCK_VENV)
+	rm -rf $(LOCK_VENV) build
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
 	$(LOCK_VENV)/bin/python -m pip install -q "$(TORCH_SPEC)" $(TORCH_ARGS)
@@ -63,7 +63,7 @@ lock:
 	{ echo "# The CPU stack habits is tested with: \`make lock\` wrote it (docs/install.md); do not edit by hand."; \
 	  echo "# $(TORCH_SPEC) is installed before this file (Makefile, TORCH_SPEC); Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())')."; \
 	  $(LOCK_VENV)/bin/python -m pip freeze --exclude habits --exclude torch; } > $(LOCK)
-	rm -rf $(LOCK_VENV)
+	rm -rf $(LOCK_VENV) build
 	@echo "wrote $(LOCK); run make clean test to check it"
 
 clean:
