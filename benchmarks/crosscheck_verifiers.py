@@ -93,6 +93,11 @@ def extra_cases(task: Any, problems: list[dict[str, Any]], seed: int) -> list[Ca
             tight = task.format_answer(problem, expression.replace(" ", "")).replace(f" = {target}", f"={target}")
             add("formula_without_spaces", True, tight)
             add("false_equals_without_spaces", False, tight.replace(f"={target}", f"={target + 1}"))
+            if signed:
+                add("leading_minus_without_spaces", True, task.format_answer(problem, signed.replace(" ", ""))
+                    .replace(f" = {target}", f"={target}"))
+            draft = tight.replace(f"={target}", "+1=" + str(target))  # a wrong first formula, then the right one
+            add("wrong_draft_then_right_formula", True, draft + "\nWait, that is wrong. Corrected:\n" + tight)
     return out
 
 

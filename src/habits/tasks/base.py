@@ -116,6 +116,11 @@ def last_tagged_answer(text: str) -> tuple[int, str] | None:
     return start, text[body:end].strip()
 
 
+def has_closing_tag(text: str, start: int = 0) -> bool:
+    """Whether a ``</answer>`` (any case) occurs in ``text`` at or after ``start``."""
+    return _CLOSE_TAG.search(text, start) is not None
+
+
 def _last(pattern: re.Pattern[str], text: str, start: int, stop: int) -> int:
     found = -1
     for found_match in pattern.finditer(text, start, stop):

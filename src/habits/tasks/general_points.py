@@ -28,7 +28,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import REASONS, REWARD_SCHEMES, Verdict, held_out, last_tagged_answer, stable_choice
+from habits.tasks.base import (REASONS, REWARD_SCHEMES, Verdict, has_closing_tag, held_out, last_tagged_answer,
+                               stable_choice)
 from habits.tasks.numbers import NumberTask
 from habits.tasks.solver import can_make, solutions
 
@@ -297,7 +298,10 @@ def _extract(text: str) -> str | None:
     while anchor > 0 and formula is None:
         formula = _PLAIN_FORMULA.match(text, anchor - 1) or _FORMULA.match(text, anchor - 1)
         anchor = text.rfind("formula", 0, anchor)
-    tagged = last_tagged_answer(text)
+    if formula is not None and not has_closing_tag(text, formula.start()):
+        tagged = None  # no <answer> block can start after the formula (the common case: skip the full scan)
+    else:
+        tagged = last_tagged_answer(text)
     if formula is None and tagged is None:
         return None
     if tagged is not None and (formula is None or tagged[0] > formula.start()):
