@@ -58,14 +58,16 @@ def capture(cls: type) -> None:
 
 def run_plain(model: Path, root: Path, task_name: str) -> float:
     """Mean step time (warm-up left out) of plain trl.GRPOTrainer with habits' captured settings."""
-    import dataclasses
+    import copy
 
     import trl
     from transformers import AutoTokenizer
 
     from habits.tasks import get_task
 
-    args = dataclasses.replace(CAPTURED["args"], output_dir=str(root / "plain"), report_to=[], save_strategy="no")
+    # A shallow copy, not dataclasses.replace: re-running GRPOConfig.__post_init__ on derived fields fails.
+    args = copy.copy(CAPTURED["args"])
+    args.output_dir, args.report_to = str(root / "plain"), []
     tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
