@@ -17,7 +17,9 @@ from habits.cli.behaviors import (
     JudgeBackend,
     JudgeCacheOption,
     JudgeModel,
+    JudgeDeadline,
     JudgeRetries,
+    JudgeTimeout,
     judge_config,
 )
 from habits.cli.options import parse_overrides
@@ -68,6 +70,8 @@ def diagnose(
     concurrency: Concurrency = 8,
     judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
     judge_retries: JudgeRetries = 4,
+    judge_timeout: JudgeTimeout = 60.0,
+    judge_deadline: JudgeDeadline = None,
     min_share: Annotated[
         float, typer.Option(help="A behavior is present when at least this share of responses shows it.")
     ] = 0.10,
@@ -136,6 +140,8 @@ def diagnose(
             concurrency,
             judge_cache,
             judge_retries,
+            judge_timeout,
+            judge_deadline,
         ),
         thresholds=Thresholds(min_share=min_share, required=required, strict=strict),
         interval=interval,

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import Task, Verdict, held_out, last_tagged_answer, stable_choice
+from habits.tasks.base import BadProblem, Task, Verdict, held_out, last_tagged_answer, stable_choice, whole_number
 from habits.tasks.solver import can_make, solutions
 
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
@@ -148,7 +148,23 @@ class GeneralPoints(Task):
         table = _VALUES[problem.get("rule", self.config.rule)]
         return [table[rank] for rank in problem["cards"]]
 
+    def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
+        cards, target, rule = problem.get("cards"), problem.get("target"), problem.get("rule", self.config.rule)
+        if (type(target) is int and type(cards) is list and rule in FACE_VALUES
+                and all(type(c) is str and c in _RANK_SET for c in cards)):
+            return problem  # the common case, kept cheap: verify runs this on every reward
+        cards = self.field(problem, "cards")
+        if hasattr(cards, "tolist"):
+            cards = cards.tolist()
+        if not isinstance(cards, (list, tuple)) or not cards:
+            raise BadProblem(f"cards must be a non-empty list of ranks ({', '.join(RANKS)}), got {cards!r}")
+        ranks = [_rank(card, index) for index, card in enumerate(cards)]
+        if rule not in FACE_VALUES:
+            raise BadProblem(f"rule must be 'id' or 'ood', got {rule!r}")
+        return {**problem, "cards": ranks, "target": whole_number(self.field(problem, "target"), "target")}
+
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
+        problem = self.check_problem(problem)
         answer = _extract(completion)
         if answer is None:
             return Verdict(False, "no_answer", 'no "formula" field or <answer> block found')
@@ -179,7 +195,24 @@ class GeneralPoints(Task):
                 + f'{expression} = {problem["target"]}' + '"\n}')
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
+        problem = self.check_problem(problem)
         return solutions(self.values(problem), problem["target"])
+
+
+_RANK_SET = frozenset(RANKS)
+
+
+def _rank(card: Any, index: int) -> str:
+    """A card rank: one of RANKS, or a number card given as 2..10 (int, 7.0 or "07")."""
+    if isinstance(card, str) and card.strip().upper() in _RANK_SET:
+        return card.strip().upper()
+    try:
+        value = whole_number(card, f"cards[{index}]")
+    except BadProblem:
+        value = None
+    if value is not None and 2 <= value <= 10:
+        return str(value)
+    raise BadProblem(f"cards[{index}] must be a rank ({', '.join(RANKS)}), got {card!r}")
 
 
 def _extract(text: str) -> str | None:
