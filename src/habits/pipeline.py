@@ -63,7 +63,6 @@ def arm_dir(config: PipelineConfig, arm: str, seed: int) -> Path:
 def plan(config: PipelineConfig) -> list[Stage]:
     """Every stage of the run, in order."""
     from habits.diagnose import DiagnoseConfig
-    from habits.sample import SamplingConfig
 
     stages: list[Stage] = []
     used_bases = dict.fromkeys(arm.base for arm in config.arms.values())
@@ -75,11 +74,9 @@ def plan(config: PipelineConfig) -> list[Stage]:
             stages.append(Stage(f"pretrain base '{base}'", folder / "summary.json",
                                 _pretrain_runner(config, base), weight=6))
         model = base_model_dir(config, base)
-        sampling = dict(temperature=1.0, max_new_tokens=512, batch_size=32)
-        sampling.update({k: v for k, v in config.diagnose.items() if k in ("temperature", "max_new_tokens", "batch_size")})
         diagnose = DiagnoseConfig(model=model, task=config.task, task_args=config.task_args,
-                                  n=int(config.diagnose.get("n", 100)), seed=EVAL_SEED,
-                                  sampling=SamplingConfig(**sampling), out=str(folder / "diagnosis.json"))
+                                  n=config.diagnose.n, seed=EVAL_SEED, sampling=config.diagnose.sampling(),
+                                  out=str(folder / "diagnosis.json"))
         stages.append(Stage(f"diagnose base '{base}'", folder / "diagnosis.json", _diagnose_runner(diagnose), 1))
         any_arm = next(name for name, arm in config.arms.items() if arm.base == base)
         stages.append(Stage(f"evaluate base '{base}'", folder / "eval.json",
@@ -296,6 +293,7 @@ def _check_run_dir(config: PipelineConfig, restart: bool) -> None:
     old = yaml.safe_load(existing.read_text()) or {}
     old.pop("stage", None)
     new = config.fingerprint()
+    old = {key: config.typed_section(key, value) for key, value in old.items()}
     changed = sorted(key for key in new if json.dumps(old.get(key), sort_keys=True, default=str)
                      != json.dumps(new[key], sort_keys=True, default=str))
     if changed:

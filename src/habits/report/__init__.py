@@ -46,7 +46,7 @@ def build_report(config: Any) -> Path:
                                        ("reward", "mean reward")], plots / "length_over_steps.png"),
         "pass_at_k": pass_at_k_figure(summary, plots / "pass_at_k.png"),
         "paper": paper_figure({arm: spec.condition for arm, spec in config.arms.items()},
-                              config.report.get("paper_model", "llama3.2-3b"), plots / "paper_curves.png"),
+                              config.report.paper_model, plots / "paper_curves.png"),
     }
     diagnoses = {base: run / "bases" / base / "diagnosis.png" for base in summary["bases"]}
     html = render_html(summary, {k: v for k, v in figures.items() if v is not None},

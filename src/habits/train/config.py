@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from habits.fieldcheck import load_yaml
 from habits.fields import described as _help
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -345,11 +346,13 @@ def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:
         for key in unknown:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValueError(f"{where}: unknown field(s) {', '.join(hints)}; known fields: {', '.join(sorted(known))}")
-    try:
-        return cls(**values)
-    except TypeError as exc:  # e.g. a scalar where a mapping was expected
-        raise ValueError(f"{where}: {exc}") from None
+        from habits.fieldcheck import place
+
+        raise ValueError(place(f"{where}: unknown field(s) {', '.join(hints)}; known fields: {', '.join(sorted(known))}",
+                               where, unknown[0]))
+    from habits.fieldcheck import construct
+
+    return construct(cls, values, where)  # value types checked; errors placed at file:line
 
 
 def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -376,7 +379,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(f"{path}: no such config file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}  # 1e-5 is a number; duplicate keys refused
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
