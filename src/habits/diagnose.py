@@ -19,7 +19,7 @@ from typing import Any
 
 from habits.behaviors import BACKENDS, JudgeConfig, Thresholds, aggregate, classify
 from habits.behaviors.profile import wilson_interval
-from habits.io import InputError, read_jsonl, write_json, write_jsonl
+from habits.io import InputError, check_output, read_rows, save_results, write_json, write_jsonl
 from habits.sample import SamplingConfig
 
 
@@ -59,17 +59,34 @@ class DiagnoseConfig:
         if self.out and Path(self.out).suffix != ".json":
             raise ValueError(f"--out {self.out}: the report is JSON; give a path ending in .json")
 
+    def check_inputs(self) -> None:
+        """Everything that can fail before sampling or classifying: model, tokenizer, every output path."""
+        from habits.preflight import model_dir_problem
+
+        if self.model:
+            problem = model_dir_problem(self.model)
+            if problem:
+                raise ValueError(f"--model {self.model} {problem}; point it at a saved model directory")
+        if self.tokenizer:
+            _check_tokenizer(self.tokenizer)
+        if self.out:
+            out = check_output(self.out, (".json",), "--out")
+            check_output(self.plot or out.with_suffix(".png"), (".png",), "--plot")
+            if self.model:
+                check_output(out.with_suffix(".completions.jsonl"), None, "completions file")
+        elif self.plot:
+            check_output(self.plot, (".png",), "--plot")
+
 
 def main(config: DiagnoseConfig) -> dict[str, Any]:
     """Run the diagnosis; returns the report (also written to ``config.out`` if set)."""
+    config.check_inputs()
+    lines: list[int] | None = None
     if config.model:
         rows, tokenizer = _sample_rows(config)
     else:
-        rows = [row for _, row in read_jsonl(config.completions, required=("completion",))]
-        if not rows:
-            raise InputError(
-                f"{config.completions}: no rows; expected one JSON object per line with a `completion`"
-            )
+        numbered = read_rows(config.completions, ("completion",), "a `completion` per row")
+        lines, rows = [line for line, _ in numbered], [row for _, row in numbered]
         tokenizer = _load_tokenizer(config.tokenizer)
     texts = [_text(row.get("completion")) for row in rows]
     problems = [_problem(row) for row in rows]
@@ -93,7 +110,7 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
         if config.backend == "lexical"
         else f"judge:{(config.judge or JudgeConfig()).model}",
         "behaviors": {name: _stats(s) for name, s in profile.behaviors.items()},
-        "accuracy": _accuracy(rows, problems, config),
+        "accuracy": _accuracy(rows, problems, config, lines),
         "length": _length(texts, tokenizer),
         "verdict": {
             "ready": profile.ready,
@@ -114,19 +131,20 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
             "top_p": config.sampling.top_p,
             "max_new_tokens": config.sampling.max_new_tokens,
         }
+    # The sampling may have taken long: a write that still fails saves the results elsewhere and says where.
     if config.out:
         out = Path(config.out)
-        if config.model:
-            completions_path = out.with_suffix(".completions.jsonl")
-            write_jsonl(completions_path, rows)
+        completions_path = out.with_suffix(".completions.jsonl") if config.model else None
+        if completions_path:
             report["completions_file"] = str(completions_path)
         plot = Path(config.plot) if config.plot else out.with_suffix(".png")
-        plot_profile(report, plot)
         report["plot"] = str(plot)
-        write_json(out, report)
+        save_results((completions_path, lambda path: write_jsonl(path, rows)),
+                     (plot, lambda path: plot_profile(report, path)),
+                     (out, lambda path: write_json(path, report)))
     elif config.plot:
-        plot_profile(report, Path(config.plot))
         report["plot"] = config.plot
+        save_results((config.plot, lambda path: plot_profile(report, path)))
     return report
 
 
@@ -167,19 +185,25 @@ def _stats(stats) -> dict[str, Any]:
 
 
 def _accuracy(
-    rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None], config: DiagnoseConfig
+    rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None], config: DiagnoseConfig,
+    lines: Sequence[int] | None = None,
 ) -> dict[str, Any] | None:
     """Share of rows the task's verifier accepts, over rows that carry a problem and a known task."""
     from habits.tasks import get_task, task_names
 
     tasks: dict[str, Any] = {}
     correct = total = 0
-    for row, problem in zip(rows, problems):
+    for index, (row, problem) in enumerate(zip(rows, problems)):
         name = config.task or row.get("task")
         if problem is None or name not in task_names():
             continue
         if name not in tasks:
             tasks[name] = get_task(name, **config.task_args)
+        try:
+            problem = tasks[name].check_problem(problem)
+        except ValueError as exc:
+            where = f"{config.completions}:{lines[index]}" if lines else f"row {index + 1}"
+            raise InputError(f"{where}: bad problem for {name}: {exc}") from None
         verdict = tasks[name].verify(problem, _text(row.get("completion")))
         row["correct"] = verdict.correct
         correct += verdict.correct
@@ -196,6 +220,24 @@ def _length(texts: Sequence[str], tokenizer: Any) -> dict[str, float | None]:
     if tokenizer is not None and texts:
         tokens = sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts) / len(texts)
     return {"chars_mean": chars, "tokens_mean": tokens}
+
+
+def _check_tokenizer(path: str) -> None:
+    """A tokenizer directory that exists, or something shaped like a hub id (checked before any work)."""
+    from habits.train.config import check_model_path
+
+    local = Path(path).expanduser()
+    if local.is_dir():
+        if not any((local / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json",
+                                                        "vocab.json", "tokenizer.model")):
+            raise ValueError(f"--tokenizer {path}: no tokenizer files (tokenizer.json, tokenizer_config.json) "
+                             "in this directory; point it at a model or tokenizer directory")
+        return
+    try:
+        check_model_path(path)
+    except ValueError:
+        raise ValueError(f"--tokenizer {path}: no such directory (and not a hub id such as "
+                         "Qwen/Qwen2.5-3B)") from None
 
 
 def _load_tokenizer(path: str | None):

@@ -87,9 +87,18 @@ class EvalConfig:
         get_task(self.task, **self.task_args)  # unknown task fields fail now
 
     def check_inputs(self) -> None:
-        if not (Path(self.model) / "config.json").is_file():
-            raise ValueError(f"model directory {self.model} does not exist or has no config.json; "
-                             "point --model at a saved model, e.g. runs/tiny-rl/model")
+        """The model loads and the outputs can be written: checked before any sampling."""
+        from habits.io import check_output
+        from habits.preflight import model_dir_problem
+
+        problem = model_dir_problem(self.model)
+        if problem:
+            raise ValueError(f"model directory {self.model} {problem}; point --model at a saved model, "
+                             "e.g. runs/tiny-rl/model")
+        if self.out:
+            check_output(self.out, (".json",), "out")
+        if self.completions:
+            check_output(self.completions, (".jsonl",), "completions")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -258,7 +267,7 @@ def main(config: EvalConfig) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(config.torch_threads)
-    from habits.io import write_json, write_jsonl
+    from habits.io import save_results, write_json, write_jsonl
     from habits.sample import load_model
     from habits.tasks import get_task
 
@@ -277,10 +286,9 @@ def main(config: EvalConfig) -> dict[str, Any]:
     report = {"model": config.model, "task": config.task, "task_args": config.task_args,
               "n": {split: result["n"] for split, result in splits.items()},
               "k": config.k, "max_new_tokens": config.max_new_tokens, "splits": splits}
-    if config.out:
-        write_json(config.out, report)
-    if config.completions:
-        write_jsonl(config.completions, rows)
+    # Sampling may have taken hours: a write that still fails saves the results elsewhere and says where.
+    save_results((config.out, lambda path: write_json(path, report)),
+                 (config.completions, lambda path: write_jsonl(path, rows)))
     return report
 
 

@@ -181,8 +181,10 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (tmp, None):
+            exc.filename = str(path)  # the user knows the output, not our temporary name
         raise
 
 
@@ -209,6 +211,21 @@ def write_or_rescue(path: str | Path, write: Callable[[Path], Any]) -> Path:
             raise WriteFailed(exc.errno, f"{describe_os_error(exc)}; the results were saved to {rescue} "
                               "instead") from None
         raise
+
+
+def save_results(*outputs: tuple[str | Path | None, Callable[[Path], Any]]) -> None:
+    """:func:`write_or_rescue` each ``(path, write)`` with a path; every one is tried before one error is raised."""
+    from habits.errors import WriteFailed
+
+    failed = []
+    for path, write in outputs:
+        if path:
+            try:
+                write_or_rescue(path, write)
+            except OSError as exc:
+                failed.append(exc)
+    if failed:
+        raise WriteFailed(failed[0].errno, "; ".join(str(exc) for exc in failed))
 
 
 def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:

@@ -46,8 +46,15 @@ class Stage:
     def done(self) -> bool:
         if not self.output.is_file():
             return False
-        if self.output.name == "summary.json":
-            return json.loads(self.output.read_text()).get("status") == "completed"
+        if self.output.suffix == ".json":
+            from habits.io import InputError, read_json
+
+            try:
+                data = read_json(self.output)
+            except InputError as exc:  # written atomically, so only bit rot or an edit damages it: redo
+                console.print(f"[yellow]{exc}; redoing the stage[/]")
+                return False
+            return self.output.name != "summary.json" or (isinstance(data, dict) and data.get("status") == "completed")
         return True
 
 
@@ -117,7 +124,17 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     from habits.report import build_report
     from habits.summary import summarize
 
+    from habits.io import check_output_dir
+    from habits.train.config import check_model_path
+
     run_dir = config.run_dir
+    check_output_dir(run_dir, "output_root/name")
+    for name, spec in config.bases.items():  # a base given as a directory must load (hub ids pass)
+        if spec.model is not None:
+            try:
+                check_model_path(spec.model)
+            except ValueError as exc:
+                raise ValueError(f"{config.source or 'recipe'}: bases.{name}.model: {exc}") from None
     _check_run_dir(config, restart)
     run_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(run_dir / "config.yaml") as handle:

@@ -108,10 +108,6 @@ def diagnose(
     from habits.diagnose import DiagnoseConfig, main
     from habits.sample import SamplingConfig
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     config = DiagnoseConfig(
         completions=str(completions) if completions else None,
         model=str(model) if model else None,
@@ -149,6 +145,11 @@ def diagnose(
         out=str(out) if out else None,
         plot=str(plot) if plot else None,
     )
+    config.check_inputs()  # before importing torch: wrong paths fail in a second, not after the imports
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     report = main(config)
     print_report(report)
 

@@ -6,7 +6,6 @@ diagnoses), so it can be rebuilt at any time with ``habits report RUN_DIR``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,10 @@ from habits.report.plots import (
 
 def build_report(config: Any) -> Path:
     """Draw the plots and write ``<run>/report.html``; returns its path."""
-    from habits.io import atomic_write
+    from habits.io import atomic_write, read_json
 
     run = Path(config.run_dir)
-    summary = json.loads((run / "summary.json").read_text())
+    summary = read_json(run / "summary.json")
     plots = run / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     runs = {arm: [read_metrics(run / "arms" / arm / f"seed{seed}" / "rl" / "metrics.jsonl") for seed in config.seeds]

@@ -141,9 +141,12 @@ def check_model_path(model: str) -> None:
     """Accept an existing model directory or something shaped like a hub id; reject a missing local path."""
     path = Path(model).expanduser()
     if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ValueError(f"model directory {model} has no config.json; point `model` at a saved Hugging Face "
-                             "model (save_pretrained output), e.g. <run>/model or a checkpoint-N directory")
+        from habits.preflight import model_dir_problem
+
+        problem = model_dir_problem(path)  # config.json readable, weights present and whole
+        if problem:
+            raise ValueError(f"model directory {model} {problem}; point `model` at a saved Hugging Face model "
+                             "(save_pretrained output), e.g. <run>/model or a checkpoint-N directory")
         return
     looks_local = model.startswith((".", "/", "~")) or model.count("/") != 1 or path.parent.is_dir()
     if looks_local or not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
@@ -333,6 +336,12 @@ class RLConfig(RunConfig):
         super().check_inputs()
         if self.train_file and not Path(self.train_file).is_file():
             raise ValueError(f"train_file: {self.train_file} does not exist")
+        if self.use_vllm:  # TRL needs vllm installed in colocate and server mode alike
+            from importlib.util import find_spec
+
+            if find_spec("vllm") is None:
+                raise ValueError("use_vllm: vLLM is not installed; pip install -e '.[vllm]' on a GPU machine, "
+                                 "or set use_vllm: false")
 
 # -- loading ------------------------------------------------------------------------------------
 def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:

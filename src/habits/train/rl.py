@@ -99,6 +99,8 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
     config.check_batch()
     from habits.train import runs
 
+    runs.preflight(config)  # output_dir writable, resume consistent, checkpoint intact
+
     runs.setup_torch(config)
     from transformers import AutoTokenizer
 
