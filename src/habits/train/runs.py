@@ -129,6 +129,19 @@ def check_resume_config(config: RunConfig) -> None:
             f"resume: {', '.join(sorted(SAFE_TO_CHANGE - {'output_dir', 'resume'}))})")
 
 
+def prepare_run_dir(config: RunConfig) -> Path:
+    """Create the run directory and write the resolved config and ``versions.json`` (what this run used)."""
+    from habits.versions import write_versions
+
+    out = Path(config.output_dir)
+    check_resume_config(config)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / "config.yaml") as handle:
+        yaml.safe_dump({"stage": config.stage, **config.to_dict()}, handle, sort_keys=False, allow_unicode=True)
+    write_versions(out)
+    return out
+
+
 def setup_torch(config: RunConfig) -> None:
     import torch
 
