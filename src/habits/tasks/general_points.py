@@ -189,6 +189,7 @@ class GeneralPoints(Task):
         return Verdict(True, "correct", "", answer)
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
+        problem = self.check_problem(problem)
         cards = ", ".join(f'"{card}"' for card in problem["cards"])
         numbers = ", ".join(map(str, self.values(problem)))
         return ('{\n  "cards": [' + cards + '],\n  "number": [' + numbers + '],\n  "formula": "'
