@@ -47,6 +47,10 @@ class ServiceError(RuntimeError):
     """An outside service (judge endpoint, model hub) failed; the message names it. Exit code 4."""
 
 
+class StageFailed(RuntimeError):
+    """Stages run in worker processes failed; the message holds each one's sentence and log. Exit code 2."""
+
+
 class WriteFailed(OSError):
     """A write failed and the message already says everything (where, why, where the data went)."""
 
@@ -76,6 +80,8 @@ def explain(exc: BaseException) -> tuple[int, str]:
 
     if isinstance(exc, KeyboardInterrupt):
         return INTERRUPTED, "interrupted; run the same command again to resume where it stopped"
+    if isinstance(exc, StageFailed):
+        return BAD_INPUT, _first_line(exc)
     if isinstance(exc, ServiceError) or _is_judge_error(exc):
         return SERVICE, _first_line(exc)
     if isinstance(exc, (InputError, FileNotFoundError)) and not _is_write_error(exc):

@@ -70,7 +70,8 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> Iterator[tup
             yield number, row
 
 
-def read_rows(path: str | Path, required: tuple[str, ...] = (), what: str = "rows") -> list[tuple[int, dict[str, Any]]]:
+def read_rows(path: str | Path, required: tuple[str, ...] = (),
+              what: str = "rows") -> list[tuple[int, dict[str, Any]]]:
     """``(line_or_row_number, row)`` pairs of a JSONL or Parquet input; an input without rows is an error.
 
     An empty input is refused because a command that reads nothing would write an empty result
@@ -214,7 +215,7 @@ def write_or_rescue(path: str | Path, write: Callable[[Path], Any]) -> Path:
 
 
 def save_results(*outputs: tuple[str | Path | None, Callable[[Path], Any]]) -> None:
-    """:func:`write_or_rescue` each ``(path, write)`` with a path; every one is tried before one error is raised."""
+    """:func:`write_or_rescue` each ``(path, write)`` that has a path; all are tried before one error is raised."""
     from habits.errors import WriteFailed
 
     failed = []

@@ -54,7 +54,9 @@ class Stage:
             except InputError as exc:  # written atomically, so only bit rot or an edit damages it: redo
                 console.print(f"[yellow]{exc}; redoing the stage[/]")
                 return False
-            return self.output.name != "summary.json" or (isinstance(data, dict) and data.get("status") == "completed")
+            if self.output.name != "summary.json":
+                return True
+            return isinstance(data, dict) and data.get("status") == "completed"
         return True
 
 
@@ -252,7 +254,9 @@ def _run_chains_in_parallel(config: PipelineConfig, todo: list[Stage], started: 
         raise
     pool.shutdown(wait=True)
     if errors:
-        raise RuntimeError("; ".join(errors) + ". Fix the cause and run the same command to resume.")
+        from habits.errors import StageFailed
+
+        raise StageFailed("; ".join(errors) + ". Fix the cause and run the same command to resume.")
     if stopped or any(not s.done() for s in todo):
         console.print(f"[yellow]{'; '.join(stopped) or 'some stages did not finish'}; "
                       "run the same command to resume[/]")
@@ -293,7 +297,9 @@ def _run_chain(config: PipelineConfig, chain: str) -> tuple[str, str] | None:
         return "stopped", "interrupted"
     except Exception as exc:  # noqa: BLE001 -- reported to the parent with the log's path
         traceback.print_exc()
-        return "failed", f"{type(exc).__name__}: {exc}"
+        from habits.errors import explain
+
+        return "failed", explain(exc)[1]  # the sentence a user would get from the stage run alone
     return None
 
 

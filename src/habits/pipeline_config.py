@@ -95,7 +95,8 @@ class ReportSpec:
         from habits.report.paper import PAPER_MODELS
 
         if self.paper_model not in PAPER_MODELS:
-            raise ValueError(f"report.paper_model must be one of {', '.join(PAPER_MODELS)}, got {self.paper_model!r}")
+            raise ValueError(f"report.paper_model must be one of {', '.join(PAPER_MODELS)}, "
+                             f"got {self.paper_model!r}")
 
 
 @dataclass
@@ -208,7 +209,7 @@ class PipelineConfig:
             if not Path(path).is_file():
                 raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r}: rl.train_file {path} "
                                  "does not exist")
-            shared = sum(task.key(p) in held for p in problems_from_file(path))
+            shared = sum(task.key(p) in held for p in problems_from_file(path, task=task))
             if shared:
                 raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r} would train on "
                                  f"evaluation problems: {shared} problems of rl.train_file {path} are among the "

@@ -328,7 +328,9 @@ class Judge:
         for attempt in range(cfg.max_retries + 1):
             if stop.is_set():
                 return None
-            timeout = cfg.timeout_s if deadline is None else max(0.1, min(cfg.timeout_s, deadline - time.monotonic()))
+            timeout = cfg.timeout_s
+            if deadline is not None:  # a request never outlives the run's deadline
+                timeout = max(0.1, min(timeout, deadline - time.monotonic()))
             try:
                 with self._count_lock:
                     self.requests += 1

@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import (BadProblem, Task, Verdict, held_out, item_rng, last_tagged_answer, stable_choice, whole_number,
-                               whole_numbers)
+from habits.tasks.base import (BadProblem, Task, Verdict, held_out, item_rng, last_tagged_answer, stable_choice,
+                               whole_number, whole_numbers)
 from habits.tasks.solver import reachable_targets, solutions
 
 # -- prompt templates ------------------------------------------------------------------------
