@@ -250,9 +250,10 @@ def _load_tokenizer(path: str | None):
 
 def _sample_rows(config: DiagnoseConfig) -> tuple[list[dict[str, Any]], Any]:
     from habits.progress import track
-    from habits.sample import generate, load_model
+    from habits.sample import generate, load_model, resolve_device
     from habits.tasks import get_task
 
+    resolve_device(config.sampling.device)  # a device this machine lacks fails before any work
     task = get_task(config.task, **config.task_args)
     problems = list(
         track(

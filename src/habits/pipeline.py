@@ -313,7 +313,13 @@ def _check_run_dir(config: PipelineConfig, restart: bool) -> None:
     if restart:
         shutil.rmtree(config.run_dir)
         return
-    old = yaml.safe_load(existing.read_text()) or {}
+    try:
+        old = yaml.safe_load(existing.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{existing} is damaged ({type(exc).__name__}); restore it, or pass --restart to delete "
+                         f"{config.run_dir} and start over") from None
+    if not isinstance(old, dict):
+        raise ValueError(f"{existing} is not a pipeline config; restore it, or pass --restart to start over")
     old.pop("stage", None)
     new = config.fingerprint()
     old = {key: config.typed_section(key, value) for key, value in old.items()}

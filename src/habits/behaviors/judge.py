@@ -289,8 +289,8 @@ class Judge:
             raise JudgeError(
                 f"judge {cfg.model!r} at {cfg.source}: {missing} of {total} answers had no readable count "
                 f"after {cfg.max_retries + 1 if cfg.backend == 'endpoint' else 1} tries (e.g. "
-                f"{self.problems[-1] if self.problems else 'no count'}); nothing unreadable was cached, "
-                f"{total - missing} good answers were: check --base-url and --judge-model, then run again")
+                f"{self.problems[-1] if self.problems else 'no count'}); nothing unreadable was cached "
+                f"({total - missing} readable answers were): check --base-url and --judge-model, then run again")
         return [{b: parse_count(answers.get((i, b))) for b in BEHAVIORS} for i in range(len(completions))]
 
     def report(self) -> str:

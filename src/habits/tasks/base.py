@@ -269,7 +269,7 @@ class Task(ABC):
         Accepts a dict or its JSON text. ``verify`` and ``solve`` call it, so they agree on every
         problem; commands call it on each input row to name the file and line of a bad one.
         """
-        if type(problem) is not dict or any(value is None for value in problem.values()):
+        if type(problem) is not dict:
             try:
                 problem = as_problem(problem)
             except (TypeError, ValueError) as exc:
@@ -277,8 +277,12 @@ class Task(ABC):
         return self.normalize_problem(problem)
 
     def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
-        """Task-specific part of :meth:`check_problem` (override); the base accepts any dict."""
-        return problem
+        """Task-specific part of :meth:`check_problem` (override); the base accepts any dict.
+
+        Overrides return a problem already in exact types as it is (the hot path of every reward),
+        and otherwise drop null fields (:func:`as_problem`) before checking each one.
+        """
+        return as_problem(problem)
 
     @staticmethod
     def field(problem: Mapping[str, Any], name: str) -> Any:

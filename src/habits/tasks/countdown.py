@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import (BadProblem, Task, Verdict, held_out, item_rng, last_tagged_answer, stable_choice,
-                               whole_number, whole_numbers)
+from habits.tasks.base import (BadProblem, Task, Verdict, as_problem, held_out, item_rng, last_tagged_answer,
+                               stable_choice, whole_number, whole_numbers)
 from habits.tasks.solver import reachable_targets, solutions
 
 # -- prompt templates ------------------------------------------------------------------------
@@ -160,8 +160,9 @@ class Countdown(Task):
 
     def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
         numbers, target = problem.get("numbers"), problem.get("target")
-        if type(target) is int and type(numbers) is list and all(type(n) is int for n in numbers):
+        if type(target) is int and type(numbers) is list and not [n for n in numbers if type(n) is not int]:
             return problem  # the common case, kept cheap: verify runs this on every reward
+        problem = as_problem(problem)  # null fields dropped, as datasets fill missing columns
         numbers = whole_numbers(self.field(problem, "numbers"), "numbers")
         if not numbers:
             raise BadProblem("numbers is empty; a Countdown problem needs at least one number")

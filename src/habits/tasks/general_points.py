@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import BadProblem, Task, Verdict, held_out, last_tagged_answer, stable_choice, whole_number
+from habits.tasks.base import (BadProblem, Task, Verdict, as_problem, held_out, last_tagged_answer, stable_choice,
+                               whole_number)
 from habits.tasks.solver import can_make, solutions
 
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
@@ -151,8 +152,10 @@ class GeneralPoints(Task):
     def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
         cards, target, rule = problem.get("cards"), problem.get("target"), problem.get("rule", self.config.rule)
         if (type(target) is int and type(cards) is list and rule in FACE_VALUES
-                and all(type(c) is str and c in _RANK_SET for c in cards)):
+                and not [c for c in cards if type(c) is not str or c not in _RANK_SET]):
             return problem  # the common case, kept cheap: verify runs this on every reward
+        problem = as_problem(problem)  # null fields dropped (a null rule means the configured one)
+        rule = problem.get("rule", self.config.rule)
         cards = self.field(problem, "cards")
         if hasattr(cards, "tolist"):
             cards = cards.tolist()
