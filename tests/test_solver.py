@@ -2,7 +2,10 @@
 
 from itertools import combinations_with_replacement
 
+import pytest
+
 from habits.arith import evaluate
+from habits.tasks import get_task
 from habits.tasks.solver import can_make, reachable_targets, solutions
 
 
@@ -42,3 +45,12 @@ def test_at_most_once_allows_leaving_numbers_out():
 def test_reachable_targets_are_whole_numbers_in_range():
     targets = reachable_targets([3, 4], 1, 20)
     assert targets == [1, 7, 12]
+
+
+def test_solver_refuses_a_problem_too_large_to_search_instead_of_running_forever():
+    from habits.tasks.solver import MAX_SOLVER_NUMBERS, SolverLimit
+
+    with pytest.raises(SolverLimit, match=f"at most {MAX_SOLVER_NUMBERS} numbers.*got 39"):
+        solutions(list(range(1, 40)), 24)
+    with pytest.raises(SolverLimit):
+        get_task("countdown").solve({"numbers": [1, 2, 3, 4, 5, 6], "target": 21})
