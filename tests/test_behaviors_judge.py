@@ -1,15 +1,26 @@
-"""The LLM judge against a real OpenAI-compatible HTTP server started on 127.0.0.1 in the test."""
+"""The LLM judge against a real OpenAI-compatible HTTP server started on 127.0.0.1 in the test.
+
+The server can also misbehave the ways real endpoints do (an HTML page with status 200, no
+choices, a body that is not JSON, answers without a count, hanging), to check that the judge
+reports it, caches nothing bad, stops on Ctrl-C, and that a re-run against a good server finishes.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
 import sys
+import time
 
 import pytest
 from fakes import JudgeServer
 
 from habits.behaviors import BEHAVIORS, JudgeConfig, JudgeError, judge_counts
-from habits.behaviors.judge import Judge, judge_messages, parse_count
+from habits.behaviors.judge import Judge, JudgeCache, judge_messages, parse_count
 
 def config(url: str, tmp_path, **kwargs) -> JudgeConfig:
     settings = {
@@ -48,10 +59,91 @@ def test_judge_cache_makes_a_second_run_issue_zero_requests(tmp_path):
     assert judge.requests == 0 and judge.cache_hits == len(TEXTS) * len(BEHAVIORS)
 
 
-def test_judge_records_garbage_answers_as_missing_not_zero(tmp_path):
-    with JudgeServer(mode="garbage") as server:
-        counts = judge_counts(TEXTS, config(server.url, tmp_path), progress=False)
-    assert counts == [dict.fromkeys(BEHAVIORS, None)] * len(TEXTS)
+def cached_answers(path) -> int:
+    if not os.path.exists(path):
+        return 0
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+
+
+@pytest.mark.parametrize("mode", ["garbage", "html", "empty", "malformed"])
+def test_judge_retries_unreadable_replies_caches_none_and_refuses_when_most_are_unreadable(tmp_path, mode):
+    with JudgeServer(mode=mode) as server:
+        with pytest.raises(JudgeError, match=r"8 of 8 answers had no readable count.*nothing unreadable was cached"):
+            judge_counts(TEXTS, config(server.url, tmp_path), progress=False)
+        assert server.requests == 8 * 2  # every question asked twice: max_retries=1
+    assert cached_answers(tmp_path / "judge.sqlite") == 0
+
+
+def test_judge_records_a_few_unreadable_answers_as_missing_not_zero(tmp_path):
+    with JudgeServer(mode="garbage", good_first=6) as server:
+        judge = Judge(config(server.url, tmp_path, concurrency=1, max_retries=0))
+        counts = judge.count(TEXTS, progress=False)
+        judge.close()
+    values = [value for row in counts for value in row.values()]
+    assert values.count(None) == 2 and None not in values[:6]
+    assert judge.missing == 2 and "without <count>" in judge.report()
+    assert cached_answers(tmp_path / "judge.sqlite") == 6
+
+
+def test_judge_cache_key_names_the_endpoint_model_and_prompt_version(tmp_path):
+    messages = judge_messages("verification", "3 * 8 = 24")
+    base = JudgeCache.key("m", messages, 0.0, 512, "http://a/v1")
+    assert base != JudgeCache.key("m", messages, 0.0, 512, "http://b/v1")
+    assert base != JudgeCache.key("other", messages, 0.0, 512, "http://a/v1")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("habits.behaviors.judge.PROMPT_VERSION", "next")
+        assert base != JudgeCache.key("m", messages, 0.0, 512, "http://a/v1")
+
+
+def test_hanging_judge_times_out_per_request_and_against_the_deadline(tmp_path):
+    with JudgeServer(mode="hang") as server:
+        with pytest.raises(JudgeError, match="did not answer within"):
+            judge_counts(TEXTS, config(server.url, tmp_path, timeout_s=0.5, max_retries=0), progress=False)
+        with pytest.raises(JudgeError, match="deadline of 1 s"):
+            judge_counts(TEXTS, config(server.url, tmp_path, timeout_s=60, deadline_s=1), progress=False)
+
+
+def classify_command(rows, out, url, cache, *extra):
+    return [sys.executable, "-m", "habits", "behaviors", "classify", "-i", str(rows), "-o", str(out),
+            "--backend", "judge", "--judge-model", "fake-judge", "--base-url", url, "--judge-cache", str(cache),
+            "--concurrency", "1", *extra]
+
+
+def test_classify_reports_a_broken_judge_writes_nothing_and_a_rerun_on_a_good_server_completes(tmp_path):
+    rows, out, cache = tmp_path / "rows.jsonl", tmp_path / "out.jsonl", tmp_path / "cache.sqlite"
+    rows.write_text("".join(json.dumps({"completion": text}) + "\n" for text in TEXTS))
+    out.write_text("earlier results\n")
+    with JudgeServer(mode="html") as server:
+        broken = subprocess.run(classify_command(rows, out, server.url, cache, "--judge-retries", "1"),
+                                capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 4 and "no readable count" in broken.stderr and "Traceback" not in broken.stderr
+    assert out.read_text() == "earlier results\n" and cached_answers(cache) == 0
+    with JudgeServer() as server:
+        fixed = subprocess.run(classify_command(rows, out, server.url, cache), capture_output=True, text=True,
+                               timeout=300)
+        assert fixed.returncode == 0, fixed.stderr
+        assert server.requests == len(TEXTS) * len(BEHAVIORS)
+    assert [json.loads(line)["behaviors"]["verification"] for line in out.read_text().splitlines()] == [3, 3]
+
+
+def test_ctrl_c_stops_a_hung_classify_at_once_keeping_the_cached_answers(tmp_path):
+    rows, out, cache = tmp_path / "rows.jsonl", tmp_path / "out.jsonl", tmp_path / "cache.sqlite"
+    rows.write_text("".join(json.dumps({"completion": text}) + "\n" for text in TEXTS))
+    with JudgeServer(mode="hang", good_first=3) as server:
+        process = subprocess.Popen(classify_command(rows, out, server.url, cache, "--judge-timeout", "300"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(600):  # until the fourth request hangs
+            if server.requests >= 4 or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=30)  # a hung request must not hold the process
+        finally:
+            process.kill()
+    assert process.returncode == 130 and "interrupted" in stderr
+    assert cached_answers(cache) == 3 and not out.exists()
 
 
 def test_judge_endpoint_down_is_a_clear_error_naming_the_endpoint(tmp_path):
@@ -110,14 +202,14 @@ def test_local_judge_generates_with_a_model_directory_and_caches(tiny_model_dir,
         "cache": str(tmp_path / "local.sqlite"),
         "batch_size": 4,
     }
-    judge = Judge(JudgeConfig(**settings))
+    judge = Judge(JudgeConfig(**settings, max_missing_share=1.0))
     counts = judge.count(["3 * 8 = 24"], progress=False)
     judge.close()
     assert judge.requests == len(BEHAVIORS)
     assert counts == [dict.fromkeys(BEHAVIORS, None)]  # a random model never writes <count>N</count>
-    again = Judge(JudgeConfig(**settings))
-    assert again.count(["3 * 8 = 24"], progress=False) == counts and again.requests == 0
-    again.close()
+    assert cached_answers(tmp_path / "local.sqlite") == 0  # so nothing is cached: a better model is asked again
+    with pytest.raises(JudgeError, match="no readable count"):
+        Judge(JudgeConfig(**settings)).count(["3 * 8 = 24"], progress=False)
 
 
 def test_judge_without_the_openai_extra_says_how_to_install_it(tmp_path, monkeypatch):

@@ -96,3 +96,33 @@ def test_verify_reports_non_json_and_non_utf8_lines(tmp_path):
 def test_bad_config_override_is_a_clear_error():
     result = habits("tasks", "generate", "general_points", "--out", "x.jsonl", "--set", "rule=vegas", check=False)
     assert result.returncode == 2 and "unknown rule" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["verify", "solve"])
+@pytest.mark.parametrize("content", ["", "\n \n\n"])
+def test_empty_input_is_refused_and_never_replaces_an_earlier_output(tmp_path, command, content):
+    empty, out = tmp_path / "empty.jsonl", tmp_path / "out.jsonl"
+    empty.write_text(content)
+    out.write_text("SENTINEL\n")
+    result = habits("tasks", command, "countdown", "-i", str(empty), "-o", str(out), check=False)
+    assert result.returncode == 2 and f"{empty}: no rows" in result.stderr
+    assert out.read_text() == "SENTINEL\n"
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_reading_the_input(tmp_path):
+    (tmp_path / "a_dir").mkdir()
+    missing_input = tmp_path / "not_read_yet.jsonl"
+    for out, says in ((tmp_path / "a_dir", "is a directory"), (tmp_path / "x.csv", "unknown format '.csv'")):
+        result = habits("tasks", "verify", "countdown", "-i", str(missing_input), "-o", str(out), check=False)
+        assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_string_numbers_are_solved_and_verified_alike_and_a_bad_problem_names_its_line(tmp_path):
+    rows, solved = tmp_path / "p.jsonl", tmp_path / "s.jsonl"
+    rows.write_text(json.dumps({"problem": {"numbers": ["1", "2", "3"], "target": 6.0}}) + "\n")
+    habits("tasks", "solve", "countdown", "-i", str(rows), "-o", str(solved))
+    habits("tasks", "verify", "countdown", "-i", str(solved), "-o", str(tmp_path / "v.jsonl"))
+    assert load_rows(tmp_path / "v.jsonl")[0]["verdict"]["correct"]
+    rows.write_text(rows.read_text() + json.dumps({"problem": {"numbers": "abc", "target": 6}}) + "\n")
+    result = habits("tasks", "solve", "countdown", "-i", str(rows), "-o", str(solved), check=False)
+    assert result.returncode == 2 and f"{rows}:2: bad problem for countdown: numbers must be a list" in result.stderr

@@ -230,3 +230,33 @@ def test_count_command_prints_the_four_counts_as_json():
     assert result.exit_code == 0
     assert json.loads(result.output) == {"verification": 1, "backtracking": 1, "subgoal_setting": 0,
                                          "backward_chaining": 0}
+
+
+def test_diagnose_and_eval_check_every_output_before_loading_a_model(tiny_model_dir, tmp_path, monkeypatch):
+    from habits.evaluate import EvalConfig
+    from habits.evaluate import main as evaluate
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model was loaded before the outputs were checked")
+
+    monkeypatch.setattr("habits.sample.load_model", never)
+    (tmp_path / "taken.json").mkdir()
+    (tmp_path / "a_file").write_text("x")
+    for out, says in ((tmp_path / "taken.json", "is a directory"),
+                      (tmp_path / "a_file" / "d.json", "a_file is a file, not a directory")):
+        with pytest.raises(InputError, match=says):
+            main(DiagnoseConfig(model=str(tiny_model_dir), task="countdown", n=2, out=str(out)))
+        with pytest.raises(InputError, match=says):
+            evaluate(EvalConfig(model=str(tiny_model_dir), task="countdown", n=2, out=str(out)))
+    with pytest.raises(InputError, match="completions .*unknown format '.json'"):
+        evaluate(EvalConfig(model=str(tiny_model_dir), n=2, completions=str(tmp_path / "rows.json")))
+
+
+def test_diagnose_names_the_line_of_a_bad_problem_and_reads_pandas_numbers_exactly(tmp_path):
+    rows = [{"problem": {"numbers": ["72", 31.0, 63], "target": "22"}, "completion": RICH},
+            {"problem": {"numbers": [1, 2], "target": 1.5}, "completion": PLAIN}]
+    path = write_rows(tmp_path / "rows.jsonl", rows)
+    with pytest.raises(InputError, match=r"rows\.jsonl:2: bad problem for countdown: target must be a whole number"):
+        main(DiagnoseConfig(completions=str(path), task="countdown"))
+    write_rows(path, rows[:1])
+    assert main(DiagnoseConfig(completions=str(path), task="countdown"))["accuracy"]["value"] == 1.0

@@ -177,3 +177,32 @@ def test_every_run_directory_records_the_software_that_made_it(finished_run):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["versions"]["trl"] == json.loads((run / "versions.json").read_text())["trl"]
     assert "Software: " in (run / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("diagnose: {n: 4,", "diagnose: {samples_n: 4,", r"bad.yaml:\d+: diagnose: unknown field\(s\) 'samples_n'"),
+    ("priming: {n: 8}", "priming: {n: 8, conditon: all}", r"bad.yaml:\d+: priming: unknown field\(s\) 'conditon'"),
+    ("priming: {n: 8}", "priming: {n: fifty}", r"bad.yaml:\d+: priming.n must be a whole number, got 'fifty'"),
+    ("diagnose: {n: 4,", "diagnose: {n: -4,", r"bad.yaml:\d+: diagnose.n must be >= 1"),
+    ("arms:", "report: {paper_model: gpt5}\narms:", r"bad.yaml:\d+: report.paper_model must be one of"),
+    ("learning_rate: 1.0e-4", "learning_rate: fast", r"bad.yaml:\d+: arm \w+: rl: learning_rate must be a number"),
+])
+def test_every_recipe_section_is_typed_and_checked_before_any_work_naming_file_line_and_field(tmp_path, old, new,
+                                                                                            says):
+    recipe = tmp_path / "bad.yaml"
+    text = MICRO.format(root=tmp_path)
+    assert old in text
+    recipe.write_text(text.replace(old, new, 1))
+    with pytest.raises(ValueError, match=says) as raised:
+        load_pipeline(recipe)
+    line = int(raised.value.args[0].split(":")[1])
+    assert (new.split(":")[0].split("{")[-1].strip() or "x") in recipe.read_text().splitlines()[line - 1]
+    assert not (tmp_path / "micro").exists()
+
+
+def test_a_diagnose_section_written_before_it_was_typed_still_resumes(tmp_path):
+    recipe = tmp_path / "micro.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path))
+    config = load_pipeline(recipe)
+    old = {"diagnose": {"n": 4, "max_new_tokens": 16}}  # how config.yaml stored it
+    assert config.typed_section("diagnose", old["diagnose"]) == config.fingerprint()["diagnose"]

@@ -114,6 +114,8 @@ def test_sampling_config_rejects_bad_values(tiny_model_dir, tmp_path):
         SamplingConfig(top_p=0)
     with pytest.raises(ValueError, match="backend"):
         SamplingConfig(backend="magic")
+    with pytest.raises(ValueError, match="device must be auto, cpu, cuda, cuda:N or mps, got 'tpu9'"):
+        SamplingConfig(device="tpu9")
     with pytest.raises(ValueError, match="config.json"):
         load_model(tmp_path)
 

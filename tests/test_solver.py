@@ -2,7 +2,10 @@
 
 from itertools import combinations_with_replacement
 
+import pytest
+
 from habits.arith import evaluate
+from habits.tasks import get_task
 from habits.tasks.solver import can_make, reachable_targets, solutions
 
 
@@ -58,3 +61,12 @@ def test_goal_directed_search_finds_exactly_what_full_enumeration_finds():
         nums = tuple(sorted(numbers))
         everything = solver._expressions_cached(nums).get(Fraction(target), set())
         assert solver._goal_nodes(nums, target) == everything, (numbers, target)
+
+
+def test_solver_refuses_a_problem_too_large_to_search_instead_of_running_forever():
+    from habits.tasks.solver import MAX_SOLVER_NUMBERS, SolverLimit
+
+    with pytest.raises(SolverLimit, match=f"at most {MAX_SOLVER_NUMBERS} numbers.*got 39"):
+        solutions(list(range(1, 40)), 24)
+    with pytest.raises(SolverLimit):
+        get_task("countdown").solve({"numbers": [1, 2, 3, 4, 5, 6], "target": 21})

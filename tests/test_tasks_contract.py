@@ -131,3 +131,70 @@ def test_unknown_task_and_unknown_config_fields_say_what_exists():
 def test_unknown_split_is_rejected():
     with pytest.raises(ValueError, match="split"):
         get_task("countdown").generate(1, split="validation")
+
+
+def _as(kind, value):
+    """Every whole number in ``value`` as ``kind`` (float or str): what pandas / Parquet round-trips produce."""
+    if isinstance(value, bool) or not isinstance(value, (int, list, dict)):
+        return value
+    if isinstance(value, int):
+        return kind(value)
+    if isinstance(value, list):
+        return [_as(kind, item) for item in value]
+    return {key: _as(kind, item) for key, item in value.items()}
+
+
+@pytest.mark.parametrize("name", TASKS)
+@pytest.mark.parametrize("kind", [float, str])
+def test_whole_numbers_as_floats_or_strings_are_read_exactly_and_solve_agrees_with_verify(name, kind):
+    task = get_task(name)
+    for problem in task.generate(10, split="test", seed=4):
+        loose = _as(kind, problem)
+        assert task.check_problem(loose) == task.check_problem(problem)
+        found = task.solve(loose)
+        assert found == task.solve(problem)
+        assert task.verify(loose, task.format_answer(loose, found[0])).correct
+
+
+# The number-combining tasks: their problems carry a whole-number target and a list of numbers or cards.
+NUMBER_TASKS = ("countdown", "general_points")
+
+
+@pytest.mark.parametrize("name", NUMBER_TASKS)
+def test_problems_that_are_not_problems_are_refused_naming_the_field(name):
+    from habits.tasks.base import BadProblem
+
+    task = get_task(name)
+    problem = task.generate(1, split="train", seed=5)[0]
+    broken = [{**problem, "target": 6.5}, {**problem, "target": "six"}, {key: v for key, v in problem.items()
+                                                                          if key != "target"}]
+    list_field = next(key for key, value in problem.items() if isinstance(value, list))
+    broken += [{**problem, list_field: "abc"}, {**problem, list_field: [*problem[list_field][:-1], None]}]
+    for bad in broken:
+        for call in (lambda p: task.verify(p, "<answer>1</answer>"), task.solve):
+            with pytest.raises(BadProblem, match="target|" + list_field):
+                call(bad)
+
+
+def test_navigation_problems_that_are_not_problems_are_refused_naming_the_field():
+    from habits.tasks.base import BadProblem
+
+    task = get_task("navigation")
+    route = task.generate(1, split="train", seed=5)[0]
+    decision = task.steps(route)[1]
+    broken = [
+        ({key: v for key, v in route.items() if key != "instruction"}, "instruction"),
+        ({**route, "instruction": "walk"}, "instruction"),
+        ({**route, "steps": []}, "steps"),
+        ({**route, "steps": [{**route["steps"][0], "intersection": "maybe"}]}, r"steps\[0\]\.intersection"),
+        ({**route, "steps": [{**route["steps"][0], "at": ["east", 0]}]}, r"steps\[0\]\.at\[0\]"),
+        ({**route, "city": "thirteen"}, "city"),
+        ({key: v for key, v in decision.items() if key != "action"}, "action"),
+        ({**decision, "history": [["seen", None]]}, r"history\[0\]"),
+        ({**decision, "step": 1.5}, "step"),
+    ]
+    for bad, field in broken:
+        for call in (lambda p: task.verify(p, '"action": "forward()"'), task.solve):
+            with pytest.raises(BadProblem, match=field):
+                call(bad)
+    assert task.check_problem(json.dumps(decision)) == task.check_problem(decision)

@@ -114,3 +114,41 @@ def test_train_cli_checks_a_recipe_without_training_and_lists_fields():
     assert isinstance(bad.exception, ValueError) and "multiple of 4" in str(bad.exception)
     fields = runner.invoke(app, ["train", "sft", "--help-config"])
     assert fields.exit_code == 0 and "num_train_epochs" in fields.output
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("max_steps: 2.5", "max_steps must be a whole number, got 2.5"),
+    ("behaviors: \"no\"", "behaviors must be true or false, got 'no'"),
+    ("report_to: 5", "report_to must be a list, got 5"),
+    ("lora: {r: two}", "lora.r must be a whole number, got 'two'"),
+    ("task_args: {max_numbers: abc}", "max_numbers must be a whole number, got 'abc'"),
+    ("save_steps: 3", r"key 'save_steps' given twice \(first on line 3\)"),
+])
+def test_recipe_values_of_the_wrong_type_name_the_file_line_and_field(tmp_path, line, says):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"stage: rl\nmodel: Qwen/Qwen2.5-3B\nsave_steps: 2\n{line}\n")
+    with pytest.raises(ValueError, match=rf"r\.yaml:4: .*{says}"):
+        load_config(recipe)
+
+
+def test_yaml_exponents_without_a_dot_are_numbers_and_whole_floats_are_ints(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("stage: rl\nmodel: Qwen/Qwen2.5-3B\nlearning_rate: 1e-5\nper_device_train_batch_size: 8.0\n")
+    config = load_config(recipe, {"beta": "2e-3"})
+    assert config.learning_rate == 1e-5 and config.beta == 0.002
+    assert config.per_device_train_batch_size == 8 and isinstance(config.per_device_train_batch_size, int)
+
+
+def test_a_model_directory_transformers_could_not_load_is_refused_before_loading(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "qwen2", "hidden')
+    check = lambda: load_config(None, {"model": str(model)}, stage="rl").check_inputs()  # noqa: E731
+    with pytest.raises(ValueError, match="config.json that is not valid JSON"):
+        check()
+    (model / "config.json").write_text('{"model_type": "qwen2"}')
+    with pytest.raises(ValueError, match="has no weights"):
+        check()
+    (model / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"w\": {\"data_offs")
+    with pytest.raises(ValueError, match="damaged weights file"):
+        check()

@@ -18,7 +18,7 @@ from typing import Any
 
 from habits.behaviors import BACKENDS, JudgeConfig, Thresholds, classify
 from habits.behaviors.profile import wilson_interval
-from habits.io import InputError, read_jsonl, write_json, write_jsonl
+from habits.io import InputError, check_output, read_rows, save_results, write_json, write_jsonl
 from habits.metrics import measure
 from habits.sample import SamplingConfig
 from habits.tasks.base import as_problem, completion_text
@@ -60,21 +60,39 @@ class DiagnoseConfig:
         if self.out and Path(self.out).suffix != ".json":
             raise ValueError(f"--out {self.out}: the report is JSON; give a path ending in .json")
 
+    def check_inputs(self) -> None:
+        """Everything that can fail before sampling or classifying: model, tokenizer, every output path."""
+        from habits.preflight import model_dir_problem
+
+        if self.model:
+            problem = model_dir_problem(self.model)
+            if problem:
+                raise ValueError(f"--model {self.model} {problem}; point it at a saved model directory")
+        if self.tokenizer:
+            _check_tokenizer(self.tokenizer)
+        if self.out:
+            out = check_output(self.out, (".json",), "--out")
+            check_output(self.plot or out.with_suffix(".png"), (".png",), "--plot")
+            if self.model:
+                check_output(out.with_suffix(".completions.jsonl"), None, "completions file")
+        elif self.plot:
+            check_output(self.plot, (".png",), "--plot")
+
 
 def main(config: DiagnoseConfig) -> dict[str, Any]:
     """Run the diagnosis; returns the report (also written to ``config.out`` if set)."""
+    config.check_inputs()
+    lines: list[int] | None = None
     if config.model:
         rows, tokenizer = _sample_rows(config)
     else:
-        rows = [row for _, row in read_jsonl(config.completions, required=("completion",))]
-        if not rows:
-            raise InputError(
-                f"{config.completions}: no rows; expected one JSON object per line with a `completion`"
-            )
+        numbered = read_rows(config.completions, ("completion",), "a `completion` per row")
+        lines, rows = [line for line, _ in numbered], [row for _, row in numbered]
         tokenizer = _load_tokenizer(config.tokenizer)
     texts = [completion_text(row.get("completion")) for row in rows]
     problems = [_problem(row) for row in rows]
     task_name = config.task or _single_task(rows)
+    row_tasks = _row_tasks(rows, problems, config, lines)  # a bad problem is named before the judge runs
     counts = classify(
         texts,
         config.backend,
@@ -83,7 +101,7 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
         task=task_name,
         progress=len(texts) > 200,
     )
-    batch = measure(_row_tasks(rows, problems, config), problems, texts,
+    batch = measure(row_tasks, problems, texts,
                     tokens=_token_lengths(texts, tokenizer), behaviors=counts)
     rows = [{**row, "behaviors": row_counts, **({"correct": v.correct} if v is not None else {})}
             for row, row_counts, v in zip(rows, counts, batch.verdicts, strict=True)]
@@ -117,19 +135,20 @@ def main(config: DiagnoseConfig) -> dict[str, Any]:
             "top_p": config.sampling.top_p,
             "max_new_tokens": config.sampling.max_new_tokens,
         }
+    # The sampling may have taken long: a write that still fails saves the results elsewhere and says where.
     if config.out:
         out = Path(config.out)
-        if config.model:
-            completions_path = out.with_suffix(".completions.jsonl")
-            write_jsonl(completions_path, rows)
+        completions_path = out.with_suffix(".completions.jsonl") if config.model else None
+        if completions_path:
             report["completions_file"] = str(completions_path)
         plot = Path(config.plot) if config.plot else out.with_suffix(".png")
-        plot_profile(report, plot)
         report["plot"] = str(plot)
-        write_json(out, report)
+        save_results((completions_path, lambda path: write_jsonl(path, rows)),
+                     (plot, lambda path: plot_profile(report, path)),
+                     (out, lambda path: write_json(path, report)))
     elif config.plot:
-        plot_profile(report, Path(config.plot))
         report["plot"] = config.plot
+        save_results((config.plot, lambda path: plot_profile(report, path)))
     return report
 
 
@@ -161,20 +180,29 @@ def _stats(stats) -> dict[str, Any]:
     }
 
 
-def _row_tasks(rows: Sequence[Mapping[str, Any]], problems: Sequence[dict | None],
-               config: DiagnoseConfig) -> list[Any]:
-    """The task that checks each row (``config.task``, else its ``task``); None if it cannot be checked."""
+def _row_tasks(rows: Sequence[Mapping[str, Any]], problems: list[dict | None],
+               config: DiagnoseConfig, lines: Sequence[int] | None = None) -> list[Any]:
+    """The task that checks each row (``config.task``, else its ``task``); None if it cannot be checked.
+
+    Each checkable row's problem is checked and normalised by its task in place (``problems[i]``); a bad
+    one is named by file:line (or row number) before any verdict is computed.
+    """
     from habits.tasks import get_task, task_names
 
     built: dict[str, Any] = {}
     out = []
-    for row, problem in zip(rows, problems, strict=True):
+    for index, (row, problem) in enumerate(zip(rows, problems, strict=True)):
         name = config.task or row.get("task")
         if problem is None or name not in task_names():
             out.append(None)
             continue
         if name not in built:
             built[name] = get_task(name, **config.task_args)
+        try:
+            problems[index] = built[name].check_problem(problem)
+        except ValueError as exc:
+            where = f"{config.completions}:{lines[index]}" if lines else f"row {index + 1}"
+            raise InputError(f"{where}: bad problem for {name}: {exc}") from None
         out.append(built[name])
     return out
 
@@ -194,6 +222,24 @@ def _token_lengths(texts: Sequence[str], tokenizer: Any) -> list[int] | None:
     return [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
 
 
+def _check_tokenizer(path: str) -> None:
+    """A tokenizer directory that exists, or something shaped like a hub id (checked before any work)."""
+    from habits.train.config import check_model_path
+
+    local = Path(path).expanduser()
+    if local.is_dir():
+        if not any((local / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json",
+                                                        "vocab.json", "tokenizer.model")):
+            raise ValueError(f"--tokenizer {path}: no tokenizer files (tokenizer.json, tokenizer_config.json) "
+                             "in this directory; point it at a model or tokenizer directory")
+        return
+    try:
+        check_model_path(path)
+    except ValueError:
+        raise ValueError(f"--tokenizer {path}: no such directory (and not a hub id such as "
+                         "Qwen/Qwen2.5-3B)") from None
+
+
 def _load_tokenizer(path: str | None):
     if not path:
         return None
@@ -204,9 +250,10 @@ def _load_tokenizer(path: str | None):
 
 def _sample_rows(config: DiagnoseConfig) -> tuple[list[dict[str, Any]], Any]:
     from habits.progress import track
-    from habits.sample import generate, load_model
+    from habits.sample import generate, load_model, resolve_device
     from habits.tasks import get_task
 
+    resolve_device(config.sampling.device)  # a device this machine lacks fails before any work
     task = get_task(config.task, **config.task_args)
     problems = list(
         track(

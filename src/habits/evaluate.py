@@ -27,7 +27,6 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from habits.fields import described as _help
@@ -85,13 +84,22 @@ class EvalConfig:
         get_task(self.task, **self.task_args)  # unknown task fields fail now
 
     def check_inputs(self) -> None:
-        if not (Path(self.model) / "config.json").is_file():
-            raise ValueError(f"model directory {self.model} does not exist or has no config.json; "
-                             "point --model at a saved model, e.g. runs/tiny-rl/model")
+        """The model loads, it can read the task's images, and the outputs can be written: checked before
+        any sampling."""
+        from habits.io import check_output
+        from habits.preflight import model_dir_problem
         from habits.tasks import get_task
         from habits.vision import check_vision
 
-        check_vision(self.model, get_task(self.task, **self.task_args))
+        check_vision(self.model, get_task(self.task, **self.task_args))  # reads config.json alone
+        problem = model_dir_problem(self.model)
+        if problem:
+            raise ValueError(f"model directory {self.model} {problem}; point --model at a saved model, "
+                             "e.g. runs/tiny-rl/model")
+        if self.out:
+            check_output(self.out, (".json",), "out")
+        if self.completions:
+            check_output(self.completions, (".jsonl",), "completions")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -274,7 +282,7 @@ def main(config: EvalConfig) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(config.torch_threads)
-    from habits.io import write_json, write_jsonl
+    from habits.io import save_results, write_json, write_jsonl
     from habits.sample import load_model
     from habits.tasks import get_task
     from habits.vision import load_vlm
@@ -296,10 +304,9 @@ def main(config: EvalConfig) -> dict[str, Any]:
               "n": {split: result["n"] for split, result in splits.items()},
               "k": config.k, "max_attempts": config.max_attempts, "max_new_tokens": config.max_new_tokens,
               "splits": splits}
-    if config.out:
-        write_json(config.out, report)
-    if config.completions:
-        write_jsonl(config.completions, rows)
+    # Sampling may have taken hours: a write that still fails saves the results elsewhere and says where.
+    save_results((config.out, lambda path: write_json(path, report)),
+                 (config.completions, lambda path: write_jsonl(path, rows)))
     return report
 
 

@@ -44,8 +44,17 @@ class Stage:
     def done(self) -> bool:
         if not self.output.is_file():
             return False
-        if self.output.name == "summary.json":
-            return json.loads(self.output.read_text()).get("status") == "completed"
+        if self.output.suffix == ".json":
+            from habits.io import InputError, read_json
+
+            try:
+                data = read_json(self.output)
+            except InputError as exc:  # written atomically, so only bit rot or an edit damages it: redo
+                console.print(f"[yellow]{exc}; redoing the stage[/]")
+                return False
+            if self.output.name != "summary.json":
+                return True
+            return isinstance(data, dict) and data.get("status") == "completed"
         return True
 
 
@@ -57,7 +66,6 @@ def base_model_dir(config: PipelineConfig, base: str) -> str:
 def plan(config: PipelineConfig) -> list[Stage]:
     """Every stage of the run, in order."""
     from habits.diagnose import DiagnoseConfig
-    from habits.sample import SamplingConfig
 
     layout = config.layout
     stages: list[Stage] = []
@@ -69,11 +77,9 @@ def plan(config: PipelineConfig) -> list[Stage]:
             stages.append(Stage(f"pretrain base '{base}'", layout.base(base) / "summary.json",
                                 _pretrain_runner(config, base), weight=6))
         model = base_model_dir(config, base)
-        sampling = dict(temperature=1.0, max_new_tokens=512, batch_size=32)
-        sampling.update({k: v for k, v in config.diagnose.items() if k in ("temperature", "max_new_tokens", "batch_size")})
         diagnose = DiagnoseConfig(model=model, task=config.task, task_args=config.task_args,
-                                  n=int(config.diagnose.get("n", 100)), seed=EVAL_SEED,
-                                  sampling=SamplingConfig(**sampling), out=str(layout.diagnosis(base)))
+                                  n=config.diagnose.n, seed=EVAL_SEED, sampling=config.diagnose.sampling(),
+                                  out=str(layout.diagnosis(base)))
         stages.append(Stage(f"diagnose base '{base}'", layout.diagnosis(base), _diagnose_runner(diagnose), 1))
         any_arm = next(name for name, arm in config.arms.items() if arm.base == base)
         stages.append(Stage(f"evaluate base '{base}'", layout.base_eval(base),
@@ -111,7 +117,17 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
     from habits.report import build_report
     from habits.summary import summarize
 
+    from habits.io import check_output_dir
+    from habits.train.config import check_model_path
+
     layout = config.layout
+    check_output_dir(layout.root, "output_root/name")
+    for name, spec in config.bases.items():  # a base given as a directory must load (hub ids pass)
+        if spec.model is not None:
+            try:
+                check_model_path(spec.model)
+            except ValueError as exc:
+                raise ValueError(f"{config.source or 'recipe'}: bases.{name}.model: {exc}") from None
     _check_run_dir(config, restart)
     layout.root.mkdir(parents=True, exist_ok=True)
     with atomic_write(layout.config) as handle:
@@ -229,7 +245,9 @@ def _run_chains_in_parallel(config: PipelineConfig, todo: list[Stage], started: 
         raise
     pool.shutdown(wait=True)
     if errors:
-        raise RuntimeError("; ".join(errors) + ". Fix the cause and run the same command to resume.")
+        from habits.errors import StageFailed
+
+        raise StageFailed("; ".join(errors) + ". Fix the cause and run the same command to resume.")
     if stopped or any(not s.done() for s in todo):
         console.print(f"[yellow]{'; '.join(stopped) or 'some stages did not finish'}; "
                       "run the same command to resume[/]")
@@ -270,7 +288,9 @@ def _run_chain(config: PipelineConfig, chain: str) -> tuple[str, str] | None:
         return "stopped", "interrupted"
     except Exception as exc:  # noqa: BLE001 -- reported to the parent with the log's path
         traceback.print_exc()
-        return "failed", f"{type(exc).__name__}: {exc}"
+        from habits.errors import explain
+
+        return "failed", explain(exc)[1]  # the sentence a user would get from the stage run alone
     return None
 
 
@@ -284,9 +304,16 @@ def _check_run_dir(config: PipelineConfig, restart: bool) -> None:
     if restart:
         shutil.rmtree(config.run_dir)
         return
-    old = yaml.safe_load(existing.read_text()) or {}
+    try:
+        old = yaml.safe_load(existing.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{existing} is damaged ({type(exc).__name__}); restore it, or pass --restart to delete "
+                         f"{config.run_dir} and start over") from None
+    if not isinstance(old, dict):
+        raise ValueError(f"{existing} is not a pipeline config; restore it, or pass --restart to start over")
     old.pop("stage", None)
     new = config.fingerprint()
+    old = {key: config.typed_section(key, value) for key, value in old.items()}
     changed = sorted(key for key in new if json.dumps(old.get(key), sort_keys=True, default=str)
                      != json.dumps(new[key], sort_keys=True, default=str))
     if changed:

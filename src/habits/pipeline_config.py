@@ -2,10 +2,12 @@
 
 A pipeline recipe names a task, one or more base models (pretrained here or given as a
 directory), and arms -- each a priming condition (or none) applied to a base before RL. The
-``sft``, ``rl``, ``eval`` and ``diagnose`` sections hold fields of those stages' own configs
+``sft``, ``rl`` and ``eval`` sections hold fields of those stages' own configs
 (:mod:`habits.train.config`, :mod:`habits.evaluate`), applied to every arm; an arm may override
-them. Everything is validated here, before any model is loaded, and errors name the recipe file
-and the line of the offending key.
+them. ``priming``, ``diagnose`` and ``report`` are typed sections of their own (:class:`PrimingSpec`,
+:class:`DiagnoseSpec`, :class:`ReportSpec`). Everything is validated here -- unknown keys, value
+types, ranges -- before any model is loaded or the run directory is touched, and errors name the
+recipe file, the line of the offending key and the field.
 """
 
 from __future__ import annotations
@@ -56,6 +58,45 @@ class PrimingSpec:
 
 
 @dataclass
+class DiagnoseSpec:
+    """How each base is diagnosed (``habits diagnose`` settings): sampled completions, then the four habits."""
+
+    n: int = _help("Problems sampled from the base (test split).", 100)
+    max_new_tokens: int = _help("Token budget per completion.", 512)
+    temperature: float = _help("Sampling temperature (0: greedy).", 1.0)
+    batch_size: int = _help("Prompts per generation batch.", 32)
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"diagnose.n must be >= 1, got {self.n}")
+        try:
+            self.sampling()
+        except ValueError as exc:
+            raise ValueError(f"diagnose: {exc}") from None
+
+    def sampling(self) -> Any:
+        from habits.sample import SamplingConfig
+
+        return SamplingConfig(temperature=self.temperature, max_new_tokens=self.max_new_tokens,
+                              batch_size=self.batch_size)
+
+
+@dataclass
+class ReportSpec:
+    """What the report draws besides this run's own numbers."""
+
+    paper_model: str = _help("The first paper's curves to draw beside ours: llama3.2-3b or qwen2.5-3b.",
+                             "llama3.2-3b")
+
+    def __post_init__(self) -> None:
+        from habits.report.paper import PAPER_MODELS
+
+        if self.paper_model not in PAPER_MODELS:
+            raise ValueError(f"report.paper_model must be one of {', '.join(PAPER_MODELS)}, "
+                             f"got {self.paper_model!r}")
+
+
+@dataclass
 class ArmSpec:
     """One arm of the comparison: a base, an optional priming condition, then RL."""
 
@@ -87,10 +128,10 @@ class PipelineConfig:
     sft: dict[str, Any] = _help("SFTConfig fields for priming (habits train sft --help-config).", factory=dict)
     rl: dict[str, Any] = _help("RLConfig fields for RL (habits train rl --help-config).", factory=dict)
     eval: dict[str, Any] = _help("EvalConfig fields for evaluation before and after RL.", factory=dict)
-    diagnose: dict[str, Any] = _help("Diagnosis of each base: n, max_new_tokens, temperature.",
-                                     factory=lambda: {"n": 100})
-    report: dict[str, Any] = _help("Report: paper_model (llama3.2-3b or qwen2.5-3b) for the reference curves.",
-                                   factory=lambda: {"paper_model": "llama3.2-3b"})
+    diagnose: DiagnoseSpec = _help("Diagnosis of each base: n, max_new_tokens, temperature, batch_size.",
+                                   factory=DiagnoseSpec)
+    report: ReportSpec = _help("Report: paper_model (llama3.2-3b or qwen2.5-3b) for the reference curves.",
+                               factory=ReportSpec)
     parallel: int = _help("Arm chains (arm x seed) run as this many processes, one torch thread each; "
                           "1: one after another in this process.", 1)
     source: str | None = None  # the recipe file, for error messages
@@ -138,6 +179,10 @@ class PipelineConfig:
                                  f"{arm.condition!r}; choose one of: {', '.join(conditions)} (or null for no priming)")
         self.priming = _build(PrimingSpec, self.priming, f"{where}: priming", self.source, "priming") \
             if isinstance(self.priming, dict) else self.priming
+        self.diagnose = _build(DiagnoseSpec, self.diagnose, f"{where}: diagnose", self.source, "diagnose") \
+            if isinstance(self.diagnose, dict) else self.diagnose
+        self.report = _build(ReportSpec, self.report, f"{where}: report", self.source, "report") \
+            if isinstance(self.report, dict) else self.report
         for name, arm in self.arms.items():
             if arm.condition == "length_matched" and self.priming.tokenizer == "regex":
                 raise ValueError(f"{where}{_line_of(self.source, 'tokenizer')}: arm {name!r} is length_matched, which "
@@ -166,7 +211,7 @@ class PipelineConfig:
             if not Path(path).is_file():
                 raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r}: rl.train_file {path} "
                                  "does not exist")
-            shared = sum(task.key(p) in held for p in problems_from_file(path))
+            shared = sum(task.key(p) in held for p in problems_from_file(path, task=task))
             if shared:
                 raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r} would train on "
                                  f"evaluation problems: {shared} problems of rl.train_file {path} are among the "
@@ -223,6 +268,17 @@ class PipelineConfig:
             data.pop(key)
         return data
 
+    @staticmethod
+    def typed_section(key: str, value: Any) -> Any:
+        """A section of an older config.yaml as this version writes it (``diagnose`` was a plain mapping)."""
+        kinds = {"priming": PrimingSpec, "diagnose": DiagnoseSpec}
+        if key in kinds and isinstance(value, dict):
+            try:
+                return dataclasses.asdict(kinds[key](**value))
+            except (TypeError, ValueError):
+                return value
+        return value
+
 
 def apply_rl(shared: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:
     from habits.train.config import apply_overrides
@@ -253,6 +309,8 @@ def _line_of(source: str | None, key: str) -> str:
 
 
 def _line_hint(source: str | None, message: str) -> str:
+    if source and re.match(rf"{re.escape(source)}:\d+:", message):
+        return ""  # already placed at its line
     match = re.search(r"'([A-Za-z_][A-Za-z0-9_]*)'", message)
     line = _line_of(source, match.group(1)) if match else ""
     return f" (see {source}{line})" if line else ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,8 @@ class SamplingConfig:
             raise ValueError("max_new_tokens, n and batch_size must all be >= 1")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise ValueError(f"backend must be auto, transformers or vllm, got {self.backend!r}")
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(self.device)):
+            raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps, got {self.device!r}")
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise ValueError(f"dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
         if isinstance(self.stop, str):
@@ -90,6 +93,10 @@ def vllm_available() -> bool:
 def resolve_device(device: str = "auto") -> str:
     import torch
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: torch sees no CUDA GPU on this machine; use --device auto or cpu")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device 'mps': this machine has no Apple GPU; use --device auto or cpu")
     if device != "auto":
         return device
     if torch.cuda.is_available():
@@ -111,13 +118,14 @@ def _torch_dtype(dtype: str, device: str):
 
 def load_model(path: str | Path, config: SamplingConfig | None = None) -> LoadedModel:
     """Load a model directory for sampling with the backend ``config`` asks for (or the best available)."""
+    from habits.preflight import model_dir_problem
+
     config = config or SamplingConfig()
     path = Path(path)
-    if not path.is_dir() or not (path / "config.json").is_file():
-        raise ValueError(
-            f"{path}: not a Hugging Face model directory (no config.json); pass a directory "
-            "made by save_pretrained, e.g. one built with habits.models.tiny"
-        )
+    problem = model_dir_problem(path)  # a few bytes read now instead of a traceback from transformers later
+    if problem:
+        raise ValueError(f"{path}: not a loadable Hugging Face model directory: it {problem}; pass a directory "
+                         "made by save_pretrained, e.g. one built with habits.models.tiny")
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -12,7 +12,6 @@ and after RL, plus behaviors, lengths and format errors.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,9 @@ def _mean(values: list[float | None]) -> float | None:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None
+    from habits.io import read_json
+
+    return read_json(path) if path.is_file() else None  # a damaged file is an error naming it
 
 
 def _interval(values: list[float]) -> dict[str, Any]:

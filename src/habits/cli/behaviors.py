@@ -45,7 +45,15 @@ JudgeCacheOption = Annotated[
     str, typer.Option("--judge-cache", help="Judge answer cache (SQLite); 'none' disables it.")
 ]
 JudgeRetries = Annotated[
-    int, typer.Option("--judge-retries", min=0, help="Retries per judge request (backoff doubles from 1 s).")
+    int, typer.Option("--judge-retries", min=0, help="Retries per judge request after a timeout, a server error "
+                                                     "or a reply without a count (backoff doubles from 1 s).")
+]
+JudgeTimeout = Annotated[
+    float, typer.Option("--judge-timeout", min=0.1, help="Seconds one judge request may take.")
+]
+JudgeDeadline = Annotated[
+    float | None, typer.Option("--judge-deadline", min=1, help="Seconds the whole judging may take; readable "
+                                                               "answers are cached, so a re-run continues.")
 ]
 
 
@@ -58,6 +66,8 @@ def judge_config(
     concurrency: int,
     judge_cache: str,
     judge_retries: int = 4,
+    judge_timeout: float = 60.0,
+    judge_deadline: float | None = None,
 ):
     """The JudgeConfig for these CLI options, or None for the lexical classifier."""
     if backend not in ("lexical", "judge"):
@@ -74,6 +84,8 @@ def judge_config(
         concurrency=concurrency,
         cache=None if judge_cache.lower() == "none" else judge_cache,
         max_retries=judge_retries,
+        timeout_s=judge_timeout,
+        deadline_s=judge_deadline,
     )
 
 
@@ -126,6 +138,8 @@ def classify_file(
     concurrency: Concurrency = 8,
     judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
     judge_retries: JudgeRetries = 4,
+    judge_timeout: JudgeTimeout = 60.0,
+    judge_deadline: JudgeDeadline = None,
 ) -> None:
     """Add `behaviors` (the four counts; null where the judge gave no count) to every row of a JSONL file.
 
@@ -133,16 +147,16 @@ def classify_file(
     the target and the judge its context. The output is written atomically.
     """
     from habits.behaviors import classify
-    from habits.io import InputError, read_jsonl, write_jsonl
+    from habits.io import ROW_SUFFIXES, check_output, read_rows, write_rows
     from habits.tasks.base import completion_text
 
     config = judge_config(
-        backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache, judge_retries
+        backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache, judge_retries,
+        judge_timeout, judge_deadline,
     )
+    check_output(output, ROW_SUFFIXES, "--output")
     started = time.perf_counter()
-    rows = [row for _, row in read_jsonl(input_path, required=("completion",))]
-    if not rows:
-        raise InputError(f"{input_path}: no rows; expected one JSON object per line with a `completion` field")
+    rows = [row for _, row in read_rows(input_path, ("completion",), "a `completion` per row")]
     problems = [row.get("problem") if isinstance(row.get("problem"), dict) else None for row in rows]
     tasks = {row.get("task") for row in rows if row.get("task")}
     counts = classify(
@@ -155,7 +169,7 @@ def classify_file(
     )
     for row, row_counts in zip(rows, counts):
         row["behaviors"] = row_counts
-    write_jsonl(output, rows)
+    write_rows(output, rows)
     console.print(
         f"classified {len(rows)} rows with {backend} in {time.perf_counter() - started:.1f}s -> {output}"
     )
@@ -179,6 +193,8 @@ def agree(
     concurrency: Concurrency = 8,
     judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
     judge_retries: JudgeRetries = 4,
+    judge_timeout: JudgeTimeout = 60.0,
+    judge_deadline: JudgeDeadline = None,
     errors: Annotated[
         bool, typer.Option("--errors", help="Also list rows where presence disagrees.")
     ] = False,
@@ -190,7 +206,8 @@ def agree(
 
     path = fixture_path(gold) if gold in FIXTURES else Path(gold)
     config = judge_config(
-        backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache, judge_retries
+        backend, judge_backend, judge_model, base_url, api_key_env, concurrency, judge_cache, judge_retries,
+        judge_timeout, judge_deadline,
     )
     rows, labels = [], []
     for line, row in read_jsonl(path, required=("completion", "behaviors")):

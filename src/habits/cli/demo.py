@@ -35,6 +35,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:
     """Generate, solve and verify a batch on every task; print a verdict table."""
+    from habits.io import check_output_dir
+
+    check_output_dir(out, "--out")
     table = Table(title="habits demo: exact verification of solver answers and perturbed answers")
     for column in ("task", "split", "problems", "solutions/problem", "right accepted", "wrong rejected", "µs/verify"):
         table.add_column(column, justify="left" if column in ("task", "split") else "right")

@@ -17,7 +17,9 @@ from habits.cli.behaviors import (
     JudgeBackend,
     JudgeCacheOption,
     JudgeModel,
+    JudgeDeadline,
     JudgeRetries,
+    JudgeTimeout,
     judge_config,
 )
 from habits.cli.options import parse_overrides
@@ -68,6 +70,8 @@ def diagnose(
     concurrency: Concurrency = 8,
     judge_cache: JudgeCacheOption = "~/.cache/habits/judge.sqlite",
     judge_retries: JudgeRetries = 4,
+    judge_timeout: JudgeTimeout = 60.0,
+    judge_deadline: JudgeDeadline = None,
     min_share: Annotated[
         float, typer.Option(help="A behavior is present when at least this share of responses shows it.")
     ] = 0.10,
@@ -104,10 +108,6 @@ def diagnose(
     from habits.diagnose import DiagnoseConfig, main
     from habits.sample import SamplingConfig
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     config = DiagnoseConfig(
         completions=str(completions) if completions else None,
         model=str(model) if model else None,
@@ -136,6 +136,8 @@ def diagnose(
             concurrency,
             judge_cache,
             judge_retries,
+            judge_timeout,
+            judge_deadline,
         ),
         thresholds=Thresholds(min_share=min_share, required=required, strict=strict),
         interval=interval,
@@ -143,6 +145,11 @@ def diagnose(
         out=str(out) if out else None,
         plot=str(plot) if plot else None,
     )
+    config.check_inputs()  # before importing torch: wrong paths fail in a second, not after the imports
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     report = main(config)
     print_report(report)
 

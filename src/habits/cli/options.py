@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from habits.fieldcheck import load_yaml
+
 
 def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     """Turn ``["max_numbers=3", "number_range=[1, 10]"]`` into a dict; values are read as YAML."""
@@ -15,7 +17,7 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ValueError(f"--set expects key=value, got {item!r}")
         try:
-            out[key.strip()] = yaml.safe_load(value)
+            out[key.strip()] = load_yaml(value)
         except yaml.YAMLError as exc:
             raise ValueError(f"--set {item!r}: value is not valid YAML ({exc.__class__.__name__})") from None
     return out

@@ -48,8 +48,10 @@ def prime_data(
     overrides: SetOption = None,
 ) -> None:
     """Write priming rows: prompt, completion, messages, problem, behaviors, correct, condition, task."""
+    from habits.io import check_output
     from habits.traces.data import PrimeConfig, main
 
+    check_output(out, (".jsonl",), "--out")
     config = PrimeConfig(task=task, condition=condition, n=n, seed=seed, split=split, format=fmt,
                          task_config=parse_overrides(overrides), tokenizer=tokenizer, out=out,
                          register=register_, budget=budget, stream=stream)

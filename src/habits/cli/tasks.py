@@ -13,10 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from habits.cli.options import parse_overrides
-from habits.io import InputError, read_jsonl, write_rows
+from habits.io import ROW_SUFFIXES, InputError, check_output, read_rows, write_rows
 from habits.progress import track
 from habits.tasks import SPLITS, TASKS, get_task, task_names
-from habits.tasks.base import as_problem
 
 console = Console()
 tasks_app = typer.Typer(help="Verifiable tasks: list them, generate problems, verify completions.",
@@ -59,6 +58,7 @@ def generate(
     task_obj = get_task(task, **config)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+    check_output(out, ROW_SUFFIXES, "--out")
     started = time.perf_counter()
     problems = list(track(task_obj.iter_generate(n, split=split, seed=seed), f"generating {task}/{split}", total=n))
     rows = []
@@ -99,19 +99,28 @@ def solve(
 ) -> None:
     """Solve each problem exhaustively: all distinct solutions, and a reference completion."""
     task_obj = get_task(task, **parse_overrides(overrides))
+    check_output(out, ROW_SUFFIXES, "--out")
     rows = []
-    for line, row in track(list(read_jsonl(input_path, required=("problem",))), f"solving {task}"):
+    for line, row in track(read_rows(input_path, ("problem",), "a `problem` per row"), f"solving {task}"):
+        problem = _problem(task_obj, row, input_path, line)
         try:
-            problem = as_problem(row["problem"])
             found = task_obj.solve(problem)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{input_path}:{line}: bad problem for {task} ({exc.__class__.__name__}: {exc})") from None
+        except ValueError as exc:  # too large for the exhaustive search
+            raise InputError(f"{input_path}:{line}: {exc}") from None
         completion = task_obj.format_answer(problem, found[0]) if found else ""
         rows.append({**row, "solutions": found, "completion": completion})
     write_rows(out, rows)
     solved = sum(bool(r["solutions"]) for r in rows)
     console.print(f"solved {solved}/{len(rows)}; mean {sum(len(r['solutions']) for r in rows) / max(len(rows), 1):.1f} "
                   f"distinct solutions per problem; wrote {out}")
+
+
+def _problem(task_obj, row: dict, path: Path, line: int) -> dict:
+    """The row's problem in exact types, or an error naming the file and line."""
+    try:
+        return task_obj.check_problem(row["problem"])
+    except ValueError as exc:
+        raise InputError(f"{path}:{line}: bad problem for {task_obj.name}: {exc}") from None
 
 
 @tasks_app.command("verify")
@@ -125,16 +134,15 @@ def verify(
 ) -> None:
     """Verify each row's completion exactly; add `verdict` and `reward`; print a summary."""
     task_obj = get_task(task, **parse_overrides(overrides))
-    output = output or input_path.with_name(input_path.stem + ".verified.jsonl")
+    output = check_output(output or input_path.with_name(input_path.stem + ".verified.jsonl"), ROW_SUFFIXES,
+                          "--output")
     rows = []
     reasons: Counter[str] = Counter()
-    for line, row in track(list(read_jsonl(input_path, required=("problem", "completion"))), f"verifying {task}"):
-        try:
-            problem = as_problem(row["problem"])
-            verdict = task_obj.verify(problem, row["completion"] if isinstance(row["completion"], str)
-                                      else str(row["completion"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{input_path}:{line}: bad problem for {task} ({exc.__class__.__name__}: {exc})") from None
+    for line, row in track(read_rows(input_path, ("problem", "completion"), "`problem` and `completion` per row"),
+                           f"verifying {task}"):
+        problem = _problem(task_obj, row, input_path, line)
+        completion = row["completion"]
+        verdict = task_obj.verify(problem, completion if isinstance(completion, str) else str(completion))
         reasons[verdict.reason] += 1
         rows.append({**row, "verdict": verdict.to_dict(),
                      "reward": task_obj.reward(problem, row["completion"] if isinstance(row["completion"], str)

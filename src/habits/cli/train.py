@@ -45,8 +45,11 @@ def run_stage(stage: str, config_path: Path | None, overrides: list[str] | None,
         return
     from habits.train.config import load_config
 
+    from habits.train.runs import preflight
+
     config = load_config(config_path, parse_overrides(overrides), stage=stage)
     config.check_inputs()
+    preflight(config)  # output_dir writable, resume consistent: before the slow imports
     if check:
         console.print_json(json.dumps({"stage": stage, **config.to_dict()}, default=str))
         console.print("[green]config OK[/]")

@@ -6,7 +6,6 @@ diagnoses), so it can be rebuilt at any time with ``habits report RUN_DIR``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,10 @@ from habits.report.plots import (
 
 def build_report(config: Any) -> Path:
     """Draw the plots and write ``<run>/report.html``; returns its path."""
-    from habits.io import atomic_write
+    from habits.io import atomic_write, read_json
 
     layout = RunLayout(config.run_dir)
-    summary = json.loads(layout.summary.read_text())
+    summary = read_json(layout.summary)
     plots = layout.plots
     plots.mkdir(parents=True, exist_ok=True)
     runs = {arm: [read_metrics(layout.rl_metrics(arm, seed)) for seed in config.seeds] for arm in config.arms}
@@ -46,7 +45,7 @@ def build_report(config: Any) -> Path:
                                        ("reward", "mean reward")], plots / "length_over_steps.png"),
         "pass_at_k": pass_at_k_figure(summary, plots / "pass_at_k.png"),
         "paper": paper_figure({arm: spec.condition for arm, spec in config.arms.items()},
-                              config.report.get("paper_model", "llama3.2-3b"), plots / "paper_curves.png"),
+                              config.report.paper_model, plots / "paper_curves.png"),
     }
     diagnoses = {base: layout.diagnosis_plot(base) for base in summary["bases"]}
     html = render_html(summary, {k: v for k, v in figures.items() if v is not None},

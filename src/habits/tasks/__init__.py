@@ -23,12 +23,14 @@ def get_task(name: str, **config: Any) -> Task:
     _load_builtin_tasks()
     task_class = TASKS.get(name)
     config_class = task_class.config_class
-    known = {f.name for f in dataclasses.fields(config_class)}
+    known = {f.name for f in dataclasses.fields(config_class) if f.init}
     unknown = sorted(set(config) - known)
     if unknown:
         raise ValueError(f"{name}: unknown config field(s) {', '.join(unknown)}; "
                          f"known fields: {', '.join(sorted(known))}")
-    return task_class(config_class(**config))
+    from habits.fieldcheck import coerce_fields
+
+    return task_class(config_class(**coerce_fields(config_class, config, name)))
 
 
 def task_names() -> list[str]:

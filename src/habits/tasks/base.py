@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import random
 import re
 from abc import ABC, abstractmethod
@@ -149,6 +151,41 @@ def as_problem(value: Any) -> dict[str, Any]:
     return {key: item for key, item in value.items() if item is not None}
 
 
+class BadProblem(ValueError):
+    """A problem that is not a valid problem of its task; the message names the field and the value."""
+
+
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
+
+
+def whole_number(value: Any, field: str) -> int:
+    """``value`` as an exact int: ints, integral floats (``6.0``) and decimal strings (``"6"``, ``"6.0"``).
+
+    Data that went through pandas or Parquet often turns ints into floats or strings; those are
+    taken at their exact value. Anything else (``1.5``, ``"abc"``, ``True``, ``None``) is refused.
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)  # numpy integers
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        whole, _, fraction = value.strip().partition(".")
+        if not fraction.strip("0"):
+            return int(whole)
+    raise BadProblem(f"{field} must be a whole number, got {value!r}")
+
+
+def whole_numbers(value: Any, field: str) -> list[int]:
+    """A list of exact ints (see :func:`whole_number`); a string or a scalar is refused, not iterated."""
+    if hasattr(value, "tolist"):  # numpy arrays from Parquet / pandas
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise BadProblem(f"{field} must be a list of whole numbers, got {value!r}")
+    return [whole_number(item, f"{field}[{index}]") for index, item in enumerate(value)]
+
+
 def item_rng(task: str, split: str, seed: int, index: int) -> random.Random:
     """A private RNG per item: ``task:split:seed:index``. Neighbouring seeds never share streams,
     and item ``i`` does not depend on how many items are generated."""
@@ -268,13 +305,49 @@ class Task(ABC):
     def prompt(self, problem: Mapping[str, Any]) -> str | list[dict[str, str]]:
         """The prompt: a string (base-model style) or a list of chat messages (chat style)."""
 
+    def check_problem(self, problem: Any) -> dict[str, Any]:
+        """``problem`` with its fields in their exact types, or :class:`BadProblem` naming the bad field.
+
+        Accepts a dict or its JSON text. ``verify`` and ``solve`` call it, so they agree on every
+        problem; commands call it on each input row to name the file and line of a bad one.
+        """
+        if type(problem) is not dict:
+            try:
+                problem = as_problem(problem)
+            except (TypeError, ValueError) as exc:
+                raise BadProblem(f"not a problem: {exc}") from None
+        return self.normalize_problem(problem)
+
+    def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
+        """Task-specific part of :meth:`check_problem` (override); the base accepts any dict.
+
+        Overrides return a problem already in exact types as it is (the hot path of every reward),
+        and otherwise drop null fields (:func:`as_problem`) before checking each one.
+        """
+        return as_problem(problem)
+
+    @staticmethod
+    def field(problem: Mapping[str, Any], name: str) -> Any:
+        """``problem[name]``, or :class:`BadProblem` saying the field is missing."""
+        if name not in problem:
+            raise BadProblem(f"problem has no {name!r} field (fields present: {', '.join(sorted(problem)) or 'none'})")
+        return problem[name]
+
     @abstractmethod
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
-        """Exact verdict for ``completion``; never raises."""
+        """Exact verdict for ``completion``; never raises on any completion.
+
+        A problem that is not valid for this task (see :meth:`check_problem`) raises
+        :class:`BadProblem`: scoring it would hide broken data behind a plausible verdict.
+        """
 
     @abstractmethod
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
-        """All distinct solutions (commutative and associative rearrangements merged)."""
+        """All distinct solutions (commutative and associative rearrangements merged).
+
+        Raises :class:`BadProblem` for an invalid problem and ``SolverLimit`` (a ValueError) for one
+        too large to search exhaustively.
+        """
 
     @abstractmethod
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:

@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import Verdict, held_out, item_rng, last_tagged_answer, stable_choice
+from habits.tasks.base import (BadProblem, Verdict, as_problem, held_out, item_rng, last_tagged_answer,
+                               stable_choice, whole_number, whole_numbers)
 from habits.tasks.numbers import NumberTask
 from habits.tasks.solver import reachable_targets, solutions
 
@@ -169,7 +170,18 @@ class Countdown(NumberTask):
             return text
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
 
+    def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
+        numbers, target = problem.get("numbers"), problem.get("target")
+        if type(target) is int and type(numbers) is list and not [n for n in numbers if type(n) is not int]:
+            return problem  # the common case, kept cheap: verify runs this on every reward
+        problem = as_problem(problem)  # null fields dropped, as datasets fill missing columns
+        numbers = whole_numbers(self.field(problem, "numbers"), "numbers")
+        if not numbers:
+            raise BadProblem("numbers is empty; a Countdown problem needs at least one number")
+        return {**problem, "numbers": numbers, "target": whole_number(self.field(problem, "target"), "target")}
+
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
+        problem = self.check_problem(problem)
         found = last_tagged_answer(completion)
         if found is None:
             return Verdict(False, "no_answer", "no <answer>...</answer> block found")
@@ -190,6 +202,7 @@ class Countdown(NumberTask):
         return f"<answer> {expression} </answer>"
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
+        problem = self.check_problem(problem)
         return solutions(problem["numbers"], problem["target"], use_all=self.use_all(problem))
 
     def fewest_numbers(self) -> int:

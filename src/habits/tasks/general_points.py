@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 
 from habits.arith import evaluate, split_equation
 from habits.tasks import TASKS
-from habits.tasks.base import (REASONS, REWARD_SCHEMES, Verdict, has_closing_tag, held_out, last_tagged_answer,
-                               stable_choice)
+from habits.tasks.base import (REASONS, REWARD_SCHEMES, BadProblem, Verdict, as_problem, has_closing_tag, held_out,
+                               last_tagged_answer, stable_choice, whole_number)
 from habits.tasks.numbers import NumberTask
 from habits.tasks.solver import can_make, solutions
 
@@ -189,7 +189,25 @@ class GeneralPoints(NumberTask):
         table = _VALUES[problem.get("rule", self.config.rule)]
         return [table[rank] for rank in problem["cards"]]
 
+    def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
+        cards, target, rule = problem.get("cards"), problem.get("target"), problem.get("rule", self.config.rule)
+        if (type(target) is int and type(cards) is list and rule in FACE_VALUES
+                and not [c for c in cards if type(c) is not str or c not in _RANK_SET]):
+            return problem  # the common case, kept cheap: verify runs this on every reward
+        problem = as_problem(problem)  # null fields dropped (a null rule means the configured one)
+        rule = problem.get("rule", self.config.rule)
+        cards = self.field(problem, "cards")
+        if hasattr(cards, "tolist"):
+            cards = cards.tolist()
+        if not isinstance(cards, (list, tuple)) or not cards:
+            raise BadProblem(f"cards must be a non-empty list of ranks ({', '.join(RANKS)}), got {cards!r}")
+        ranks = [_rank(card, index) for index, card in enumerate(cards)]
+        if rule not in FACE_VALUES:
+            raise BadProblem(f"rule must be 'id' or 'ood', got {rule!r}")
+        return {**problem, "cards": ranks, "target": whole_number(self.field(problem, "target"), "target")}
+
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
+        problem = self.check_problem(problem)
         if self.config.modality == "image":
             from habits.tasks.cards import normalise_rank
 
@@ -217,12 +235,14 @@ class GeneralPoints(NumberTask):
         return Verdict(True, "correct", "", answer)
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
+        problem = self.check_problem(problem)
         cards = ", ".join(f'"{card}"' for card in problem["cards"])
         numbers = ", ".join(map(str, self.values(problem)))
         return ('{\n  "cards": [' + cards + '],\n  "number": [' + numbers + '],\n  "formula": "'
                 + f'{expression} = {problem["target"]}' + '"\n}')
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
+        problem = self.check_problem(problem)
         return solutions(self.values(problem), problem["target"])
 
     def trace_numbers(self, problem: Mapping[str, Any]) -> tuple[list[int], list[str] | None]:
@@ -254,7 +274,7 @@ class GeneralPoints(NumberTask):
             # of habits' verdict alone.
             from habits.tasks.general_points_released import reward_for
 
-            return reward_for(self, problem, completion)
+            return reward_for(self, self.check_problem(problem), completion)
         return super().score(problem, completion, verdict)
 
     def feedback(self, verdict: Verdict) -> str:
@@ -288,6 +308,22 @@ def _numbers_detail(values: list[int], used: list[int]) -> str:
     return "; ".join(filter(None, [
         extra and "used numbers not among the cards: " + ", ".join(map(str, sorted(extra.elements()))),
         missing and "did not use: " + ", ".join(map(str, sorted(missing.elements())))]))
+
+
+_RANK_SET = frozenset(RANKS)
+
+
+def _rank(card: Any, index: int) -> str:
+    """A card rank: one of RANKS, or a number card given as 2..10 (int, 7.0 or "07")."""
+    if isinstance(card, str) and card.strip().upper() in _RANK_SET:
+        return card.strip().upper()
+    try:
+        value = whole_number(card, f"cards[{index}]")
+    except BadProblem:
+        value = None
+    if value is not None and 2 <= value <= 10:
+        return str(value)
+    raise BadProblem(f"cards[{index}] must be a rank ({', '.join(RANKS)}), got {card!r}")
 
 
 def _extract(text: str) -> str | None:

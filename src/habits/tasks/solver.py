@@ -23,6 +23,19 @@ from functools import lru_cache
 from itertools import combinations
 
 Numbers = tuple[int, ...]
+# The search grows faster than exponentially: 5 numbers take about a second, 6 about a minute,
+# 39 would never finish. Tasks never generate more than 5.
+MAX_SOLVER_NUMBERS = 5
+
+
+class SolverLimit(ValueError):
+    """A problem with more numbers than the exhaustive search can finish."""
+
+
+def _check_size(nums: Numbers) -> None:
+    if len(nums) > MAX_SOLVER_NUMBERS:
+        raise SolverLimit(f"the exhaustive solver takes at most {MAX_SOLVER_NUMBERS} numbers (its work grows "
+                          f"faster than exponentially), got {len(nums)}; drop numbers or split the problem")
 
 
 def _splits(numbers: Numbers) -> Iterator[tuple[Numbers, Numbers]]:
@@ -116,6 +129,7 @@ def _zero_target_special(left: Numbers, right: Numbers) -> bool:
 def can_make(numbers: Iterable[int], target: int | Fraction, use_all: bool = True) -> bool:
     """Whether ``target`` can be made from ``numbers`` (each used once; all of them if ``use_all``)."""
     nums = tuple(sorted(numbers))
+    _check_size(nums)
     goal = _norm(Fraction(target))
     groups = [nums] if use_all else _sub_multisets(nums)
     return any(_can_make_exact(group, goal) for group in groups)
@@ -274,6 +288,7 @@ def _goal_nodes(nums: Numbers, goal: Value) -> set[tuple]:
 def solutions(numbers: Iterable[int], target: int | Fraction, use_all: bool = True) -> list[str]:
     """Every distinct expression reaching ``target`` (shortest first, then alphabetical)."""
     nums = tuple(sorted(numbers))
+    _check_size(nums)
     goal = _norm(Fraction(target))
     groups = [nums] if use_all else _sub_multisets(nums)
     found = {render(node) for group in groups for node in _goal_nodes(group, goal)}

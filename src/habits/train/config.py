@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from habits.fieldcheck import load_yaml
 from habits.fields import described as _help
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -140,9 +141,12 @@ def check_model_path(model: str) -> None:
     """Accept an existing model directory or something shaped like a hub id; reject a missing local path."""
     path = Path(model).expanduser()
     if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ValueError(f"model directory {model} has no config.json; point `model` at a saved Hugging Face "
-                             "model (save_pretrained output), e.g. <run>/model or a checkpoint-N directory")
+        from habits.preflight import model_dir_problem
+
+        problem = model_dir_problem(path)  # config.json readable, weights present and whole
+        if problem:
+            raise ValueError(f"model directory {model} {problem}; point `model` at a saved Hugging Face model "
+                             "(save_pretrained output), e.g. <run>/model or a checkpoint-N directory")
         return
     looks_local = model.startswith((".", "/", "~")) or model.count("/") != 1 or path.parent.is_dir()
     if looks_local or not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
@@ -341,6 +345,12 @@ class RLConfig(RunConfig):
         if task.shows_images and self.revise_attempts > 1:
             raise ValueError("revise_attempts > 1 is not supported for image tasks yet (the revise rollout tokenises "
                              "text only); set revise_attempts: 1")
+        if self.use_vllm:  # TRL needs vllm installed in colocate and server mode alike
+            from importlib.util import find_spec
+
+            if find_spec("vllm") is None:
+                raise ValueError("use_vllm: vLLM is not installed; pip install -e '.[vllm]' on a GPU machine, "
+                                 "or set use_vllm: false")
 
 # -- loading ------------------------------------------------------------------------------------
 def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:
@@ -354,11 +364,13 @@ def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:
         for key in unknown:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValueError(f"{where}: unknown field(s) {', '.join(hints)}; known fields: {', '.join(sorted(known))}")
-    try:
-        return cls(**values)
-    except TypeError as exc:  # e.g. a scalar where a mapping was expected
-        raise ValueError(f"{where}: {exc}") from None
+        from habits.fieldcheck import place
+
+        raise ValueError(place(f"{where}: unknown field(s) {', '.join(hints)}; known fields: {', '.join(sorted(known))}",
+                               where, unknown[0]))
+    from habits.fieldcheck import construct
+
+    return construct(cls, values, where)  # value types checked; errors placed at file:line
 
 
 def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -385,7 +397,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(f"{path}: no such config file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}  # 1e-5 is a number; duplicate keys refused
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

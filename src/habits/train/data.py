@@ -93,15 +93,21 @@ def sft_dataset(path: str | Path, columns: str = "auto", limit: int | None = Non
 
 
 # -- RL -----------------------------------------------------------------------------------------
-def problems_from_file(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Problems from a file written by ``habits tasks generate`` (a ``problem`` column, or the fields inline)."""
+def problems_from_file(path: str | Path, limit: int | None = None,
+                       task: Task | None = None) -> list[dict[str, Any]]:
+    """Problems from a file written by ``habits tasks generate`` (a ``problem`` column, or the fields inline).
+
+    With ``task``, each problem is checked (and its numbers read exactly) by ``task.check_problem``.
+    """
     problems = []
     for where, row in _numbered_rows(path):
         value = row.get("problem", row)
         try:
-            problems.append(as_problem(value))
+            problems.append(task.check_problem(value) if task is not None else as_problem(value))
         except (TypeError, ValueError) as exc:
-            raise InputError(f"{where}: `problem` is not a JSON object ({exc})") from None
+            what = (f"bad problem for {task.name}: {exc}" if task is not None
+                    else f"`problem` is not a JSON object ({exc})")
+            raise InputError(f"{where}: {what}") from None
         if limit is not None and len(problems) >= limit:
             break
     if not problems:

@@ -77,7 +77,7 @@ def load_problems(config: RLConfig, task: Any, out: Path) -> list[dict[str, Any]
     from habits.train.data import problems_from_file
 
     if config.train_file:
-        return problems_from_file(config.train_file, limit=config.train_size)
+        return problems_from_file(config.train_file, limit=config.train_size, task=task)
     n = config.train_size or config.prompts_needed()
     key = json.dumps([config.task, config.task_args, config.seed, n] + ([config.train_stream] if config.train_stream else []),
                      sort_keys=True, default=str)
@@ -98,6 +98,8 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
     config.check_inputs()
     config.check_batch()
     from habits.train import runs
+
+    runs.preflight(config)  # output_dir writable, resume consistent, checkpoint intact
 
     runs.setup_torch(config)
     from transformers import AutoTokenizer

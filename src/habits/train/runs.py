@@ -6,12 +6,19 @@ A run directory holds ``config.yaml`` (the resolved config), ``checkpoint-N/`` (
 or ``habits eval`` loads. Everything is written atomically: a killed run never leaves a
 half-written ``model/`` or ``summary.json``, and a checkpoint counts only once its trainer state
 (written last) is there.
+
+Resuming is refused when it would not continue the same run: when the config changed in a field
+that shapes training (anything but :data:`SAFE_TO_CHANGE`), or when the checkpoint lacks its
+optimizer state. A damaged latest checkpoint (a cut weights or optimizer file) is skipped for the
+one before it, with a warning.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,14 +43,91 @@ def complete_checkpoints(output_dir: str | Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def resume_point(config: RunConfig) -> str | None:
-    """The checkpoint to resume from under ``config.resume`` (auto: the last complete one, if any)."""
+# Fields a resumed run may change: how long to train, how often to log / save / evaluate, and where
+# to report. Everything else (optimizer, data, model, task, rewards, sampling) would make the resumed
+# steps a different run than the one the checkpoint belongs to.
+SAFE_TO_CHANGE = frozenset({
+    "max_steps", "num_train_epochs", "save_steps", "save_total_limit", "logging_steps", "report_to", "run_name",
+    "resume", "torch_threads", "eval_every", "eval_n", "eval_splits", "eval_max_new_tokens", "log_completions",
+    "behaviors", "output_dir",
+})
+
+
+def preflight(config: RunConfig) -> None:
+    """Everything about the run directory that can be refused before torch is imported.
+
+    The output directory must be creatable, a resume must not change the config, and the
+    checkpoint it would resume from must be intact.
+    """
+    from habits.io import check_output_dir
+
+    check_output_dir(config.output_dir, "output_dir")
+    check_resume_config(config)
+    resume_point(config, quiet=True)
+
+
+def resume_point(config: RunConfig, quiet: bool = False) -> str | None:
+    """The checkpoint to resume from under ``config.resume`` (auto: the last intact one, if any).
+
+    A damaged checkpoint is skipped for the one before it (with a warning); one saved without its
+    optimizer state is refused, as is an explicit ``resume:`` checkpoint that is damaged.
+    """
+    from habits.preflight import checkpoint_problem
+
     if config.resume == "never":
         return None
     if config.resume != "auto":
+        found = checkpoint_problem(config.resume)
+        if found:
+            raise ValueError(f"resume: {config.resume} cannot be resumed: {found[1]}; use 'auto', 'never' or "
+                             "another checkpoint directory")
         return config.resume
-    found = complete_checkpoints(config.output_dir)
-    return str(found[-1]) if found else None
+    skipped = []
+    for checkpoint in reversed(complete_checkpoints(config.output_dir)):
+        found = checkpoint_problem(checkpoint)
+        if found is None:
+            if skipped and not quiet:
+                print(f"[habits] skipped damaged {'; '.join(skipped)}; resuming from {checkpoint.name}",
+                      file=sys.stderr, flush=True)
+            return str(checkpoint)
+        kind, why = found
+        if kind == "incomplete":
+            raise ValueError(f"{checkpoint} cannot be resumed: {why}; resuming would restart the optimizer from "
+                             f"scratch and silently change the run. Delete {checkpoint} to resume from an earlier "
+                             "checkpoint, or set resume: never to start over")
+        skipped.append(f"{checkpoint.name} ({why})")
+    if skipped:
+        raise ValueError(f"{config.output_dir}: no intact checkpoint to resume ({'; '.join(skipped)}); set "
+                         "resume: never to start over, or restore the files")
+    return None
+
+
+def check_resume_config(config: RunConfig) -> None:
+    """Refuse to resume a run directory's checkpoints under a config that changed more than SAFE_TO_CHANGE."""
+    out = Path(config.output_dir)
+    if config.resume == "never" or not complete_checkpoints(out) or not (out / "config.yaml").is_file():
+        return
+    try:
+        old = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        old = None
+    if not isinstance(old, dict):
+        print(f"[habits] {out / 'config.yaml'} is unreadable; cannot check that the resumed run has the same "
+              "config", file=sys.stderr, flush=True)
+        return
+    new = config.to_dict()
+
+    def text(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, default=str)
+
+    changed = [key for key in new if key not in SAFE_TO_CHANGE and key in old and text(old[key]) != text(new[key])]
+    if changed:
+        details = ", ".join(f"{key} {text(old[key])} -> {text(new[key])}" for key in changed)
+        raise ValueError(
+            f"{out} holds an interrupted run made with a different config (changed: {details}); resuming would "
+            "train its remaining steps with the checkpoint's optimizer and data but record the new values. Use "
+            "the old values, another output_dir, or resume: never to start over (fields that may change on "
+            f"resume: {', '.join(sorted(SAFE_TO_CHANGE - {'output_dir', 'resume'}))})")
 
 
 def prepare_run_dir(config: RunConfig) -> Path:
@@ -51,6 +135,7 @@ def prepare_run_dir(config: RunConfig) -> Path:
     from habits.versions import write_versions
 
     out = Path(config.output_dir)
+    check_resume_config(config)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out / "config.yaml") as handle:
         yaml.safe_dump({"stage": config.stage, **config.to_dict()}, handle, sort_keys=False, allow_unicode=True)

@@ -19,6 +19,8 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
     config.check_inputs()
     from habits.train import runs
 
+    runs.preflight(config)  # output_dir writable, resume consistent, checkpoint intact
+
     runs.setup_torch(config)
     import trl
     from transformers import AutoTokenizer

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from habits.tasks import TASKS
-from habits.tasks.base import Task, Verdict, held_out, stable_choice
+from habits.tasks.base import BadProblem, Task, Verdict, as_problem, held_out, stable_choice, whole_number
 from habits.tasks.navigation.city import HEADINGS, RELATIVE_ACTIONS, build_city, sample_route
 
 ACTION_SPACES = {"absolute": HEADINGS, "relative": RELATIVE_ACTIONS}
@@ -204,7 +204,34 @@ class Navigation(Task):
             self._cities[index] = build_city(index, self.config.city_size)
         return [render_views(self._cities[index], step["at"], step["facing"], step["style"])]
 
+    def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
+        """A route (``steps``) or one decision (``action``), its whole numbers and coordinates exact."""
+        problem = as_problem(problem)  # null fields dropped, as datasets fill missing columns
+        _texts(self.field(problem, "instruction"), "instruction")
+        if "steps" in problem:
+            points = self.field(problem, "steps")
+            if hasattr(points, "tolist"):
+                points = points.tolist()
+            if not isinstance(points, (list, tuple)) or not points:
+                raise BadProblem(f"steps must be a non-empty list of decision points, got {points!r}")
+            out = {**problem, "steps": [_point(point, f"steps[{i}]") for i, point in enumerate(points)]}
+            if "city" in out:
+                out["city"] = whole_number(out["city"], "city")
+            return out
+        out = _point(problem, "problem", decision=True)
+        for name in ("step", "of", "city"):
+            if name in out:
+                out[name] = whole_number(out[name], name)
+        history = self.field(out, "history")
+        if hasattr(history, "tolist"):
+            history = history.tolist()
+        if not isinstance(history, (list, tuple)):
+            raise BadProblem(f"history must be a list of [observation, action] pairs, got {history!r}")
+        out["history"] = [_texts(pair, f"history[{i}]") for i, pair in enumerate(history)]
+        return out
+
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
+        problem = self.check_problem(problem)
         step = self.steps(problem)[0] if "steps" in problem else problem
         found = last_field(completion, "action")
         if found is None:
@@ -225,6 +252,7 @@ class Navigation(Task):
         return Verdict(False, "wrong_action", "you make incorrect action", found)
 
     def solve(self, problem: Mapping[str, Any]) -> list[str]:
+        problem = self.check_problem(problem)
         return [step["action"] for step in self.steps(problem)[:1]]
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
@@ -254,6 +282,49 @@ class Navigation(Task):
             ("no_answer", f"I would {answer} here."),
             ("wrong_observation", self.format_answer(flipped, wrong)),
         ]
+
+
+def _texts(value: Any, field: str) -> list[str]:
+    """A list of strings (a string or a scalar is refused, not iterated)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise BadProblem(f"{field} must be a list of strings, got {value!r}")
+    return list(value)
+
+
+def _point(point: Any, field: str, decision: bool = False) -> dict[str, Any]:
+    """One decision point: its observation and actions as text, ``intersection`` a bool, ``at`` numbers."""
+    if not isinstance(point, Mapping):
+        raise BadProblem(f"{field} must be a decision point (a mapping), got {point!r}")
+    point = dict(point)
+    actions = ("action",) if decision else ("absolute", "relative")
+    for name in ("observation", *actions):
+        if not isinstance(point.get(name), str):
+            raise BadProblem(f"{field}.{name} must be text, got {point.get(name)!r}")
+    if type(point.get("intersection")) is not bool:
+        raise BadProblem(f"{field}.intersection must be true or false, got {point.get('intersection')!r}")
+    if "at" in point:
+        at = point["at"].tolist() if hasattr(point["at"], "tolist") else point["at"]
+        if not isinstance(at, (list, tuple)) or len(at) != 2:
+            raise BadProblem(f"{field}.at must be two coordinates, got {point['at']!r}")
+        point["at"] = [_coordinate(value, f"{field}.at[{i}]") for i, value in enumerate(at)]
+    return point
+
+
+def _coordinate(value: Any, field: str) -> int | float:
+    if type(value) in (int, float):
+        return value
+    try:
+        return whole_number(value, field)
+    except BadProblem:
+        pass
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise BadProblem(f"{field} must be a number, got {value!r}")
 
 
 def last_field(text: str, key: str) -> str | None:
