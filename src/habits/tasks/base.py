@@ -198,6 +198,16 @@ class Task(ABC):
                 seen.add(key)
             yield problem
 
+    def item(self, index: int, split: str = "train", seed: int = 0) -> dict[str, Any]:
+        """Problem ``index`` of ``generate(n, split, seed)`` for any ``n > index``, drawn directly
+        (what index-addressed datasets such as reasoning-gym's need)."""
+        if index < 0:
+            raise ValueError(f"index must be >= 0, got {index}")
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+        self.check_split(split)
+        return self._draw(item_rng(self.name, split, seed, index), split)
+
     def key(self, problem: Mapping[str, Any]) -> str:
         """The problem's canonical identity (what splits and streams are assigned by)."""
         return json.dumps(problem, sort_keys=True)
