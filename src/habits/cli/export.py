@@ -51,3 +51,23 @@ def verl(
     console.print(f"reward module: {summary['reward_module']}\n  veRL: custom_reward_function.path="
                   f"{Path(summary['reward_module']).resolve()} custom_reward_function.name=compute_score"
                   + ("" if fmt == "rl" else "\n  (SFT rows: data.train_files=... with data.messages_key=messages)"))
+
+
+@export_app.command("verifiers")
+def verifiers(
+    task: Annotated[str, typer.Option(help="Task name (see `habits tasks list`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parent directory; the package goes to OUT/habits-<task>/.")],
+    name: Annotated[str | None, typer.Option(help="Distribution name (default habits-<task>); the verify-and-revise "
+                                                  "env is NAME-revise.")] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Write an installable verifiers environment package (single-turn and verify-and-revise) for a task."""
+    from habits.export.verifiers import VERIFIERS_VERSION, VerifiersExportConfig, main
+
+    summary = main(VerifiersExportConfig(task=task, out=out, task_args=parse_overrides(overrides), name=name))
+    console.print(f"wrote {summary['dir']} (task settings {summary['task_args']})")
+    console.print(f"  install: pip install -e /path/to/habits && pip install {summary['dir']}  "
+                  f"(verifiers=={VERIFIERS_VERSION})")
+    console.print(f"  run:     eval {summary['ids'][0]} -m MODEL -n 50 --env.agent.harness.id null "
+                  "--env.agent.runtime.type subprocess")
+    console.print(f"           eval {summary['ids'][1]} ... --env.attempts 5   (verify-and-revise)")
