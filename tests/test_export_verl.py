@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from habits.export.verl import VerlExportConfig, main
-from habits.tasks import REWARD_SCHEMES, get_task, task_names
+from habits.tasks import REWARD_SCHEMES, TASKS, get_task, task_names
 from habits.tasks.perturb import perturbations
 
-BUILTIN = [name for name in task_names() if name != "reasoning_gym"]
+BUILTIN = [name for name in task_names() if TASKS.get(name).procedural]  # reasoning_gym: test_reasoning_gym_bridge
 
 
 def load_reward_module(path):

@@ -38,7 +38,7 @@ def task_names() -> list[str]:
 
 def _load_builtin_tasks() -> None:
     # Imported lazily so that `habits.tasks.base` can be imported by task modules without cycles.
-    from habits.tasks import countdown, general_points  # noqa: F401
+    from habits.tasks import countdown, general_points, reasoning_gym  # noqa: F401
 
 
 __all__ = ["REASONS", "REWARD_SCHEMES", "SPLITS", "TASKS", "Task", "Verdict", "get_task", "task_names"]

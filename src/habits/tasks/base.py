@@ -144,6 +144,9 @@ class Task(ABC):
 
     name: ClassVar[str]
     reward_schemes: ClassVar[tuple[str, ...]]
+    # Generated here, with disjoint train/test/ood splits (the contract test's promises); False for
+    # tasks bridged from another library (reasoning-gym), which have their own tests.
+    procedural: ClassVar[bool] = True
     max_tries: ClassVar[int] = 10_000  # rejection-sampling budget per item
 
     def __init__(self, config: Any) -> None:
