@@ -16,14 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-vf = pytest.importorskip("verifiers.v1", reason="verifiers is in the dev extras")  # noqa: F841 (import check)
+import verifiers.v1 as vf  # the dev extras install verifiers 0.4.0
+from verifiers.v1.graph import MessageNode
+from verifiers.v1.types import AssistantMessage, UserMessage
 
-from verifiers.v1.graph import MessageNode  # noqa: E402
-from verifiers.v1.types import AssistantMessage, UserMessage  # noqa: E402
-
-from habits.export.verifiers import VerifiersExportConfig, main  # noqa: E402
-from habits.tasks import REWARD_SCHEMES, get_task  # noqa: E402
-from habits.tasks.perturb import perturbations  # noqa: E402
+from habits.export.verifiers import VerifiersExportConfig, main
+from habits.tasks import REWARD_SCHEMES, get_task
+from habits.tasks.perturb import perturbations
 
 HARNESS = textwrap.dedent('''
     """A harness that runs in-process: one chat-completions call through the interception endpoint."""

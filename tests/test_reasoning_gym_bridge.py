@@ -10,13 +10,12 @@ import time
 
 import pytest
 
-rg = pytest.importorskip("reasoning_gym", reason="reasoning-gym is in the dev extras")
+import reasoning_gym as rg  # the dev extras install reasoning-gym 0.1.25
+from reasoning_gym.utils import extract_answer
 
-from reasoning_gym.utils import extract_answer  # noqa: E402
-
-import habits.export.reasoning_gym as habits_rg  # noqa: E402
-from habits.tasks import get_task  # noqa: E402
-from habits.tasks.perturb import perturbations  # noqa: E402
+import habits.export.reasoning_gym as habits_rg
+from habits.tasks import get_task
+from habits.tasks.perturb import perturbations
 
 
 def completions_for(task, problem):
