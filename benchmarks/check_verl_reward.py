@@ -8,7 +8,8 @@ Not a unit test: veRL (Ray, transformers<5.11) is not in habits' dev extras. Run
 It exports Countdown test problems (`habits export verl`), loads `habits_reward.py` through
 ``verl.trainer.ppo.reward.get_custom_reward_fn`` (the ``custom_reward_function.path/name`` config),
 builds a ``DataProto`` of tokenised prompts and responses (the shipped tiny tokenizer), and runs veRL's
-``naive`` and ``batch`` reward managers on solver answers and on wrong ones. It prints the rewards
+``naive`` and ``batch`` reward managers and the reward loop's ``naive`` manager on solver answers and
+on wrong ones. It prints the rewards
 and exits non-zero if any differs from habits' own reward.
 """
 
@@ -55,6 +56,7 @@ def batch(tokenizer, prompts, responses, rows):
 
 def main_check() -> int:
     import verl
+    from verl.experimental.reward_loop.reward_manager import get_reward_manager_cls as loop_manager
     from verl.trainer.ppo.reward import get_custom_reward_fn
     from verl.workers.reward_manager import get_reward_manager_cls
 
@@ -70,18 +72,28 @@ def main_check() -> int:
         responses.append(text)
         expected.append(task.reward(problem, tokenizer.decode(tokenizer(text)["input_ids"], skip_special_tokens=True)))
     data = batch(tokenizer, [r["prompt"][-1]["content"] for r in rows], responses, rows)
-    failed = 0
+
+    def load(name):  # reward.custom_reward_function.{path,name}: veRL 0.9's config keys
+        return get_custom_reward_fn(OmegaConf.create(
+            {"reward": {"custom_reward_function": {"path": summary["reward_module"], "name": name,
+                                                   "reward_kwargs": {}}}}))
+
+    results = {}
     for manager, name in (("naive", "compute_score"), ("batch", "compute_score_batch")):
-        config = OmegaConf.create({"custom_reward_function": {"path": summary["reward_module"], "name": name,
-                                                              "reward_kwargs": {}}})
-        fn = get_custom_reward_fn(config)
-        reward = get_reward_manager_cls(manager)(tokenizer=tokenizer, num_examine=0, compute_score=fn)
+        reward = get_reward_manager_cls(manager)(tokenizer=tokenizer, num_examine=0, compute_score=load(name))
         result = reward(data, return_dict=True)
-        got = result["reward_tensor"].sum(dim=-1).tolist()
+        results[f"{manager} manager ({name})"] = (result["reward_tensor"].sum(dim=-1).tolist(),
+                                                 sorted(result["reward_extra_info"]))
+    loop = loop_manager("naive")(OmegaConf.create({}), tokenizer, load("compute_score"))
+    scored = [loop.loop.run_until_complete(loop.run_single(data[i:i + 1])) for i in range(len(data))]
+    results["reward-loop naive manager (compute_score)"] = ([s["reward_score"] for s in scored],
+                                                           sorted(scored[0]["reward_extra_info"]))
+    failed = 0
+    for label, (got, keys) in results.items():
         ok = np.allclose(got, expected)
         failed += not ok
-        print(f"verl {verl.__version__} {manager:5s} manager via {name}: rewards {got} "
-              f"{'match' if ok else 'DIFFER FROM'} habits; extra info keys {sorted(result['reward_extra_info'])}")
+        print(f"verl {verl.__version__} {label}: rewards {got} {'match' if ok else 'DIFFER FROM'} habits' {expected}; "
+              f"extra info {keys}")
     return 1 if failed else 0
 
 

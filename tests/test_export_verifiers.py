@@ -155,8 +155,6 @@ class ScriptedPolicy:
 
 
 def run_episode(monkeypatch, dist, replies, **env_fields):
-    from habits_countdown import load_environment  # noqa: F401 (the package imports)
-
     config = {"taskset": {"id": dist, "split": "test"},
               "agent": {"harness": {"id": "scripted_harness"}, "runtime": {"type": "subprocess"}}, **env_fields}
     env = vf.load_environment(vf.resolve_env_config(config))

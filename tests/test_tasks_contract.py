@@ -110,3 +110,13 @@ def test_unknown_task_and_unknown_config_fields_say_what_exists():
 def test_unknown_split_is_rejected():
     with pytest.raises(ValueError, match="split"):
         get_task("countdown").generate(1, split="validation")
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_item_draws_the_same_problem_generate_gives_at_that_index(name):
+    task = get_task(name)
+    for split in SPLITS:
+        problems = task.generate(6, split=split, seed=4)
+        assert [task.item(i, split=split, seed=4) for i in (5, 0, 3)] == [problems[5], problems[0], problems[3]]
+    with pytest.raises(ValueError, match="index"):
+        task.item(-1)

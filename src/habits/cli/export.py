@@ -48,8 +48,8 @@ def verl(
                                     task_args=parse_overrides(overrides), data_source=data_source, distinct=distinct,
                                     condition=condition, register=register_, input=input_path))
     console.print(f"wrote {summary['rows']} rows to {summary['parquet']} (data_source {summary['data_source']})")
-    console.print(f"reward module: {summary['reward_module']}\n  veRL: custom_reward_function.path="
-                  f"{Path(summary['reward_module']).resolve()} custom_reward_function.name=compute_score"
+    console.print(f"reward module: {summary['reward_module']}\n  veRL: reward.custom_reward_function.path="
+                  f"{Path(summary['reward_module']).resolve()} reward.custom_reward_function.name=compute_score"
                   + ("" if fmt == "rl" else "\n  (SFT rows: data.train_files=... with data.messages_key=messages)"))
 
 

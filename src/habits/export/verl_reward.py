@@ -5,7 +5,7 @@ extra_info=...)`` with keyword arguments, one completion at a time (``naive``, `
 loop; the reward loop may add ``reward_router_address``/``reward_model_tokenizer``), or
 ``compute_score(data_sources=..., solution_strs=..., ground_truths=..., extra_infos=...)`` once per
 batch (``batch``). Both are here; the ground truth is the problem as JSON text, so a row scores the
-same wherever it goes. ``custom_reward_function.reward_kwargs`` reach these functions as keywords:
+same wherever it goes. ``reward.custom_reward_function.reward_kwargs`` reach these functions as keywords:
 ``return_dict`` (default true) and ``behaviors`` (default true).
 
 With ``return_dict`` the result is ``{"score", "acc", "reason", "pred", <four behavior counts>}``:
