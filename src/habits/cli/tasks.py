@@ -133,4 +133,8 @@ def verify(
     for reason, count in reasons.most_common():
         table.add_row(reason, str(count), f"{count / max(len(rows), 1):.1%}")
     console.print(table)
+    failures = getattr(task_obj, "failures", None)  # bridged tasks whose scorer runs out of process
+    if failures:
+        console.print(f"{len(failures)} answers got no verdict from the task's scorer (timed out, refused or failed) "
+                      "and count as illegal; the log names them")
     console.print(f"wrote {output}")

@@ -17,6 +17,7 @@ This module imports ``verifiers`` (the ``verifiers`` extra); the rest of habits 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -33,15 +34,11 @@ from habits.tasks import REASONS, REWARD_SCHEMES, SPLITS, Task, Verdict, get_tas
 
 @lru_cache(maxsize=64)
 def _task(name: str, args_key: tuple[tuple[str, str], ...]) -> Task:
-    import json
-
     return get_task(name, **{key: json.loads(value) for key, value in args_key})
 
 
 def habits_task(name: str, task_args: Mapping[str, Any]) -> Task:
     """The habits task ``name`` with ``task_args`` (cached: scoring builds no task per rollout)."""
-    import json
-
     return _task(name, tuple(sorted((key, json.dumps(value, sort_keys=True)) for key, value in task_args.items())))
 
 
