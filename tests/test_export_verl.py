@@ -140,6 +140,6 @@ def test_cli_export_verl_writes_the_parquet_and_the_reward_module(tmp_path):
     assert result.returncode == 0, result.stderr
     assert pq.read_table(tmp_path / "countdown_test.parquet").num_rows == 50
     assert (tmp_path / "habits_reward.py").is_file() and "compute_score" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "habits", "export", "verl", "--task", "countdown", "--out", str(tmp_path),
-                          "--format", "csv"], capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([sys.executable, "-m", "habits", "export", "verl", "--task", "countdown",
+                          "--out", str(tmp_path), "--format", "csv"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "format must be one of rl, sft" in bad.stderr

@@ -62,7 +62,7 @@ def test_a_habits_task_round_trips_through_the_registry_with_identical_verdicts_
     whole = [dataset.score_answer(completion, entry) == 1.0 for entry, completion in cases]
     assert whole == direct
     assert 100 <= sum(direct) < 1000  # both verdicts are well represented
-    # reasoning-gym's own flow (extract_answer, then score) agrees wherever its lowercase-only extraction finds the block
+    # reasoning-gym's own flow (extract_answer, then score) agrees wherever its lowercase-only extractor finds it
     flow = [(dataset.score_answer(extract_answer(c), e) == 1.0, d) for (e, c), d in zip(cases, direct, strict=True)
             if "<ANSWER>" not in c]
     assert all(got == want for got, want in flow) and len(flow) == 900

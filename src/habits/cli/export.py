@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def verl(
     task: Annotated[str, typer.Option(help="Task name (see `habits tasks list`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the parquet, habits_reward.py and "
-                                                         "habits_export.json (created; other exports there are kept).")],
+                                                         "habits_export.json (other exports there are kept).")],
     split: Annotated[str, typer.Option(help="train, test or ood.")] = "train",
     n: Annotated[int, typer.Option("--n", help="Rows to write.", min=1)] = 1000,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same problems.")] = 0,
@@ -34,8 +34,8 @@ def verl(
                                                       "sft: priming traces (countdown, general_points).")] = "rl",
     condition: Annotated[str, typer.Option(help="sft: priming condition (see `habits prime-conditions`).")] = "all",
     register_: Annotated[str, typer.Option("--register", help="sft: natural or terse narration.")] = "natural",
-    input_path: Annotated[Path | None, typer.Option("--input", "-i", help="sft: convert existing priming rows "
-                                                                          "(`habits prime-data` JSONL) instead.")] = None,
+    input_path: Annotated[Path | None, typer.Option(
+        "--input", "-i", help="sft: convert existing priming rows (`habits prime-data` JSONL) instead.")] = None,
     data_source: Annotated[str | None, typer.Option(help="data_source of the rows (default habits/<task>); give "
                                                          "another config of the same task its own name.")] = None,
     distinct: Annotated[bool, typer.Option(help="rl: never repeat a problem.")] = False,
