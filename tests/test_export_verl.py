@@ -143,3 +143,10 @@ def test_cli_export_verl_writes_the_parquet_and_the_reward_module(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "habits", "export", "verl", "--task", "countdown",
                           "--out", str(tmp_path), "--format", "csv"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "format must be one of rl, sft" in bad.stderr
+
+
+def test_export_commands_have_help():
+    for args in (["export"], ["export", "verl"], ["export", "verifiers"]):
+        result = subprocess.run([sys.executable, "-m", "habits", *args, "--help"], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0 and "Usage" in result.stdout
