@@ -248,7 +248,8 @@ class ReasoningGymTask(Task):
         seen: set[str] = set()
         produced = index = misses = 0
         while produced < n:
-            for problem in self._items(split, namespace, list(range(index, index + self.chunk))):
+            count = self.chunk if distinct else min(self.chunk, n - produced)
+            for problem in self._items(split, namespace, list(range(index, index + count))):
                 index += 1
                 if distinct:
                     key = self.key(problem)
