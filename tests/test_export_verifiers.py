@@ -231,3 +231,13 @@ def test_cli_export_verifiers_writes_an_installable_package(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "habits", "export", "verifiers", "--task", "countdown",
                           "--out", str(tmp_path), "--set", "reward=paper"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "unknown reward scheme" in bad.stderr
+
+
+def test_feedback_message_is_the_papers_sentence_with_the_verifiers_reason():
+    from habits.export.verifiers_env import PAPER_FEEDBACK, feedback_message
+    from habits.tasks import Verdict
+
+    assert feedback_message(Verdict(False, "wrong_numbers", "did not use: 7.")) == (
+        "You failed this trial because did not use: 7.")
+    assert feedback_message(Verdict(False, "no_answer", ""), "{reason}!") == "no_answer!"
+    assert PAPER_FEEDBACK.startswith("You failed this trial because")

@@ -92,13 +92,3 @@ def test_problem_index_rejects_prompts_it_was_not_given():
     assert index(get_task("countdown").prompt(PROBLEM)) == PROBLEM
     with pytest.raises(KeyError, match="not in the training data"):
         index("some other prompt")
-
-
-def test_feedback_message_is_the_papers_sentence_with_the_verifiers_reason():
-    from habits.episodes import PAPER_FEEDBACK, feedback_message
-    from habits.tasks import Verdict
-
-    assert feedback_message(Verdict(False, "wrong_numbers", "did not use: 7.")) == (
-        "You failed this trial because did not use: 7.")
-    assert feedback_message(Verdict(False, "no_answer", ""), "{reason}!") == "no_answer!"
-    assert PAPER_FEEDBACK.startswith("You failed this trial because")

@@ -28,7 +28,6 @@ from pydantic import Field
 from verifiers.v1.types import content_text
 
 from habits.behaviors import BEHAVIORS, count_behaviors, empty_counts
-from habits.episodes import PAPER_FEEDBACK, feedback_message
 from habits.tasks import REASONS, REWARD_SCHEMES, SPLITS, Task, Verdict, get_task
 
 
@@ -143,6 +142,16 @@ def split_system(prompt: str | list[dict[str, str]]) -> tuple[str | None, str | 
         rest = messages[1:]
         return messages[0]["content"], rest[0]["content"] if len(rest) == 1 and rest[0]["role"] == "user" else rest
     return None, messages[0]["content"] if len(messages) == 1 and messages[0]["role"] == "user" else messages
+
+
+# The second paper's message after a wrong attempt, filled with the verifier's own reason.
+PAPER_FEEDBACK = "You failed this trial because {detail}."
+
+
+def feedback_message(verdict: Verdict, template: str = PAPER_FEEDBACK) -> str:
+    """``template`` with ``{detail}`` (the verdict's explanation, else its reason) and ``{reason}`` filled in."""
+    detail = (verdict.detail or verdict.reason.replace("_", " ")).rstrip(".")
+    return template.format(detail=detail, reason=verdict.reason)
 
 
 class ReviseEnvConfig(vf.EnvConfig):

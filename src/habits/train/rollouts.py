@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from habits.episodes import feedback_message
 from habits.tasks import Task
 
 # A marker that no chat template alters, used to find where an assistant turn's text ends.
@@ -132,7 +131,8 @@ class VerifyAndRevise:
                 "final_attempt": final_text, "attempts": used}
 
     def feedback_text(self, verdict: Any) -> str:
-        return feedback_message(verdict, self.feedback)
+        detail = (verdict.detail or verdict.reason.replace("_", " ")).rstrip(".")
+        return self.feedback.format(detail=detail, reason=verdict.reason)
 
     def _bridge(self, engine: Engine, prompt: Any, ids: list[int], logps: list[float],
                 verdict: Any) -> tuple[list[int], list[int], list[float]]:
