@@ -169,15 +169,19 @@ def _priming_rows(task: Task, config: VerlExportConfig) -> list[Mapping[str, Any
         if other:
             raise InputError(f"{config.input}: rows of task {', '.join(other)}, but --task is {task.name}")
         return rows
-    from habits.traces import make_rows
-    from habits.traces.rows import check_supported
-    from habits.traces.conditions import get_condition
+    # The priming stage itself writes the rows (one path: its skips, checks and narration apply here too).
+    import tempfile
 
-    check_supported(task, get_condition(config.condition))
-    problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed)
-    if config.progress:
-        problems = track(problems, f"priming {task.name}/{config.condition}", total=config.n)
-    return list(make_rows(task, config.condition, problems, seed=config.seed, register=config.register))
+    from habits.traces.data import PrimeConfig
+    from habits.traces.data import main as prime
+
+    Path(config.out).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=config.out, prefix=".priming-") as scratch:
+        rows_path = Path(scratch) / "rows.jsonl"
+        prime(PrimeConfig(task=task.name, condition=config.condition, n=config.n, seed=config.seed, split=config.split,
+                          task_config=dict(config.task_args), register=config.register, out=rows_path),
+              progress=config.progress)
+        return load_rows(rows_path)
 
 
 def _read_manifest(out: Path) -> dict[str, Any]:
