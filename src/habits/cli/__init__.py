@@ -23,7 +23,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-COMMAND_MODULES = ("tasks", "demo", "prime", "train", "behaviors", "diagnose", "evaluate", "run")
+COMMAND_MODULES = ("tasks", "demo", "prime", "train", "behaviors", "diagnose", "evaluate", "run", "export")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"habits.cli.{_name}").register(app)
