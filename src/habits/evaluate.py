@@ -53,6 +53,8 @@ class EvalConfig:
     distinct: bool = _help("Evaluate distinct problems only (a split smaller than n is evaluated whole).", True)
     backend: str = _help("Generation backend: auto (vLLM if installed and on a GPU), transformers or vllm.",
                          "auto")
+    vllm_args: dict[str, Any] = _help("Extra vllm.LLM arguments, e.g. {tensor_parallel_size: 2, "
+                                      "gpu_memory_utilization: 0.8, max_model_len: 4096}.", factory=dict)
     behaviors: bool = _help("Count the four behaviors in the greedy completions.", True)
     out: str | None = _help("Write the results JSON here.", None)
     completions: str | None = _help("Also write every greedy completion with its verdict to this JSONL.", None)
@@ -289,7 +291,8 @@ def main(config: EvalConfig) -> dict[str, Any]:
 
     task = get_task(config.task, **config.task_args)
     loaded = load_vlm(config.model) if task.shows_images else load_model(
-        config.model, _sampling(backend=config.backend, seed=config.seed, batch_size=config.batch_size))
+        config.model, _sampling(backend=config.backend, seed=config.seed, batch_size=config.batch_size,
+                                vllm_args=config.vllm_args))
     splits: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for split in config.splits:

@@ -19,7 +19,7 @@ import copy
 import importlib.util
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ class SamplingConfig:
     )
     stop: tuple[str, ...] = ()  # extra stop strings, kept at the end of the completion
     progress: bool = True  # progress bar over batches
+    vllm_args: dict[str, Any] = field(default_factory=dict)  # extra vllm.LLM engine arguments, e.g.
+    # {tensor_parallel_size: 2, gpu_memory_utilization: 0.5, max_model_len: 4096}
 
     def __post_init__(self) -> None:
         if self.temperature < 0:
@@ -61,6 +63,8 @@ class SamplingConfig:
         if isinstance(self.stop, str):
             self.stop = (self.stop,)
         self.stop = tuple(self.stop)
+        if not isinstance(self.vllm_args, dict):
+            raise ValueError(f"vllm_args must be a mapping of vllm.LLM arguments, got {type(self.vllm_args).__name__}")
 
     @property
     def greedy(self) -> bool:
@@ -135,11 +139,13 @@ def load_model(path: str | Path, config: SamplingConfig | None = None) -> Loaded
         backend = "vllm" if vllm_available() and device.startswith("cuda") else "transformers"
     if backend == "vllm":
         if not vllm_available():
-            raise ValueError("backend 'vllm' requested but vllm is not installed: pip install -e '.[vllm]'")
+            raise ValueError(
+                "backend 'vllm' requested but vllm is not installed: pip install -e '.[vllm]' on a GPU "
+                "machine (CPU runs use backend transformers)"
+            )
         from vllm import LLM
 
-        engine = LLM(model=str(path), seed=config.seed, dtype=config.dtype)
-        return LoadedModel(engine, tokenizer, "vllm", str(path))
+        return LoadedModel(LLM(**vllm_engine_args(path, config)), tokenizer, "vllm", str(path))
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(path, dtype=_torch_dtype(config.dtype, device))
@@ -291,28 +297,44 @@ def _budget(model: Any, prompt_tokens: int, wanted: int) -> int:
     return wanted
 
 
+def vllm_engine_args(path: str | Path, config: SamplingConfig) -> dict[str, Any]:
+    """Keyword arguments of ``vllm.LLM`` for a model directory (``config.vllm_args`` override them)."""
+    return {"model": str(path), "seed": config.seed, "dtype": config.dtype, **config.vllm_args}
+
+
+def vllm_sampling_args(config: SamplingConfig, end_ids: Sequence[int]) -> dict[str, Any]:
+    """Keyword arguments of ``vllm.SamplingParams`` that match the transformers path.
+
+    Greedy asks for one sequence (copies are made afterwards, as the transformers path does); stop
+    strings stay in the text; every chat end token stops a completion.
+    """
+    return {
+        "n": 1 if config.greedy else config.n,
+        "temperature": 0.0 if config.greedy else config.temperature,
+        "top_p": 1.0 if config.greedy else config.top_p,
+        "max_tokens": config.max_new_tokens,
+        "seed": config.seed,
+        "stop": list(config.stop) or None,
+        "include_stop_str_in_output": True,
+        "stop_token_ids": list(end_ids),
+        "skip_special_tokens": True,
+    }
+
+
 def _generate_vllm(
     loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig
 ) -> list[list[Completion]]:
     from vllm import SamplingParams
 
-    params = SamplingParams(
-        n=config.n,
-        temperature=config.temperature,
-        top_p=config.top_p,
-        max_tokens=config.max_new_tokens,
-        seed=config.seed,
-        stop=list(config.stop) or None,
-        include_stop_str_in_output=True,
-        stop_token_ids=end_token_ids(loaded.tokenizer),
-    )
+    params = SamplingParams(**vllm_sampling_args(config, end_token_ids(loaded.tokenizer)))
     outputs = loaded.model.generate(
         [{"prompt_token_ids": ids} for ids in encoded], params, use_tqdm=config.progress
     )
-    return [
+    groups = [
         [
             Completion(o.text, len(o.token_ids), "stop" if o.finish_reason == "stop" else "length")
             for o in out.outputs
         ]
         for out in outputs
     ]
+    return [group * config.n if config.greedy else group for group in groups]

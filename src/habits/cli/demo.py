@@ -41,7 +41,7 @@ def demo(
     table = Table(title="habits demo: exact verification of solver answers and perturbed answers")
     for column in ("task", "split", "problems", "solutions/problem", "right accepted", "wrong rejected", "µs/verify"):
         table.add_column(column, justify="left" if column in ("task", "split") else "right")
-    for name in task_names():
+    for name in task_names(procedural=True):
         task = get_task(name)
         for split in ("train", "test", "ood"):
             problems = list(track(task.iter_generate(n, split, seed), f"{name}/{split}: generate", total=n))

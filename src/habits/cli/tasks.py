@@ -42,6 +42,16 @@ def list_tasks() -> None:
                   if f.init and f.default is not dataclasses.MISSING]
         table.add_row(name, cls.variants, ", ".join(cls.reward_schemes), "\n".join(fields))
     console.print(table)
+    from habits.tasks import reasoning_gym
+
+    if reasoning_gym.available():
+        names = reasoning_gym.dataset_names()
+        console.print(f"reasoning-gym datasets ({len(names)}), as habits tasks: --task reasoning_gym --set dataset=NAME",
+                      soft_wrap=True)
+        console.print(", ".join(names), soft_wrap=True, highlight=False)
+    else:
+        console.print("reasoning-gym is not installed: pip install -e '.[reasoning-gym]' to use its datasets as tasks",
+                      soft_wrap=True)
 
 
 @tasks_app.command("generate")
@@ -155,4 +165,8 @@ def verify(
     for reason, count in reasons.most_common():
         table.add_row(reason, str(count), f"{count / max(len(rows), 1):.1%}")
     console.print(table)
+    failures = getattr(task_obj, "failures", None)  # bridged tasks whose scorer runs out of process
+    if failures:
+        console.print(f"{len(failures)} answers got no verdict from the task's scorer (timed out, refused or failed) "
+                      "and count as illegal; the log names them")
     console.print(f"wrote {output}")

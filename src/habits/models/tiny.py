@@ -61,7 +61,7 @@ def default_corpus(n_per_task: int = 100, seed: int = 0) -> list[str]:
     from habits.tasks import get_task, task_names
 
     texts: list[str] = []
-    for name in task_names():
+    for name in task_names(procedural=True):
         for style in ("base", "chat"):
             task = get_task(name, prompt_style=style, template="mixed")
             for problem in task.generate(n_per_task, split="train", seed=seed):

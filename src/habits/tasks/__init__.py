@@ -33,9 +33,11 @@ def get_task(name: str, **config: Any) -> Task:
     return task_class(config_class(**coerce_fields(config_class, config, name)))
 
 
-def task_names() -> list[str]:
+def task_names(procedural: bool = False) -> list[str]:
+    """Registered task names; ``procedural=True``: only tasks generated here (not bridged, e.g. reasoning_gym,
+    which needs settings such as a dataset name before it can be built)."""
     _load_builtin_tasks()
-    return TASKS.names()
+    return [name for name in TASKS.names() if not procedural or TASKS.get(name).procedural]
 
 
 _loaded = False

@@ -219,6 +219,9 @@ class Task(ABC):
 
     name: ClassVar[str]
     reward_schemes: ClassVar[tuple[str, ...]]
+    # Generated here, with disjoint train/test/ood splits (the contract test's promises); False for
+    # tasks bridged from another library (reasoning-gym), which have their own tests.
+    procedural: ClassVar[bool] = True
     max_tries: ClassVar[int] = 10_000  # rejection-sampling budget per item
     reasons: ClassVar[tuple[str, ...]] = REASONS  # this task's verdict vocabulary, best first
     reward_tables: ClassVar[dict[str, dict[str, float]]] = {}  # task-specific schemes (reason -> reward)
@@ -276,6 +279,16 @@ class Task(ABC):
                 misses = 0
                 seen.add(key)
             yield problem
+
+    def item(self, index: int, split: str = "train", seed: int = 0) -> dict[str, Any]:
+        """Problem ``index`` of ``generate(n, split, seed)`` for any ``n > index``, drawn directly
+        (what index-addressed datasets such as reasoning-gym's need)."""
+        if index < 0:
+            raise ValueError(f"index must be >= 0, got {index}")
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+        self.check_split(split)
+        return self._draw(item_rng(self.name, split, seed, index), split)
 
     def key(self, problem: Mapping[str, Any]) -> str:
         """The problem's canonical identity (what splits and streams are assigned by)."""
