@@ -1,7 +1,9 @@
 """How well a classifier agrees with gold labels: presence precision / recall / F1 and count correlation.
 
-Used by ``habits behaviors agree`` on the labeled fixtures (``fixtures/tuning.jsonl``,
-``fixtures/heldout.jsonl``) and by anyone comparing the lexical classifier with a judge.
+Used by ``habits behaviors agree`` on the labeled fixtures and by anyone comparing the lexical
+classifier with a judge. Fixtures: ``tuning`` / ``heldout`` (Countdown and GeneralPoints traces) and
+``varied_tuning`` / ``varied_heldout`` (more authors' styles: terse, chatty, math prose, code, other
+languages' punctuation, web prose). The held-out files are never used to tune the classifier.
 Predictions recorded as missing (``None``) are left out of that behavior's statistics and counted.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 from habits.behaviors.taxonomy import BEHAVIORS
 
-FIXTURES = ("tuning", "heldout")
+FIXTURES = ("tuning", "heldout", "varied_tuning", "varied_heldout")
 
 
 @dataclass(frozen=True)
