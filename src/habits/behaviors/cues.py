@@ -8,7 +8,7 @@ Context that would need a variable-width look-behind ("``24`` *is left*", "*that
 a letter must start a word. Each cue's leading literal (its ``key``) is looked up with ``in``
 first, so a cue whose word is absent from a text costs almost nothing.
 
-Text reaching these patterns is already normalised by ``lexical._prepare``: ASCII, lower case,
+Text reaching these patterns is already normalised by ``text.prepare``: ASCII, lower case,
 one clause per line, a newline at both ends, ticks as ``(ok)`` and crosses as ``(no)``.
 """
 

@@ -30,56 +30,10 @@ from collections.abc import Iterator, Sequence
 
 from habits.behaviors import cues as C
 from habits.behaviors.taxonomy import empty_counts
+from habits.behaviors.text import MAX_CHARS, prepare, prepare_mapped, words
 
-MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds time on hostile input
+__all__ = ["MAX_CHARS", "behavior_spans", "count_behaviors", "infer_target"]
 
-# Unicode that carries meaning, mapped to ASCII; whatever else is not ASCII is then dropped, because
-# Python's regex literal search is several times faster on ASCII strings.
-_REPLACEMENTS = (
-    ("×", "*"),
-    ("✕", "*"),
-    ("⋅", "*"),
-    ("·", "*"),
-    ("÷", "/"),
-    ("−", "-"),
-    ("–", "-"),
-    ("—", " - "),
-    ("―", "-"),
-    ("…", "..."),
-    ("’", "'"),
-    ("‘", "'"),
-    ("“", '"'),
-    ("”", '"'),
-    ("≠", " != "),
-    ("→", "\n"),
-    ("⇒", "\n"),
-    ("✓", " (ok) "),
-    ("✔", " (ok) "),
-    ("☑", " (ok) "),
-    ("✅", " (ok) "),
-    ("✗", " (no) "),
-    ("✘", " (no) "),
-    ("❌", " (no) "),
-    ("✖", " (no) "),
-    ("❎", " (no) "),
-)
-# Clause boundaries, each turned into a newline (sentence punctuation is kept): line breaks,
-# sentence ends, semicolons, arrows, and the comma between two calculations ("= 24, 24 / 12 = 2, no";
-# also after a verdict: "=24 vs 24 yes,6+24=30").
-# Simple passes that start with a literal and have a constant replacement run in C at hundreds of
-# MB/s; a single pass with a group in its replacement would call back into Python per match.
-_BOUNDARIES = (
-    (re.compile(r"\n\s*"), "\n"),
-    (re.compile(r"\. \s*"), ".\n"),
-    (re.compile(r"! \s*"), "!\n"),
-    (re.compile(r"\? \s*"), "?\n"),
-    (re.compile(r";\s*"), "\n"),
-    (re.compile(r"->\s*"), "\n"),
-    (re.compile(r"=>\s*"), "\n"),
-    # (the one-character look-behind first: most commas follow none of these)
-    (re.compile(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
-)
-_NOISE = re.compile(r"[`#\r\t]")
 # A calculation or a stated result: checks and switches need an attempt before them.
 _ATTEMPT = re.compile(
     r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
@@ -107,21 +61,6 @@ _RULE_RESTATEMENT = re.compile(
 _NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from")
 
 
-def _prepare(text: str) -> str:
-    """Lower-cased, ASCII-operator text with one clause per line and a newline at both ends."""
-    text = text[:MAX_CHARS]
-    if not text.isascii():
-        for old, new in _REPLACEMENTS:
-            if old in text:
-                text = text.replace(old, new)
-        text = text.encode("ascii", "ignore").decode("ascii")
-    # "**" is markdown bold far more often than a power (which the tasks do not allow anyway).
-    text = _NOISE.sub(" ", text.replace("**", " ")).lower()
-    for boundary, replacement in _BOUNDARIES:
-        text = boundary.sub(replacement, text)
-    return "\n" + text + "\n"
-
-
 def _number(group: str | None) -> int | None:
     try:
         return int(float(group)) if group else None
@@ -129,41 +68,56 @@ def _number(group: str | None) -> int | None:
         return None
 
 
-_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz'" else 32 for c in range(256))
+class _Doc:
+    """A prepared text: its clauses (lines), its words, and its cues' matches, found on demand."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = words(text)
+        self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
+        self._accepted: dict[tuple, list[tuple[int, re.Match, re.Match | None]]] = {}
+        self.starts = [0]
+        position = text.find("\n")
+        while position != -1:  # str.find runs in C; one step per clause, not per character
+            self.starts.append(position + 1)
+            position = text.find("\n", position + 1)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def of(self, position: int) -> int:
+        return bisect_right(self.starts, position) - 1
+
+    def line(self, index: int) -> str:
+        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[index] : end]
+
+    def continues(self, index: int) -> bool:
+        """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
+        if index == 0:
+            return False
+        head = _LEADING_NUMBER.search(self.line(index))
+        tail = _LAST_RESULT.search(self.line(index - 1))
+        return bool(head and tail and head.group(1) == tail.group(1))
+
+    def matches(self, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
+        """The accepted matches of ``cue``: ``(position, match, match of cue.before)``; found once per
+        text (a decomposition both votes for the target and is backward chaining)."""
+        key = (cue.pattern, cue.before, cue.not_before, cue.window, cue.word)
+        accepted = self._accepted.get(key)
+        if accepted is None:
+            accepted = self._accepted[key] = _accept(self.text, cue)
+        return accepted
+
+    def scan(self, cues: Sequence[C.Cue]) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
+        """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``."""
+        for cue in cues:
+            for start, match, context in self.matches(cue):
+                yield start, cue, match, context
 
 
-def _words(text: str) -> frozenset[str]:
-    """The set of words in an ASCII text (bytes.translate and split run in C at hundreds of MB/s)."""
-    return frozenset(text.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
-
-
-def _scan(
-    text: str,
-    cues: C.CueSet | Sequence[C.Cue],
-    words: frozenset[str] | None = None,
-    memo: dict | None = None,
-) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
-    """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``.
-
-    Only cues whose leading word is in ``words`` (or whose leading literal is in the text) are run:
-    most cues do not occur in most texts. ``memo`` shares the matches of a pattern that several
-    cue sets use (a decomposition both votes for the target and is backward chaining).
-    """
-    if isinstance(cues, C.CueSet):
-        cues = cues.relevant(text, _words(text) if words is None else words)
-    for cue in cues:
-        if memo is None:
-            found = _matches(text, cue)
-        else:
-            key = (cue.pattern, cue.before, cue.not_before, cue.window, cue.word)
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = _matches(text, cue)
-        for start, match, context in found:
-            yield start, cue, match, context
-
-
-def _matches(text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
+def _accept(text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
+    """The matches that start a word (when the cue must) and have the required context before them."""
     out = []
     for match in cue.pattern.finditer(text):
         start = match.start()
@@ -194,21 +148,19 @@ def _value(match: re.Match, context: re.Match | None) -> int | None:
     return None
 
 
-def infer_target(
-    text: str,
-    words: frozenset[str] | None = None,
-    cues: Sequence[C.Cue] | None = None,
-    memo: dict | None = None,
-) -> int | None:
-    """The number the reasoning aims at, by weighted votes ("target: 24" counts most; see ``cues.TARGET_VOTES``)."""
-    prepared = text if text.startswith("\n") else _prepare(text)
-    words = _words(prepared) if words is None else words
+def infer_target(text: str) -> int | None:
+    """The number the reasoning in ``text`` aims at, by weighted votes ("target: 24" counts most)."""
+    return _infer_target(_Doc(prepare(text)))
+
+
+def _infer_target(doc: _Doc) -> int | None:
+    prepared = doc.text
     first = _ARITH.search(prepared)
     first_arith = first.start() if first else len(prepared)
     votes: Counter[int] = Counter()
-    for cue in C.TARGET_VOTES.relevant(prepared, words) if cues is None else cues:
+    for cue in doc.active["target_votes"]:
         if cue.early:
-            for start, _, match, context in _scan(prepared, (cue,), words, memo):
+            for start, match, context in doc.matches(cue):
                 value = _value(match, context)
                 if start < first_arith and value is not None:
                     votes[value] += cue.weight
@@ -219,44 +171,11 @@ def infer_target(
                 if value is not None:
                     votes[value] += cue.weight * hits
             continue
-        for _, _, match, context in _scan(prepared, (cue,), words, memo):
+        for _, match, context in doc.matches(cue):
             value = _value(match, context)
             if value is not None:
                 votes[value] += cue.weight
     return votes.most_common(1)[0][0] if votes else None
-
-
-class _Clauses:
-    """Clause (line) lookup for a prepared text."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.words = _words(text)
-        self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
-        self.memo: dict = {}  # matches of patterns that several cue sets share
-        self.starts = [0]
-        position = text.find("\n")
-        while position != -1:  # str.find runs in C; one step per clause, not per character
-            self.starts.append(position + 1)
-            position = text.find("\n", position + 1)
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    def of(self, position: int) -> int:
-        return bisect_right(self.starts, position) - 1
-
-    def line(self, index: int) -> str:
-        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
-        return self.text[self.starts[index] : end]
-
-    def continues(self, index: int) -> bool:
-        """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
-        if index == 0:
-            return False
-        head = _LEADING_NUMBER.search(self.line(index))
-        tail = _LAST_RESULT.search(self.line(index - 1))
-        return bool(head and tail and head.group(1) == tail.group(1))
 
 
 def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
@@ -269,45 +188,78 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
     >>> count_behaviors("72 - 31 = 41, not 22. Let me try another way: 31 + 63 - 72 = 22. Correct!")
     {'verification': 2, 'backtracking': 1, 'subgoal_setting': 0, 'backward_chaining': 0}
     """
-    counts = empty_counts()
     if text is None:
-        return counts
+        return empty_counts()
     if not isinstance(text, str):
         raise TypeError(f"count_behaviors expects a string, got {type(text).__name__}")
-    prepared = _prepare(text)
+    prepared = prepare(text)
     if not prepared.strip():
-        return counts
-    clauses = _Clauses(prepared)
+        return empty_counts()
+    return {name: len(lines) for name, lines in _instances(_Doc(prepared), target).items()}
+
+
+def behavior_spans(text: str, *, target: int | None = None) -> dict[str, list[tuple[int, int]]]:
+    """Where each instance is: per behavior, the ``(start, end)`` character offsets in ``text`` of the
+    clause that holds it, in order. ``len(spans[name]) == count_behaviors(text)[name]``.
+
+    >>> text = "72 - 31 = 41, not 22. Let me try another way: 31 + 63 - 72 = 22. Correct!"
+    >>> [text[a:b] for a, b in behavior_spans(text)["backtracking"]]
+    ['Let me try another way: 31 + 63 - 72 = 22.']
+    """
+    spans: dict[str, list[tuple[int, int]]] = {name: [] for name in empty_counts()}
+    if text is None:
+        return spans
+    if not isinstance(text, str):
+        raise TypeError(f"behavior_spans expects a string, got {type(text).__name__}")
+    prepared, origin = prepare_mapped(text)
+    if not prepared.strip():
+        return spans
+    doc = _Doc(prepared)
+    for name, lines in _instances(doc, target).items():
+        for line in sorted(lines):
+            first = doc.starts[line]
+            last = doc.starts[line + 1] - 2 if line + 1 < len(doc.starts) else len(prepared) - 1
+            start, end = origin[first], origin[max(first, last)] + 1
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            spans[name].append((start, end))
+    return spans
+
+
+def _instances(doc: _Doc, target: int | None) -> dict[str, set[int]]:
+    """The clauses (line indices of ``doc``) holding an instance of each behavior."""
+    prepared = doc.text
     known: list[int | None] = [] if target is None else [target]
 
     def get_target() -> int | None:  # inferred only when a cue needs it: most texts never do
         if not known:
-            known.append(infer_target(prepared, clauses.words, clauses.active["target_votes"], clauses.memo))
+            known.append(_infer_target(doc))
         return known[0]
 
     first = _next_attempt(prepared, 0)
     first_arith = first.start() if first else len(prepared)
-    first_line = clauses.of(first_arith)
+    first_line = doc.of(first_arith)
 
     # Verification: any check at or after the first calculation (a check needs something to check).
     verify_lines: set[int] = set()
     last_fail: dict[int, int] = {}
-    for start, cue, match, _ in _scan(prepared, clauses.active["verify"]):
-        line = clauses.of(start)
+    for start, cue, match, _ in doc.scan(doc.active["verify"]):
+        line = doc.of(start)
         if line < first_line:
             continue
         verify_lines.add(line)
         failing = cue.fail if isinstance(cue.fail, bool) else bool(cue.fail.search(match.group()))
         if failing:
             last_fail[line] = max(start, last_fail.get(line, -1))
-    counts["verification"] = len(verify_lines)
     # A judged attempt ("that overshoots") is an attempt too: a switch may follow it. The target
     # split into a plan ("24 = 4 * 6") is not: "24 = 4 * 6. Try 11 - 5 = 6" switches nothing.
     first_attempt = min([_first_attempt(prepared, first, get_target), *last_fail.values()])
-    counts["backtracking"] = len(_backtracking(prepared, clauses, first_attempt, last_fail, get_target))
-    needed, counts["subgoal_setting"] = _subgoals(prepared, clauses, first_arith, get_target)
-    counts["backward_chaining"] = _backward(prepared, clauses, needed, get_target)
-    return counts
+    switches = _backtracking(doc, first_attempt, last_fail, get_target)
+    needed, goals = _subgoals(doc, first_arith, get_target)
+    return {"verification": verify_lines, "backtracking": switches, "subgoal_setting": goals,
+            "backward_chaining": _backward(doc, needed, get_target)}
 
 
 def _next_attempt(prepared: str, position: int) -> re.Match | None:
@@ -341,17 +293,17 @@ def _target_split(prepared: str, found: re.Match, get_target) -> re.Match | None
     return None
 
 
-def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail: dict[int, int],
-                  get_target) -> set[int]:
+def _backtracking(doc: _Doc, first_arith: int, last_fail: dict[int, int], get_target) -> set[int]:
     """Clauses that switch approach: explicit switches, weak ones that do not continue the previous
     result, and a fresh calculation right after a clause that judged an attempt a failure. A switch
     announced and then made ("Let me try another approach. Try 3 + 4 = 7") is one switch."""
+    prepared, clauses = doc.text, doc
     switches: dict[int, int] = {}
-    for start, _, _, _ in _scan(prepared, clauses.active["switch"]):
+    for start, _, _, _ in doc.scan(doc.active["switch"]):
         if start > first_arith:
             line = clauses.of(start)
             switches[line] = max(start, switches.get(line, -1))
-    for start, _, _, _ in _scan(prepared, clauses.active["weak_switch"]):
+    for start, _, _, _ in doc.scan(doc.active["weak_switch"]):
         line = clauses.of(start)
         if start > first_arith and line not in switches and not clauses.continues(line):
             switches[line] = start
@@ -377,7 +329,7 @@ def _backtracking(prepared: str, clauses: _Clauses, first_arith: int, last_fail:
     return kept
 
 
-def _tried(prepared: str, clauses: _Clauses, first: int, last: int, get_target) -> bool:
+def _tried(prepared: str, clauses: _Doc, first: int, last: int, get_target) -> bool:
     """Clauses ``first`` to ``last - 1`` calculate something other than a split of the target."""
     end = clauses.starts[last]
     found = _ARITH.search(prepared, clauses.starts[first], end)  # one pass in C over the whole span
@@ -389,15 +341,16 @@ def _tried(prepared: str, clauses: _Clauses, first: int, last: int, get_target) 
     return False
 
 
-def _subgoals(prepared: str, clauses: _Clauses, first_arith: int, get_target) -> tuple[set[int], int]:
+def _subgoals(doc: _Doc, first_arith: int, get_target) -> tuple[set[int], set[int]]:
     """Goal language that does not restate the target, and needed numbers other than the target."""
+    clauses = doc
     needed: set[int] = set()
     lines = set()
-    for start, _, _, _ in _scan(prepared, clauses.active["subgoal"]):
+    for start, _, _, _ in doc.scan(doc.active["subgoal"]):
         line = clauses.of(start)
         if not _restates_target(clauses.line(line), get_target()):
             lines.add(line)
-    for start, _, match, context in _scan(prepared, clauses.active["need_number"]):
+    for start, _, match, context in doc.scan(doc.active["need_number"]):
         value = _value(match, context)
         target = get_target()
         if value is None or value == target:
@@ -409,17 +362,18 @@ def _subgoals(prepared: str, clauses: _Clauses, first_arith: int, get_target) ->
             continue
         lines.add(line)
         needed.add(value)
-    return needed, len(lines)
+    return needed, lines
 
 
-def _backward(prepared: str, clauses: _Clauses, needed: set[int], get_target) -> int:
+def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
     """Explicit backward language, or the target (or a value still needed) written as an operation
     to undo; numbers on a backward clause become needed in turn ("24 = 3 * 8", then "8 = 11 - 3")."""
-    lines = {clauses.of(start) for start, _, _, _ in _scan(prepared, clauses.active["backward"])}
-    from_target = list(_scan(prepared, clauses.active["from_target"], memo=clauses.memo))
-    decomposing = list(_scan(prepared, clauses.active["decompose"], memo=clauses.memo))
+    prepared, clauses = doc.text, doc
+    lines = {doc.of(start) for start, _, _, _ in doc.scan(doc.active["backward"])}
+    from_target = list(doc.scan(doc.active["from_target"]))
+    decomposing = list(doc.scan(doc.active["decompose"]))
     if not from_target and not decomposing:
-        return len(lines)
+        return lines
     if get_target() is not None:
         needed.add(get_target())
     for start, _, match, context in from_target:
@@ -442,7 +396,7 @@ def _backward(prepared: str, clauses: _Clauses, needed: set[int], get_target) ->
                 grew = True
         if not grew:
             break
-    return len(lines)
+    return lines
 
 
 def _numbers(line: str) -> Iterator[int]:

@@ -1,0 +1,161 @@
+"""Normalising text for the offline classifier: ASCII, lower case, one clause per line.
+
+``prepare(text)`` is what the cues of :mod:`habits.behaviors.cues` run on. Unicode that carries
+meaning is mapped to ASCII first -- operators (``×`` ``÷`` ``−`` ``≠``), ticks and crosses (``(ok)``,
+``(no)``), full-width forms (``２×３＝６``), ideographic and other languages' punctuation (``。`` ``，``
+``：`` ``¿`` ``«``), superscript exponents (``2¹⁰`` -> ``2^10``) -- and whatever else is not ASCII is
+dropped, because Python's regex literal search is several times faster on ASCII strings. Every
+clause boundary (line break, sentence end, semicolon, arrow, the comma between two calculations)
+becomes a newline, and the text gets a newline at both ends.
+
+``prepare_mapped(text)`` gives the same string plus, for each of its characters, the index of the
+character of ``text`` it came from, so that instances found in the prepared text can be reported as
+spans of the original (:func:`habits.behaviors.lexical.behavior_spans`). It is slower and only runs
+when spans are asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds time on hostile input
+
+# Full-width ASCII variants (U+FF01-FF5E) become their ASCII character, one for one.
+_WIDE = re.compile("[\uff01-\uff5e]")
+_WIDE_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_TABLE = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+# Unicode that carries meaning, mapped to ASCII (applied in this order, after the two above).
+REPLACEMENTS = (
+    ("×", "*"),
+    ("✕", "*"),
+    ("⋅", "*"),
+    ("·", "*"),
+    ("∙", "*"),
+    ("÷", "/"),
+    ("−", "-"),
+    ("–", "-"),
+    ("—", " - "),
+    ("―", "-"),
+    ("…", "..."),
+    ("’", "'"),
+    ("‘", "'"),
+    ("“", '"'),
+    ("”", '"'),
+    ("„", '"'),
+    ("«", '"'),
+    ("»", '"'),
+    ("≠", " != "),
+    ("≈", " ~ "),
+    ("→", "\n"),
+    ("⇒", "\n"),
+    ("⟹", "\n"),
+    ("✓", " (ok) "),
+    ("✔", " (ok) "),
+    ("☑", " (ok) "),
+    ("✅", " (ok) "),
+    ("✗", " (no) "),
+    ("✘", " (no) "),
+    ("❌", " (no) "),
+    ("✖", " (no) "),
+    ("❎", " (no) "),
+    ("。", ". "),  # ideographic full stop and comma: no space follows them in CJK text
+    ("、", ", "),
+    ("\u00a0", " "),  # no-break space (French "41 ;")
+    ("\u202f", " "),
+)
+# Clause boundaries, each turned into a newline (sentence punctuation is kept): line breaks,
+# sentence ends, semicolons, arrows, and the comma between two calculations ("= 24, 24 / 12 = 2, no";
+# also after a verdict: "=24 vs 24 yes,6+24=30").
+# Simple passes that start with a literal and have a constant replacement run in C at hundreds of
+# MB/s; a single pass with a group in its replacement would call back into Python per match.
+BOUNDARIES = (
+    (re.compile(r"\n\s*"), "\n"),
+    (re.compile(r"\. \s*"), ".\n"),
+    (re.compile(r"! \s*"), "!\n"),
+    (re.compile(r"\? \s*"), "?\n"),
+    (re.compile(r";\s*"), "\n"),
+    (re.compile(r"->\s*"), "\n"),
+    (re.compile(r"=>\s*"), "\n"),
+    # (the one-character look-behind first: most commas follow none of these)
+    (re.compile(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
+)
+_NOISE = re.compile(r"[`#\r\t]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_BOLD = re.compile(r"\*\*")
+
+
+def _superscript(match: re.Match) -> str:
+    return "^" + match.group().translate(_SUPERSCRIPT_TABLE)
+
+
+def prepare(text: str) -> str:
+    """Lower-cased ASCII text with one clause per line and a newline at both ends."""
+    text = text[:MAX_CHARS]
+    if not text.isascii():
+        if _WIDE.search(text):
+            text = text.translate(_WIDE_TABLE)
+        if _SUPERSCRIPT.search(text):
+            text = _SUPERSCRIPT.sub(_superscript, text)
+        for old, new in REPLACEMENTS:
+            if old in text:
+                text = text.replace(old, new)
+        text = text.encode("ascii", "ignore").decode("ascii")
+    # "**" is markdown bold far more often than a power (which the tasks do not allow anyway).
+    text = _NOISE.sub(" ", text.replace("**", " ")).lower()
+    for boundary, replacement in BOUNDARIES:
+        text = boundary.sub(replacement, text)
+    return "\n" + text + "\n"
+
+
+def prepare_mapped(text: str) -> tuple[str, list[int]]:
+    """``prepare(text)`` and, for each of its characters, the index in ``text`` it came from.
+
+    Characters that a replacement inserted point at the first character it replaced; the two
+    added newlines point at the start and the end of ``text``.
+    """
+    text = text[:MAX_CHARS]
+    origin = list(range(len(text)))
+    if not text.isascii():
+        text = text.translate(_WIDE_TABLE)  # one character for one: the map is unchanged
+        text, origin = _sub_mapped(_SUPERSCRIPT, _superscript, text, origin)
+        for old, new in REPLACEMENTS:
+            if old in text:
+                text, origin = _sub_mapped(re.compile(re.escape(old)), new, text, origin)
+        text, origin = _sub_mapped(_NON_ASCII, "", text, origin)
+    text, origin = _sub_mapped(_BOLD, " ", text, origin)
+    text = _NOISE.sub(" ", text).lower()  # one character for one
+    for boundary, replacement in BOUNDARIES:
+        text, origin = _sub_mapped(boundary, replacement, text, origin)
+    end = origin[-1] + 1 if origin else 0
+    return "\n" + text + "\n", [0, *origin, end]
+
+
+def _sub_mapped(pattern: re.Pattern, replacement: str | Callable[[re.Match], str], text: str,
+                origin: list[int]) -> tuple[str, list[int]]:
+    """``pattern.sub(replacement, text)`` and the origin of each character of the result."""
+    pieces: list[str] = []
+    places: list[int] = []
+    last = 0
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        new = replacement if isinstance(replacement, str) else replacement(match)
+        pieces.append(text[last:start])
+        places.extend(origin[last:start])
+        pieces.append(new)
+        places.extend([origin[start]] * len(new))
+        last = end
+    if not pieces:
+        return text, origin
+    pieces.append(text[last:])
+    places.extend(origin[last:])
+    return "".join(pieces), places
+
+
+_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz'" else 32 for c in range(256))
+
+
+def words(text: str) -> frozenset[str]:
+    """The set of words in an ASCII text (bytes.translate and split run in C at hundreds of MB/s)."""
+    return frozenset(text.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
