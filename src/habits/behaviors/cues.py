@@ -34,6 +34,7 @@ class Cue:
     weight: int = 1  # target votes
     window: int = 40  # characters before the match that ``before`` / ``not_before`` may look at
     early: bool = False  # target votes: only before the first calculation (where the task is restated)
+    anchored: bool = False  # verification: judges a number it names ("36 works"), so no calculation need precede it
     word: bool = True  # the match must start a word (checked when it starts with a letter)
     key: str = field(default="")  # leading literal; the cue is skipped when a text lacks it
     key_is_word: bool = False  # the key is a whole word: look it up in the text's set of words
@@ -141,6 +142,11 @@ _RULE_OBJECT = (
 _THAT = r"\b(?:which|that|this|it)"
 _END = r"(?=[.!?)\s]*\n)"  # the word ends its clause
 _FAILING_WORD = re.compile(r"no|nah|wrong|close")
+_NUMBER_FOLLOWS = r"(?=[^\n]{0,80}\d)"  # a check names what it checks: "Check: 7 * 8 = 56", not "check if it builds"
+_RESULT = r"=\s*-?\d+(?:\.\d+)?\s*\(?\s*"  # a verdict word right after a result: "=26 low", "=19 (hit)"
+# a verdict that ends its clause follows a number, punctuation or a copula ("= 97 no", "Hmm, no.", "that's wrong")
+# -- not a sentence cut by a line wrap ("... uses no\nexternal libraries")
+_VERDICT_BEFORE = r"(?:\d\)?|[,.!:;(-]|\b(?:is|was|that's|it's|looks|seems|sounds|but|all|hmm+|oh|so))\s*"
 
 # --- verification: checks of a result against the target, a needed value or the number rules ---
 VERIFY = CueSet(
@@ -148,21 +154,21 @@ VERIFY = CueSet(
     cue(r"\(no\)", fail=True),
     cue(r"\(yes\)"),
     cue(
-        r"check(?:s|ed|ing)?\b" + _RULE_OBJECT,
+        r"check(?:s|ed|ing)?\b" + _RULE_OBJECT + _NUMBER_FOLLOWS,
         word=False,
         gate="check checks checked checking recheck rechecked rechecking",
     ),  # check, double-check, re-check, sanity check
     cue(
-        r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT,
+        r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT + _NUMBER_FOLLOWS,
         gate="verify verifies verified verifying verification",
     ),
-    cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT, gate="confirm confirms confirmed confirming"),
+    cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT + _NUMBER_FOLLOWS, gate="confirm confirms confirmed confirming"),
     cue(
         r"not\s+(?:(?:equal\s+to\s+|quite\s+|exactly\s+)?-?\d+|enough\b|quite\b|working\b|(?:the\s+target|right|valid|"
         r"it|an?\s+integer|whole)\b)",
         fail=True,
     ),
-    cue(r"!=", fail=True),
+    cue(r"!=\s*-?\(?\d", fail=True),  # "7!=10" (not "lastPt != movePt")
     cue(r"==(?<=[\d)]==)\s*-?\d"),  # a terse comparison that holds: "2+8=10==10" (not "numpy==1.2")
     cue(r"vs\s+-?\d+\s+(?:yes|no)\b", fail=re.compile(r"no$")),  # a terse verdict: "=8 vs 10 no"
     cue(r"=/=", fail=True),
@@ -178,7 +184,7 @@ VERIFY = CueSet(
     cue(r"short\s+of\b", fail=True),
     cue(r"so\s+close\b", fail=True),
     cue(r"close,?\s+but\b", fail=True),
-    cue(r"almost\b"),
+    cue(r"almost(?:\s+(?:\d|there|got|had|right|works?|exactly)|(?=[.!?)\s]*\n)|\s*[!,])"),
     cue(r"off\s+by\b", fail=True),
     cue(r"no\s+good\b", fail=True),
     *cues(
@@ -190,7 +196,7 @@ VERIFY = CueSet(
     cue(r"that's\s+it\b"),
     cue(r"isn't\s+(?:valid|it|right)\b", fail=True),
     *cues(r"works|worked|matches|checks\s+out", r"\b", before=_THAT + r"\s+"),
-    cue(r"fail(?:s|ed)\b", before=_THAT + r"\s+", gate="fails failed", fail=True),
+    cue(r"fail(?:s|ed)\b(?!\s+to\b)", before=_THAT + r"\s+", gate="fails failed", fail=True),
     cue(
         r"work(?:s|ing)?(?:\s+out)?\b",
         gate="work works working",
@@ -203,9 +209,11 @@ VERIFY = CueSet(
         fail=True,
     ),
     cue(r"target\b", before=r"\b(?:matches|equals|hits|reaches|is|gives)\s+(?:exactly\s+)?(?:the|our)\s+"),
-    cue(r"exactly\s+(?:our\s+target|the\s+target|(?:the\s+)?\d+)\b"),
+    cue(r"exactly\s+(?:our\s+target|the\s+target|(?:the\s+)?\d+)\b",
+        before=r"(?:\b(?:is|are|was|gives?|gave|makes?|made|got|get|equals?|hits?|reach(?:es)?|that's|it's)|[=,])\s*"),
     # the numbers rule: unused, left over, used twice, all used once
-    *cues("unused|extra|stuck|hanging|twice", r"\b", fail=True),
+    # a number left unused or used twice ("2 unused", "the 4 is still hanging"; not "unused variable")
+    *cues("unused|extra|stuck|hanging|twice", r"\b", before=r"\d\)?[^\n\d]{0,25}", fail=True),
     cue(r"left\s*over\b", fail=True),
     *cues(
         "left|remain|remains|missing",
@@ -234,17 +242,39 @@ VERIFY = CueSet(
     cue(r"=\s*-?" + NUM + r"\s*!(?!=)"),  # not "=7!=10", a failed comparison
     *cues(r"bingo|got\s+it|there\s+it\s+is|found\s+it|yay", r"\b"),
     # one-word verdicts ending or starting a clause: "66+31=97 no", "Nope.", "| no |"
-    cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", fail=True),
-    *cues("nah|wrong|incorrect|close|argh|ugh", _END, fail=True),
-    cue(r"yes+" + _END, gate="yes yess yesss"),
-    *cues(r"yep|yup|correct|good", _END),
+    cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", before=_VERDICT_BEFORE, fail=True),
+    *cues("nah|wrong|incorrect|close|argh|ugh", _END, before=_VERDICT_BEFORE, fail=True),
+    cue(r"yes+" + _END, gate="yes yess yesss", before=_VERDICT_BEFORE),
+    *cues(r"yep|yup|correct|good|ok|okay|perfect", _END, before=_VERDICT_BEFORE),
     cue(
         r"\n[^\w\n]*(?:no+|nope|nah|yes+|yep|yup|correct|wrong|close|almost)\b"
-        r"(?!\s+(?:need|way|idea|matter|problem|solution|one))",
+        r"(?=\s*(?:[,.!?;:)\-]|\d|\n))",  # a verdict on its own ("No, 25."), not "No changes since 2.0"
         fail=_FAILING_WORD,
         gate="no noo nope nah yes yess yep yup correct wrong close almost",
     ),
     cue(r"\|\s*(?:no|yes|ok)\s*\|", fail=re.compile(r"no")),
+    # a verdict word right after a result: "=26 low", "=52 matches", "= 19 (hit)", "=60 ok"
+    *cues(r"low|high|over|under|off|miss|missed|fails?|failed|bad|big|small", r"\b", before=_RESULT, fail=True),
+    *cues(r"matches|match|fits|hits?|ok|okay|perfect|exact|works", r"\b", before=_RESULT),
+    *cues(r"target|goal", r"\b", before=r"=+\s*(?:the\s+|our\s+|my\s+)?"),  # "41 == target", "25 = target"
+    # a number judged in words: "36 works", "66 is not divisible by 12", "the 3 is taken"
+    *cues(r"works|fits|checks\s+out", r"\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True),
+    cue(r"fails\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True, fail=True),
+    cue(r"is\s+not\s+(?:divisible|prime|an?\s+(?:integer|whole\s+number|solution|root)|whole|possible|allowed|valid|"
+        r"a\s+multiple)\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True, fail=True),
+    *cues(r"taken|gone|used\s+up|already\s+used|reserved|spent", r"\b",
+          before=r"\b\d+\s+(?:is\s+|are\s+|was\s+|were\s+)?(?:already\s+|now\s+)?", fail=True),
+    # written-out verdicts of math prose
+    cue(r"as\s+(?:required|expected|desired|predicted|claimed|wanted|needed|it\s+should(?:\s+be)?)\b"),
+    cue(r"agrees?\s+with\b"),
+    cue(r"agrees\b", before=_THAT + r"\s+"),
+    cue(r"consistent\b", before=r"\b(?:is|are|seems|looks|remains)\s+(?:fully\s+)?"),
+    cue(r"match(?:es)?\b", before=r"\b(?:doesn't|does\s+not|don't|do\s+not|didn't|did\s+not|won't)\s+", fail=True),
+    cue(r"impossible\b", fail=True),
+    cue(r"not\s+possible\b", fail=True),
+    cue(r"went\s+wrong\b", fail=True),
+    cue(r"short\b", before=r"\b(?:still|bit|little|way|just)\s+", fail=True),
+    *cues(r"remaining|left|left\s+over", r"\s*:\s*\(?\d", fail=True),  # "Remaining: 10" -- a number not used
 )
 
 # --- backtracking: explicit switches to another approach ----------------------------------------
@@ -259,18 +289,25 @@ SWITCH = CueSet(
     ),
     cue(r"attempt\s+(?:again|another|a\s+different|something\s+else)\b"),
     *cues("another|different|new|other|next", _NOUNS),
-    cue(r"instead\b"),
-    *cues("scratch|forget|undo", r"\s+(?:that|this|it)\b"),
+    cue(r"instead\b(?!\s+of\b)"),
+    cue(r"instead\s+of\b", before=r"\b(?:try|trying|let(?:'s|\s+me|\s+us)|i'll|we'll|maybe|how\s+about|"
+        r"what\s+about)\b[^\n]{0,30}"),
+    *cues("scratch|scrap|forget|undo|drop|abandon|ditch", r"\s+(?:that|this|it)\b"),
+    cue(r"abandon\b", gate="abandon"),
     cue(r"start(?:ing)?\s+(?:over|again|from\s+scratch)\b", gate="start starting"),
-    cue(r"back\s+to\b"),
+    cue(r"back\s+to\b", not_before=r"\b(?:fall|falls|falling|fell|write|writes|written|feed|fed|report|get|gets|"
+        r"welcome|come|comes)\s+"),
     cue(r"back\b", before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
     # a clause that opens with "back" and goes on with a new line of work: "back 10/5=2", "back need 3:"
     cue(r"\n[^\w\n]*back\b(?=\s*(?:\(?\d|need\b|up\b))", gate="back"),
     cue(r"backtrack(?:s|ed|ing)?\b", gate="backtrack backtracks backtracked backtracking"),
-    cue(r"re-?(?:think|consider|do|try|work)\b", gate="re rethink reconsider redo retry rework"),
+    cue(r"re-?(?:think|thinking|consider|considering|do|doing|did|try|trying|tried|work|working)\b",
+        gate="re rethink rethinking reconsider reconsidering redo redoing redid retry retrying retried rework "
+             "reworking"),
     cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"),
     cue(r"or\s+(?:maybe|perhaps)\b"),
     cue(r"on\s+second\s+thought"),
+    cue(r"more\s+promising\b"),
     cue(r"oops", word=False, gate="oops whoops"),
     cue(r"mistake\b", before=r"\b(?:my|made\s+an?|a)\s+"),
     cue(r"error\b", before=r"\bmade\s+an?\s+"),
@@ -303,27 +340,52 @@ WEAK_SWITCH = CueSet(
 
 # --- subgoal setting: intermediate goals and plans ----------------------------------------------
 _GOAL_VERB = r"\b(?:make|get|find|reach|create|form|obtain|produce|aim|land)\b"
+# what a plan says it will do first (wider than the goal verbs: math prose determines, shows, eliminates)
+_PLAN_VERB = (r"\b(?:make|get|find|reach|create|form|obtain|produce|aim|land|determine|compute|calculate|work\s+out|"
+              r"figure\s+out|establish|show|prove|express|isolate|eliminate|build|construct|simplify|factor|identify|"
+              r"evaluate|solve|bound|count|look\s+for|handle|deal\s+with|shrink|reduce)\b")
+_SUBJECT = r"(?:i|we)(?:'ll|'d|\s+will|\s+would|\s+must|\s+should|\s+can|\s+need\s+to|\s+have\s+to|\s+want\s+to)?"
 SUBGOAL = CueSet(
     cue(r"sub-?(?:goal|problem)s?\b", gate="sub subgoal subgoals subproblem subproblems"),
-    cue(r"intermediate\s+(?:goal|target|value|result)s?\b"),
+    cue(r"intermediate\s+(?:goal|target|value|result|aim|step|sum|product)s?\b"),
     *cues("smaller|new", r"\s+goal\b"),
     cue(r"goal\s*:\s*(?:make|get|find)"),
-    cue(r"plan\s*:"),
-    cue(r"strategy\s*:"),
+    # "Plan: first make 10 ..." (not "Meal plan: Monday, pasta")
+    *cues(r"plan|strategy|approach", r"(?:\s+of\s+attack)?\s*:[^\n]{0,60}?(?:\bfirst\b|\bthen\b|" + _PLAN_VERB[2:] + ")"),
+    *cues(r"strategy|plan|approach|idea", r"\s+is\s+to\b", before=r"\b(?:our|my|the)\s+"),
     cue(r"idea\s*:\s*(?:make|get|first|find)"),
     cue(
         gate="first firstly",
         pattern=r"first(?:ly)?\b[^\n]{0,40}?"
         + _GOAL_VERB
         + r"(?![^\n]{0,12}\b(?:the\s+)?(?:numbers?|operations?)\b)",
+        # "Exercise 4. First, find the derivative": an instruction to the reader opens its clause
+        not_before=r"\n[^\w\n]*(?:(?:\d{1,2}|[a-z])[.)])?[^\w\n]*",
+        window=12,
     ),
     *cues(r"to\s+start|start\s+by|begin\s+by", r"\b[^\n]{0,40}?" + _GOAL_VERB),
+    # "we first need the radius", "we begin by eliminating y", "let us find the side first"
+    *cues(r"first|begin\s+by|start\s+by", r"\b", before=r"\b" + _SUBJECT + r"\s+"),
+    cue(r"let(?:'s|\s+us|\s+me)\s+(?:first\s+)?" + _PLAN_VERB[2:] + r"[^\n]{0,40}?\bfirst\b", gate="let let's"),
+    cue(r"first(?:ly)?\s*,?\s+(?:i|we|let(?:'s|\s+us|\s+me))\b[^\n]{0,40}?" + _PLAN_VERB, gate="first firstly"),
+    *cues(r"milestone|stepping\s+stone|sub-?task|sub-?target", r"s?\b",
+          gate="milestone milestones stepping sub subtask subtasks subtarget subtargets"),
+    cue(r"goal\s+for\s+now\b"),
+    *cues(r"immediate|current|next", r"\s+(?:goal|aim|target|objective)\b"),
+    cue(r"(?:it\s+)?suffices\s+to\b", gate="suffices"),
+    cue(r"enough\s+to\s+(?:show|prove|know|find|get|obtain|check|compute|make)\b", before=r"\b(?:it\s+is|it's)\s+"),
+    cue(r"reduces?\s+(?:the\s+problem\s+|it\s+|this\s+|everything\s+)?to\b", gate="reduce reduces"),
+    cue(r"if\s+(?:i|we)\s+(?:knew|had|could\s+(?:get|make|find|build))\b"),
+    cue(r"aim(?:ing)?\s+(?:(?:for|at)\s+(?:a\s+|an\s+|something\s+)?(?:\d|product|sum|total|value|number|"
+        r"multiple|difference)|to\s+(?:make|get|produce|build|reach|find|create|obtain|form)\b)", gate="aim aiming"),
+    *cues(r"in|into", r"\s+(?:two|three|four|several|\d)\s+(?:stages|parts|phases|pieces|sub-?problems)\b"),
     *cues(
         r"close\s+to|near|nearby|around",
         r"\b",
         before=r"\b(?:aim|aiming|get|getting|land|come)\s+(?:for\s+|to\s+)?(?:something\s+|a\s+number\s+|a\s+value\s+)?",
     ),
-    cue(r"break\s+(?:this\s+|it\s+|the\s+problem\s+)?(?:down|into)\b"),
+    cue(r"break\s+(?:this\s+|it\s+|the\s+\w+\s+)?(?:down|into|up)\b"),
+    *cues(r"split|splits", r"\s+into\b"),
     cue(r"two\s+(?:stages|parts)\b"),
     *cues(
         r"must|should|need\s+to|have\s+to|has\s+to",
@@ -349,9 +411,13 @@ NEED_NUMBER = CueSet(
     ),
     *cues(r"must|have\s+to", r"\s+make\s+(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])"),
     *cues(
-        "make|get|form|create|find|obtain|produce|give",
+        "make|get|form|create|find|obtain|produce|give|build|construct",
         r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b",
     ),
+    cue(r"need\s+is\s+(?:a\s+|an\s+)?(\d+)\b"),  # "what I really need is a 24"
+    cue(r"comes?\s+from\b", before=r"\bthe\s+(\d+)\s+", gate="come comes"),  # "the 20 comes from 5 * 4"
+    *cues(r"would|has|have|must|should|will|can", r"\s+(?:to\s+)?(?:come|be\s+made|be\s+built)\s+from\b",
+          before=r"\b(\d+)\s+"),
     cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
     cue(r"reach\s+(\d+)\s+(?:with|from|using)\s+\d"),  # "step 1: reach 6 with 7 and 1"
     cue(r"if\s+(?:i|we)\s+(?:can\s+)?(?:make|get|have)\s+(?:a\s+|an\s+)?(\d+)"),
@@ -359,10 +425,23 @@ NEED_NUMBER = CueSet(
 
 # --- backward chaining: from the target back to the inputs ---------------------------------------
 BACKWARD = CueSet(
-    cue(r"backwards?\b", gate="backward backwards"),
+    # "work backwards", "backwards from 24" (not "backward error analysis")
+    cue(r"backwards?\b", gate="backward backwards",
+        before=r"\b(?:work|works|working|worked|think|thinking|reason|reasoning|go|going|went|step|stepping|solve|"
+               r"solving|move|moving|count|counting|proceed|proceeding|search|searching)\s+"),
+    cue(r"backwards?(?:\s+(?:from|to|through|reasoning|chaining|again)\b|\s*:)", gate="backward backwards"),
     cue(r"from\s+the\s+(?:target|goal)\b"),
     cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
     cue(r"last\s+operation\b"),
+    *cues(r"last|final", r"\s+(?:step|operation|move|op)\b", gate="{}"),
+    cue(r"undo(?:ing)?\s+(?:the\s+)?(?:last\s+|final\s+|previous\s+)?(?:step|operation|op)s?\b",
+        gate="undo undoing"),
+    cue(r"revers(?:e|ing)[\s-]+(?:the\s+)?(?:steps?|operations?|process|order|engineer)", gate="reverse reversing"),
+    cue(r"work(?:ing|ed)?\s+back\b", gate="work working worked"),
+    cue(r"before\s+(?:adding|subtracting|multiplying|dividing|doubling|halving|tripling)\b"),
+    cue(r"just\s+before\b[^\n]{0,30}?\d"),
+    cue(r"must\s+have\s+(?:been|started\s+(?:with|from|at)|had|begun\s+with)\s+\(?\d"),
+    cue(r"what\s+was\s+(?:it|the\s+\w+)\s+(?:before|originally|at\s+first)\b"),
     cue(r"itself\b", before=r"\bthink\s+about\s+\d+\s+"),
     cue(r"factor(?:\s+pairs?\b|s\s+of\s+\d+)", gate="factor factors"),
     cue(gate="pair pairs", pattern=r"pairs?\s+that\s+(?:multipl(?:y|ies)|adds?|sums?)\s+to\b"),
@@ -375,14 +454,18 @@ BACKWARD = CueSet(
 _DECOMPOSITION = cue(r"=\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"(?:\n|[\s:(,])(\d+)\s*")
 DECOMPOSE = CueSet(
     _DECOMPOSITION,
+    cue(r"comes?\s+from\s+\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+", gate="come comes"),
     cue(r"can\s+be\s+(?:written|made|expressed)\s+as\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+"),
 )
 # The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
 FROM_TARGET = CueSet(
     cue(
-        r"=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:i\s+|we\s+)?(?:need|must|have\s+to|want)\b",
+        r"=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:[^\n]{0,25}?\b)?(?:(?:i|we)(?:'d|'ll|\s+would|\s+will)?\s+)?"
+        r"(?:need|must|have\s+to|want)\b",
         before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*",
     ),
+    cue(r"ways?\s+to\s+(?:write|express|split|decompose)\s+(\d+)\b", gate="way ways"),
+    cue(r"ways\s+to\s+(?:make|get|reach)\s+(\d+)\s*:"),
     cue(
         r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
         r"(?!\s+(?:use|need\s+to\s+use))"
@@ -396,8 +479,11 @@ TARGET_VOTES = CueSet(
     cue(
         gate="target",
         pattern=r"target(?:\s+number)?(?:\s+is|\s+of|\s*[:=,]|\s+value\s+is)?\s*(\d+)\b",
+        not_before=r"\b(?:intermediate|sub-?|new|next|first|temporary|smaller|own|partial)\s*",
         weight=10,
     ),
+    cue(r"mak(?:e|ing)\s+(\d+)\s+as\b", gate="make making", weight=4),
+    cue(r"ways?\s+to\s+(?:write|express|split|decompose|make|get|reach)\s+(\d+)\s*:", gate="way ways", weight=4),
     *cues(
         r"using|from|with|out\s+of",
         r"\s+(?:the\s+)?(?:numbers\s+|cards\s+)?" + _LIST,
@@ -414,7 +500,7 @@ TARGET_VOTES = CueSet(
     ),
     *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),
     *cues(
-        r"want|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on",
+        r"want|need|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on",
         r"\s+(\d+)\b",
         weight=2,
         early=True,

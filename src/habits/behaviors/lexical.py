@@ -39,6 +39,10 @@ _ATTEMPT = re.compile(
     r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
     r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
     r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d"
+    r"|\b[a-z]\s*=\s*[-+(]?\s*\d"  # math prose states results about variables: "x = 4"
+    # ... and announces attempts in words: "I tried L'Hopital's rule", "my first guess was"
+    r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b"
+    r"|\bmy\s+(?:first\s+|initial\s+)?(?:guess|attempt|try)\b|\blet\s+(?:me|us)\s+(?:try|attempt)\b"
 )
 _ARITH = re.compile(
     r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
@@ -52,13 +56,15 @@ _ANSWERISH = re.compile(r"<answer>|\"(?:formula|answer|number)\"\s*:|^\s*\{")
 # Settling on an answer after the attempts ("I'll settle on 3 * 8 + 1, the nearest I got"), not trying.
 _SETTLING = re.compile(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
 _SETTLING_WORDS = ("settle", "go with", "closest", "nearest")
+_FRESH = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
 _LEADING_NUMBER = re.compile(r"^\D{0,30}?(\d+(?:\.\d+)?)")
 _LAST_RESULT = re.compile(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")
 _RULE_RESTATEMENT = re.compile(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
     r"|\buse\s+(?:all|each|every)\b"
 )
-_NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from")
+_NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
+                              r"milestone|stepping|immediate|suffices|enough\s+to|reduce")
 
 
 def _number(group: str | None) -> int | None:
@@ -175,6 +181,14 @@ def _infer_target(doc: _Doc) -> int | None:
             value = _value(match, context)
             if value is not None:
                 votes[value] += cue.weight
+    if first is not None:  # reasoning that opens by splitting a number ("63 = 60 + 3") starts from the target
+        line_start = prepared.rfind("\n", 0, first.start()) + 1
+        for split in _SPLIT.finditer(prepared, line_start, prepared.find("\n", first.start())):
+            if split.start() <= first.start() < split.end():
+                value = _number(split.group(1))
+                if value is not None:
+                    votes[value] += 3
+                break
     return votes.most_common(1)[0][0] if votes else None
 
 
@@ -247,7 +261,7 @@ def _instances(doc: _Doc, target: int | None) -> dict[str, set[int]]:
     last_fail: dict[int, int] = {}
     for start, cue, match, _ in doc.scan(doc.active["verify"]):
         line = doc.of(start)
-        if line < first_line:
+        if line < first_line and not cue.anchored:
             continue
         verify_lines.add(line)
         failing = cue.fail if isinstance(cue.fail, bool) else bool(cue.fail.search(match.group()))
@@ -309,7 +323,11 @@ def _backtracking(doc: _Doc, first_arith: int, last_fail: dict[int, int], get_ta
             switches[line] = start
     lines = set(switches)
     for line, fail_at in last_fail.items():
+        if line not in lines and _switches_within(clauses.line(line), fail_at - clauses.starts[line]):
+            lines.add(line)
         following = line + 1
+        while following < len(clauses) - 1 and following - line <= 2 and _fragment(clauses.line(following)):
+            following += 1  # "9 * 5 = 45, no. Hmm. 5 * 3 = 15": the switch is after the fragment
         if following >= len(clauses) or following in lines:
             continue
         if line in switches and switches[line] > fail_at:
@@ -327,6 +345,21 @@ def _backtracking(doc: _Doc, first_arith: int, last_fail: dict[int, int], get_ta
             kept.add(line)
         previous = line
     return kept
+
+
+def _switches_within(line: str, fail_at: int) -> bool:
+    """After a failed check, the same clause starts a fresh calculation that does not continue from the
+    last result ("= 24, not 60, so I went up: 4^3 - 4 = 60"; not "= 56, not 54, so 56 - 2 = 54")."""
+    found = _FRESH.search(line, fail_at)  # "multiply by 3" after "8 is too small" works on the 8: not fresh
+    if found is None:
+        return False
+    result = _LAST_RESULT.search(line[:fail_at])
+    return bool(result and found.group(1) != result.group(1))
+
+
+def _fragment(line: str) -> bool:
+    """A clause too short to be a step of its own: "hmm.", "2.", "5 / ...", "ok so"."""
+    return len(line) <= 12 and not _ARITH.search(line)
 
 
 def _tried(prepared: str, clauses: _Doc, first: int, last: int, get_target) -> bool:

@@ -72,7 +72,8 @@ REPLACEMENTS = (
 # MB/s; a single pass with a group in its replacement would call back into Python per match.
 BOUNDARIES = (
     (re.compile(r"\n\s*"), "\n"),
-    (re.compile(r"\. \s*"), ".\n"),
+    # (not after a list number: "1. 4 * 8 = 32" is one clause)
+    (re.compile(r"\.(?<!\n\d\.)(?<!\n\d\d\.)(?<!^\d\.)(?<!^\d\d\.) \s*"), ".\n"),
     (re.compile(r"! \s*"), "!\n"),
     (re.compile(r"\? \s*"), "?\n"),
     (re.compile(r";\s*"), "\n"),
@@ -80,6 +81,10 @@ BOUNDARIES = (
     (re.compile(r"=>\s*"), "\n"),
     # (the one-character look-behind first: most commas follow none of these)
     (re.compile(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
+    # a verdict and the next calculation on one line: "= 18 nope 24 - 2 = 22" (rare, so the group's
+    # replacement may call back into Python)
+    (re.compile(r"((?<![a-z'])(?:no|nope|nah|yes|ok|wrong|hmm+|ugh|argh)|\((?:no|ok)\))[.!]*[ \t]+"
+                r"(?=\(?-?\d+(?:\.\d+)?\s*[-+*/]\s*\(?\d)"), "\\1\n"),
 )
 _NOISE = re.compile(r"[`#\r\t]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -140,7 +145,10 @@ def _sub_mapped(pattern: re.Pattern, replacement: str | Callable[[re.Match], str
     last = 0
     for match in pattern.finditer(text):
         start, end = match.span()
-        new = replacement if isinstance(replacement, str) else replacement(match)
+        if isinstance(replacement, str):
+            new = match.expand(replacement) if "\\" in replacement else replacement
+        else:
+            new = replacement(match)
         pieces.append(text[last:start])
         places.extend(origin[last:start])
         pieces.append(new)
