@@ -357,7 +357,7 @@ SUBGOAL = CueSet(
     cue(
         gate="first firstly",
         pattern=r"first(?:ly)?\b[^\n]{0,40}?"
-        + _GOAL_VERB
+        + _GOAL_VERB[:-3] + r"|show|prove|determine|compute|establish|express|isolate|eliminate)\b"
         + r"(?![^\n]{0,12}\b(?:the\s+)?(?:numbers?|operations?)\b)",
         # "Exercise 4. First, find the derivative": an instruction to the reader opens its clause
         not_before=r"\n[^\w\n]*(?:(?:\d{1,2}|[a-z])[.)])?[^\w\n]*",
@@ -376,6 +376,13 @@ SUBGOAL = CueSet(
     cue(r"enough\s+to\s+(?:show|prove|know|find|get|obtain|check|compute|make)\b", before=r"\b(?:it\s+is|it's)\s+"),
     cue(r"reduces?\s+(?:the\s+problem\s+|it\s+|this\s+|everything\s+)?to\b", gate="reduce reduces"),
     cue(r"if\s+(?:i|we)\s+(?:knew|had|could\s+(?:get|make|find|build))\b"),
+    *cues(r"key|trick", r"\s+is\s+(?:to\s+)?(?:get|make|find|build|reach|produce|turn|getting|making|finding|building|"
+          r"reaching|producing|turning)\b", before=r"\bthe\s+"),
+    *cues(r"product|sum|total|value|multiple", r"\s+(?:near|close\s+to|around)\s+\d"),
+    cue(r"turn\b[^\n]{0,40}?\binto\s+(?:a\s+|an\s+|another\s+)?\d", gate="turn"),
+    *(cue(head + r"\s+(?:that|this)\s*,?\s+(?:i|we)(?:'ll|\s+will)?\s+(?:first\s+)?(?:need|must|have\s+to|should)\b")
+      for head in (r"to\s+do", "for")),  # "to do that, we need ..."
+    cue(r"(?:need|have)\s+to\s+(?:find|know|get|compute|work\s+out|determine|make)\b[^\n]{0,40}?\bfirst\b"),
     cue(r"aim(?:ing)?\s+(?:(?:for|at)\s+(?:a\s+|an\s+|something\s+)?(?:\d|product|sum|total|value|number|"
         r"multiple|difference)|to\s+(?:make|get|produce|build|reach|find|create|obtain|form)\b)", gate="aim aiming"),
     *cues(r"in|into", r"\s+(?:two|three|four|several|\d)\s+(?:stages|parts|phases|pieces|sub-?problems)\b"),
@@ -419,8 +426,12 @@ NEED_NUMBER = CueSet(
     *cues(r"would|has|have|must|should|will|can", r"\s+(?:to\s+)?(?:come|be\s+made|be\s+built)\s+from\b",
           before=r"\b(\d+)\s+"),
     cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
+    cue(r"from\s+\d+(?:\s*(?:,|and|&)\s*\d+)+", before=r"(?:[,;]|\bthen|\band|\bnow)\s+(\d+)\s+"),  # "then 4 from 3 and 7"
     cue(r"reach\s+(\d+)\s+(?:with|from|using)\s+\d"),  # "step 1: reach 6 with 7 and 1"
-    cue(r"if\s+(?:i|we)\s+(?:can\s+)?(?:make|get|have)\s+(?:a\s+|an\s+)?(\d+)"),
+    cue(r"if\s+(?:i|we)\s+(?:can\s+|could\s+)?(?:make|get|have|build|reach)\s+(?:a\s+|an\s+)?(\d+)"),
+    cue(r"once\s+(?:i|we)\s+(?:have|get|make|reach|build)\s+(?:a\s+|an\s+|the\s+)?(\d+)"),
+    cue(r"try(?:ing)?\s+to\s+(?:get|make|reach|build|produce|form|find)\s+(?:to\s+)?(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])",
+        gate="try trying"),
 )
 
 # --- backward chaining: from the target back to the inputs ---------------------------------------
@@ -445,6 +456,9 @@ BACKWARD = CueSet(
     cue(r"itself\b", before=r"\bthink\s+about\s+\d+\s+"),
     cue(r"factor(?:\s+pairs?\b|s\s+of\s+\d+)", gate="factor factors"),
     cue(gate="pair pairs", pattern=r"pairs?\s+that\s+(?:multipl(?:y|ies)|adds?|sums?)\s+to\b"),
+    cue(r"which\s+(?:two\s+)?(?:numbers?|pairs?|values?|factors?)\s+(?:make|makes|give|gives|multiply|add|sum|land|produce)\b"),
+    cue(r"what\s+(?:two\s+)?numbers\s+(?:multiply|add|sum)\s+to\b"),
+    cue(r"in\s+reverse\b"),
     cue(
         r"what\s+(?:number|value|do\s+(?:i|we)\s+need)?\s*(?:plus|times|minus|divided\s+by|multiplied\s+by|added\s+to|"
         r"[-+*/])\s*\d+\s+(?:gives?|makes?|equals?|is|=|to\s+get)\b"
@@ -455,6 +469,9 @@ _DECOMPOSITION = cue(r"=\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"(?:\n|[\s:(,])
 DECOMPOSE = CueSet(
     _DECOMPOSITION,
     cue(r"comes?\s+from\s+\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+", gate="come comes"),
+    # the value in words: "40 is 5 times 8", "49 is 7 squared", "36 is double 18"
+    cue(r"is\s+(?:\d+\s+(?:times|plus|minus)\b|(?:double|twice|half|triple)\s+(?:of\s+)?\d)",
+        before=r"\b(\d+)\s+"),
     cue(r"can\s+be\s+(?:written|made|expressed)\s+as\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+"),
 )
 # The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
@@ -465,6 +482,8 @@ FROM_TARGET = CueSet(
         before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*",
     ),
     cue(r"ways?\s+to\s+(?:write|express|split|decompose)\s+(\d+)\b", gate="way ways"),
+    cue(r"divided\s+by\s+\d+\s+(?:is|gives|equals|=)\s+\d+", before=r"\b(\d+)\s+"),  # "68 divided by 17 is 4"
+    cue(r"start(?:ing)?\s+from\s+(\d+)\b", gate="start starting"),
     cue(r"ways\s+to\s+(?:make|get|reach)\s+(\d+)\s*:"),
     cue(
         r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
@@ -496,9 +515,13 @@ TARGET_VOTES = CueSet(
     *cues(r"not|close\s+to|near|short\s+of|!=|==|vs", r"\s*(\d+)\b", weight=2),
     cue(
         r"=\s*(\d+)\s*(?:!(?!=)|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)",
-        weight=3,
+        weight=2,  # a tick confirms sub-results too ("3 + 2 = 5 (ok)" on the way to 35)
     ),
-    *cues(r"reach|factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to", r"\s+(\d+)\b", weight=3),
+    cue(r"reach\s+(\d+)\b", weight=3),
+    *cues(r"factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to|add\s+up\s+to|sum\s+to", r"\s+(\d+)\b",
+          weight=4),
+    cue(r"is\s+\d+\s+times\b", before=r"(?:\n|[\s:(,])(\d+)\s+", weight=3),  # "35 is 5 times 7"
+    cue(r"start(?:ing)?\s+from\s+(\d+)\b", gate="start starting", weight=3),
     *cues(
         r"want|need|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on",
         r"\s+(\d+)\b",

@@ -63,6 +63,7 @@ _RULE_RESTATEMENT = re.compile(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
     r"|\buse\s+(?:all|each|every)\b"
 )
+_INTERMEDIATE = re.compile(r"\bfirst\b|intermediate|milestone|stepping|sub-?goal|sub-?target")
 _NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
                               r"milestone|stepping|immediate|suffices|enough\s+to|reduce")
 
@@ -189,7 +190,20 @@ def _infer_target(doc: _Doc) -> int | None:
                 if value is not None:
                     votes[value] += 3
                 break
-    return votes.most_common(1)[0][0] if votes else None
+    if not votes:
+        return None
+    weight = max(votes.values())
+    if weight < 2:
+        return None  # one "= 26" says nothing about what the reasoning aims at
+    tied = [value for value, votes_for in votes.items() if votes_for == weight]
+    if len(tied) > 1:  # the number the text names first: the target is stated or split before sub-results
+        tied.sort(key=lambda value: _first_mention(prepared, value))
+    return tied[0]
+
+
+def _first_mention(prepared: str, value: int) -> int:
+    found = re.search(rf"(?<![\d.]){value}(?![\d])", prepared)
+    return found.start() if found else len(prepared)
 
 
 def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
@@ -383,11 +397,14 @@ def _subgoals(doc: _Doc, first_arith: int, get_target) -> tuple[set[int], set[in
         line = clauses.of(start)
         if not _restates_target(clauses.line(line), get_target()):
             lines.add(line)
+            goal = _NUMBER.search(doc.text, start, doc.starts[line + 1] if line + 1 < len(doc) else len(doc.text))
+            if goal is not None and _number(goal.group()) != get_target():
+                needed.add(_number(goal.group()))  # "the stepping stone is 56": 56 is needed (then 56 = 7 * 8)
     for start, _, match, context in doc.scan(doc.active["need_number"]):
         value = _value(match, context)
         target = get_target()
-        if value is None or value == target:
-            continue
+        if value is None or (value == target and not _INTERMEDIATE.search(clauses.line(clauses.of(start)))):
+            continue  # "I need 24" restates the task; "get to 30 first" does not, whatever the target
         if start < first_arith and target is None:
             continue  # before any calculation and with no known target, "need N" is most likely the task
         line = clauses.of(start)
