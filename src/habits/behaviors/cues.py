@@ -41,6 +41,13 @@ class Cue:
     gate: tuple[
         str, ...
     ] = ()  # words one of which a text must contain for this cue to run (default: the key)
+    also: frozenset[str] = frozenset()  # and one of these words too ("no good": "good"), when given
+    also_text: tuple[str, ...] = ()  # or one of these strings ("left:": ":")
+    bounded: bool = False  # the pattern itself checks that it starts a word (no check in Python)
+    memo: tuple = field(default=(), compare=False)  # what makes two cues find the same matches
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "memo", (self.pattern, self.before, self.not_before, self.window, self.word))
 
 
 def _leading_literal(pattern: str) -> tuple[str, bool]:
@@ -80,11 +87,21 @@ _WORD_END = ("\\s", "\\b", ",", " ", "(?=[.!?)\\s]")  # what may follow a key fo
 
 
 def cue(
-    pattern: str, before: str | None = None, not_before: str | None = None, gate: str = "", **kwargs
+    pattern: str, before: str | None = None, not_before: str | None = None, gate: str = "", also: str = "",
+    **kwargs
 ) -> Cue:
     """A cue; ``gate`` lists (space-separated) the words that can start a match when the pattern's
-    leading literal is only a prefix ("verif" -> "verify verified ...")."""
+    leading literal is only a prefix ("verif" -> "verify verified ..."); ``also`` lists words (or
+    other strings) one of which the text must contain as well, so that a cue behind a common word
+    ("no good") runs only where it can match."""
     key, whole = _leading_literal(pattern)
+    literal, rest = _split_literal(pattern)
+    if not also and whole:  # the word after the key, when the pattern requires one: "no\s+good" needs "good"
+        also = " ".join(_next_words(rest))
+    bounded = kwargs.get("word", True) and literal[:1].isalpha() and rest[:1] != "?"
+    if bounded:  # "not preceded by a letter or digit", checked by the regex engine right after the literal
+        pattern = re.escape(literal) + f"(?<![a-z0-9]{re.escape(literal)})" + rest
+    items = also.split()
     return Cue(
         re.compile(pattern, re.MULTILINE),
         re.compile(before + "$") if before else None,
@@ -92,8 +109,46 @@ def cue(
         key=key,
         key_is_word=whole or bool(gate),
         gate=tuple(gate.split()) if gate else ((key,) if whole else ()),
+        also=frozenset(item for item in items if _WORD.fullmatch(item)),
+        also_text=tuple(item for item in items if not _WORD.fullmatch(item)),
+        bounded=bounded,
         **kwargs,
     )
+
+
+_NEXT_WORD = re.compile(r"\\s\+([a-z']+)(?![a-z'?*+{|])")
+_NEXT_WORDS = re.compile(r"\\s\+\(\?:((?:[a-z']+(?:\\s\+[a-z']+)*\|)+[a-z']+(?:\\s\+[a-z']+)*)\)(?![?*{])")
+
+
+def _next_words(rest: str) -> list[str]:
+    """Words one of which must follow the key (``\\s+good`` or ``\\s+(?:get|make)``), or none known."""
+    found = _NEXT_WORD.match(rest)
+    if found:
+        return [found.group(1)]
+    found = _NEXT_WORDS.match(rest)
+    return [alternative.split("\\s+")[0] for alternative in found.group(1).split("|")] if found else []
+
+
+def _split_literal(pattern: str) -> tuple[str, str]:
+    """``pattern`` as (the literal text every match starts with, the rest); a literal that a
+    quantifier applies to stays in the rest ("yes+" -> "ye", "s+")."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            following = pattern[i + 1 : i + 2]
+            if not following or following.isalnum():
+                break
+            step, literal = 2, following
+        elif char in _META:
+            break
+        else:
+            step, literal = 1, char
+        if pattern[i + step : i + step + 1] in ("?", "*", "+", "{"):
+            break
+        out.append(literal)
+        i += step
+    return "".join(out), pattern[i:]
 
 
 def cues(heads: str, tail: str = "", gate: str = "", **kwargs) -> tuple[Cue, ...]:
@@ -186,7 +241,7 @@ VERIFY = CueSet(
     cue(r"close,?\s+but\b", fail=True),
     cue(r"almost(?:\s+(?:\d|there|got|had|right|works?|exactly)|(?=[.!?)\s]*\n)|\s*[!,])"),
     cue(r"off\s+by\b", fail=True),
-    cue(r"no\s+good\b", fail=True),
+    cue(r"no\s+good\b", fail=True, also="good"),
     *cues(
         "correct|right",
         r"\b(?!\s+(?:now|away|to|answer))",
@@ -226,7 +281,7 @@ VERIFY = CueSet(
         pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?\d+",
         fail=True,
     ),
-    *cues("and|but", r"\s+(?:the\s+)?\d+\s*\?", not_before=r"\b(?:from|of|with|using)\b[^\n]*", window=80),
+    *cues("and|but", r"\s+(?:the\s+)?\d+\s*\?", not_before=r"\b(?:from|of|with|using)\b[^\n]*", window=80, also="?"),
     *cues(
         "all|every|each",
         r"\s+(?:three\s+|four\s+|of\s+the\s+)?(?:numbers?\s+|cards?\s+)?(?:is\s+|are\s+|were\s+)?"
@@ -261,7 +316,8 @@ VERIFY = CueSet(
     *cues(r"works|fits|checks\s+out", r"\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True),
     cue(r"fails\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True, fail=True),
     cue(r"is\s+not\s+(?:divisible|prime|an?\s+(?:integer|whole\s+number|solution|root)|whole|possible|allowed|valid|"
-        r"a\s+multiple)\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True, fail=True),
+        r"a\s+multiple)\b", before=r"\b\d+(?:\.\d+)?\s+", anchored=True, fail=True,
+        also="divisible prime integer whole solution root possible allowed valid multiple"),
     *cues(r"taken|gone|used\s+up|already\s+used|reserved|spent", r"\b",
           before=r"\b\d+\s+(?:is\s+|are\s+|was\s+|were\s+)?(?:already\s+|now\s+)?", fail=True),
     # written-out verdicts of math prose
@@ -271,10 +327,10 @@ VERIFY = CueSet(
     cue(r"consistent\b", before=r"\b(?:is|are|seems|looks|remains)\s+(?:fully\s+)?"),
     cue(r"match(?:es)?\b", before=r"\b(?:doesn't|does\s+not|don't|do\s+not|didn't|did\s+not|won't)\s+", fail=True),
     cue(r"impossible\b", fail=True),
-    cue(r"not\s+possible\b", fail=True),
+    cue(r"not\s+possible\b", fail=True, also="possible"),
     cue(r"went\s+wrong\b", fail=True),
     cue(r"short\b", before=r"\b(?:still|bit|little|way|just)\s+", fail=True),
-    *cues(r"remaining|left|left\s+over", r"\s*:\s*\(?\d", fail=True),  # "Remaining: 10" -- a number not used
+    *cues(r"remaining|left|left\s+over", r"\s*:\s*\(?\d", fail=True, also=":"),  # "Remaining: 10" -- a number not used
 )
 
 # --- backtracking: explicit switches to another approach ----------------------------------------
@@ -314,7 +370,7 @@ SWITCH = CueSet(
     cue(r"wrong\b", before=r"\b(?:that\s+was|i\s+was)\s+"),
     cue(r"switch\s+(?:it\s+up|approach|strategy|plan|tack|to)\b"),
     cue(r"change\s+(?:approach|strategy|plan|tack)\b"),
-    cue(r"think\s+(?:about\s+it\s+)?differently\b"),
+    cue(r"think\s+(?:about\s+it\s+)?differently\b", also="differently"),
     cue(r"forward\s+again\b"),
     cue(r"again\b", before=r"\b(?:step|attempt|try)\s+\d+\s*\(?"),
     cue(
@@ -363,16 +419,17 @@ SUBGOAL = CueSet(
         not_before=r"\n[^\w\n]*(?:(?:\d{1,2}|[a-z])[.)])?[^\w\n]*",
         window=12,
     ),
-    *cues(r"to\s+start|start\s+by|begin\s+by", r"\b[^\n]{0,40}?" + _GOAL_VERB),
+    *cues(r"to\s+start|start\s+by|begin\s+by", r"\b[^\n]{0,40}?" + _GOAL_VERB, also="start begin"),
     # "we first need the radius", "we begin by eliminating y", "let us find the side first"
     *cues(r"first|begin\s+by|start\s+by", r"\b", before=r"\b" + _SUBJECT + r"\s+"),
-    cue(r"let(?:'s|\s+us|\s+me)\s+(?:first\s+)?" + _PLAN_VERB[2:] + r"[^\n]{0,40}?\bfirst\b", gate="let let's"),
+    cue(r"let(?:'s|\s+us|\s+me)\s+(?:first\s+)?" + _PLAN_VERB[2:] + r"[^\n]{0,40}?\bfirst\b", gate="let let's",
+        also="first"),
     cue(r"first(?:ly)?\s*,?\s+(?:i|we|let(?:'s|\s+us|\s+me))\b[^\n]{0,40}?" + _PLAN_VERB, gate="first firstly"),
     *cues(r"milestone|stepping\s+stone|sub-?task|sub-?target", r"s?\b",
           gate="milestone milestones stepping sub subtask subtasks subtarget subtargets"),
     cue(r"goal\s+for\s+now\b"),
     *cues(r"immediate|current|next", r"\s+(?:goal|aim|target|objective)\b"),
-    cue(r"(?:it\s+)?suffices\s+to\b", gate="suffices"),
+    cue(r"suffices\s+to\b"),
     cue(r"enough\s+to\s+(?:show|prove|know|find|get|obtain|check|compute|make)\b", before=r"\b(?:it\s+is|it's)\s+"),
     cue(r"reduces?\s+(?:the\s+problem\s+|it\s+|this\s+|everything\s+)?to\b", gate="reduce reduces"),
     cue(r"if\s+(?:i|we)\s+(?:knew|had|could\s+(?:get|make|find|build))\b"),
@@ -380,9 +437,11 @@ SUBGOAL = CueSet(
           r"reaching|producing|turning)\b", before=r"\bthe\s+"),
     *cues(r"product|sum|total|value|multiple", r"\s+(?:near|close\s+to|around)\s+\d"),
     cue(r"turn\b[^\n]{0,40}?\binto\s+(?:a\s+|an\s+|another\s+)?\d", gate="turn"),
-    *(cue(head + r"\s+(?:that|this)\s*,?\s+(?:i|we)(?:'ll|\s+will)?\s+(?:first\s+)?(?:need|must|have\s+to|should)\b")
+    *(cue(head + r"\s+(?:that|this)\s*,?\s+(?:i|we)(?:'ll|\s+will)?\s+(?:first\s+)?(?:need|must|have\s+to|should)\b",
+          also="that this")
       for head in (r"to\s+do", "for")),  # "to do that, we need ..."
-    cue(r"(?:need|have)\s+to\s+(?:find|know|get|compute|work\s+out|determine|make)\b[^\n]{0,40}?\bfirst\b"),
+    *cues(r"need|have", r"\s+to\s+(?:find|know|get|compute|work\s+out|determine|make)\b[^\n]{0,40}?\bfirst\b",
+          also="first"),
     cue(r"aim(?:ing)?\s+(?:(?:for|at)\s+(?:a\s+|an\s+|something\s+)?(?:\d|product|sum|total|value|number|"
         r"multiple|difference)|to\s+(?:make|get|produce|build|reach|find|create|obtain|form)\b)", gate="aim aiming"),
     *cues(r"in|into", r"\s+(?:two|three|four|several|\d)\s+(?:stages|parts|phases|pieces|sub-?problems)\b"),
@@ -399,14 +458,16 @@ SUBGOAL = CueSet(
         r"\s+(?:make|give|be|equal|become|cancel|produce|contribute)\b",
         before=r"\b(?:other|remaining|rest)\b[^\n]{0,30}",
         window=60,
+        also="other others remaining rest",
     ),
     cue(
         gate="need needs",
         pattern=r"needs?\s+(?:something\s+like|(?:the\s+)?\d+\s+and\s+\d+\s+to\s+(?:cancel|contribute|become|make|give)|"
         r"to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in|turn)\b)",
     ),
-    cue(r"need\s+to\s+(?:become|cancel|make|give)\b", before=r"\b\d+\s+and\s+\d+\s+"),
-    *cues("want|have", r"\s+to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in)\b"),
+    cue(r"need\s+to\s+(?:become|cancel|make|give)\b", before=r"\b\d+\s+and\s+\d+\s+", also="and"),
+    *cues("want|have", r"\s+to\s+(?:absorb|eliminate|cancel|neutralize|fold\s+in)\b",
+          also="absorb eliminate cancel neutralize fold"),
 )
 # A needed number ("I need 14 from ...", "make 6 out of 2 and 3"): a subgoal unless it is the target.
 NEED_NUMBER = CueSet(
@@ -421,9 +482,9 @@ NEED_NUMBER = CueSet(
         "make|get|form|create|find|obtain|produce|give|build|construct",
         r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b",
     ),
-    cue(r"need\s+is\s+(?:a\s+|an\s+)?(\d+)\b"),  # "what I really need is a 24"
+    cue(r"need\s+is\s+(?:a\s+|an\s+)?(\d+)\b", also="is"),  # "what I really need is a 24"
     cue(r"comes?\s+from\b", before=r"\bthe\s+(\d+)\s+", gate="come comes"),  # "the 20 comes from 5 * 4"
-    *cues(r"would|has|have|must|should|will|can", r"\s+(?:to\s+)?(?:come|be\s+made|be\s+built)\s+from\b",
+    *cues(r"would|has|have|must|should|will|can", r"\s+(?:to\s+)?(?:come|be\s+made|be\s+built)\s+from\b", also="come made built",
           before=r"\b(\d+)\s+"),
     cue(r"from\s+(?:\d+|the\s+(?:remaining|other|rest))", before=r"(?:\n|[-:]\s*)(\d+)\s+"),
     cue(r"from\s+\d+(?:\s*(?:,|and|&)\s*\d+)+", before=r"(?:[,;]|\bthen|\band|\bnow)\s+(\d+)\s+"),  # "then 4 from 3 and 7"
@@ -441,7 +502,7 @@ BACKWARD = CueSet(
         before=r"\b(?:work|works|working|worked|think|thinking|reason|reasoning|go|going|went|step|stepping|solve|"
                r"solving|move|moving|count|counting|proceed|proceeding|search|searching)\s+"),
     cue(r"backwards?(?:\s+(?:from|to|through|reasoning|chaining|again)\b|\s*:)", gate="backward backwards"),
-    cue(r"from\s+the\s+(?:target|goal)\b"),
+    cue(r"from\s+the\s+(?:target|goal)\b", also="target goal"),
     cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
     cue(r"last\s+operation\b"),
     *cues(r"last|final", r"\s+(?:step|operation|move|op)\b", gate="{}"),
@@ -452,12 +513,12 @@ BACKWARD = CueSet(
     cue(r"before\s+(?:adding|subtracting|multiplying|dividing|doubling|halving|tripling)\b"),
     cue(r"just\s+before\b[^\n]{0,30}?\d"),
     cue(r"must\s+have\s+(?:been|started\s+(?:with|from|at)|had|begun\s+with)\s+\(?\d"),
-    cue(r"what\s+was\s+(?:it|the\s+\w+)\s+(?:before|originally|at\s+first)\b"),
+    cue(r"what\s+was\s+(?:it|the\s+\w+)\s+(?:before|originally|at\s+first)\b", also="before originally first"),
     cue(r"itself\b", before=r"\bthink\s+about\s+\d+\s+"),
     cue(r"factor(?:\s+pairs?\b|s\s+of\s+\d+)", gate="factor factors"),
     cue(gate="pair pairs", pattern=r"pairs?\s+that\s+(?:multipl(?:y|ies)|adds?|sums?)\s+to\b"),
     cue(r"which\s+(?:two\s+)?(?:numbers?|pairs?|values?|factors?)\s+(?:make|makes|give|gives|multiply|add|sum|land|produce)\b"),
-    cue(r"what\s+(?:two\s+)?numbers\s+(?:multiply|add|sum)\s+to\b"),
+    cue(r"what\s+(?:two\s+)?numbers\s+(?:multiply|add|sum)\s+to\b", also="numbers"),
     cue(r"in\s+reverse\b"),
     cue(
         r"what\s+(?:number|value|do\s+(?:i|we)\s+need)?\s*(?:plus|times|minus|divided\s+by|multiplied\s+by|added\s+to|"
@@ -471,16 +532,20 @@ DECOMPOSE = CueSet(
     cue(r"comes?\s+from\s+\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+", gate="come comes"),
     # the value in words: "40 is 5 times 8", "49 is 7 squared", "36 is double 18"
     cue(r"is\s+(?:\d+\s+(?:times|plus|minus)\b|(?:double|twice|half|triple)\s+(?:of\s+)?\d)",
-        before=r"\b(\d+)\s+"),
+        before=r"\b(\d+)\s+", also="times plus minus double twice half triple"),
     cue(r"can\s+be\s+(?:written|made|expressed)\s+as\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+"),
 )
 # The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
+# "24 / 4 = 6, so I need": found at the rarer word ("need"), with the calculation as its context
+_UNDONE = cues(
+    r"need|must|have\s+to|want",
+    r"\b",
+    before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:[^\n=]{0,25}?\b)?"
+    r"(?:(?:i|we)(?:'d|'ll|\s+would|\s+will)?\s+)?",
+    window=60,
+)
 FROM_TARGET = CueSet(
-    cue(
-        r"=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:[^\n]{0,25}?\b)?(?:(?:i|we)(?:'d|'ll|\s+would|\s+will)?\s+)?"
-        r"(?:need|must|have\s+to|want)\b",
-        before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*",
-    ),
+    *_UNDONE,
     cue(r"ways?\s+to\s+(?:write|express|split|decompose)\s+(\d+)\b", gate="way ways"),
     cue(r"divided\s+by\s+\d+\s+(?:is|gives|equals|=)\s+\d+", before=r"\b(\d+)\s+"),  # "68 divided by 17 is 4"
     cue(r"start(?:ing)?\s+from\s+(\d+)\b", gate="start starting"),
@@ -520,7 +585,7 @@ TARGET_VOTES = CueSet(
     cue(r"reach\s+(\d+)\b", weight=3),
     *cues(r"factor\s+pairs\s+of|factors\s+of|multiply\s+to|multiplies\s+to|add\s+up\s+to|sum\s+to", r"\s+(\d+)\b",
           weight=4),
-    cue(r"is\s+\d+\s+times\b", before=r"(?:\n|[\s:(,])(\d+)\s+", weight=3),  # "35 is 5 times 7"
+    cue(r"is\s+\d+\s+times\b", before=r"(?:\n|[\s:(,])(\d+)\s+", weight=3, also="times"),  # "35 is 5 times 7"
     cue(r"start(?:ing)?\s+from\s+(\d+)\b", gate="start starting", weight=3),
     *cues(
         r"want|need|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on",
@@ -531,9 +596,8 @@ TARGET_VOTES = CueSet(
     Cue(
         _DECOMPOSITION.pattern, _DECOMPOSITION.before, weight=2, key=_DECOMPOSITION.key
     ),  # reused, not recompiled
-    Cue(
-        FROM_TARGET.members[0].pattern, FROM_TARGET.members[0].before, weight=4, key="="
-    ),  # "24 / 4 = 6, so I need"
+    *(Cue(member.pattern, member.before, window=member.window, weight=4, key=member.key, key_is_word=member.key_is_word,
+          gate=member.gate, bounded=member.bounded) for member in _UNDONE),  # "24 / 4 = 6, so I need": reused, not recompiled
     cue(r"=\s*(\d+)\b", weight=1),
 )
 
@@ -562,11 +626,18 @@ def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
     """For every set, the cues that can match ``text`` (whose set of words is ``words``)."""
     keys = {key for key in _OTHER_KEYS if key in text}
     keys.add("")
-    chosen: dict[str, set[int]] = {name: set() for name in SETS}
+    chosen: dict[str, dict[int, None]] = {name: {} for name in SETS}
     for word in _ALL_WORDS & words:
         for name, index in _BY_WORD[word]:
-            chosen[name].add(index)  # a cue gated by several words runs once
-    return {
-        name: [m for m in cue_set.others if m.key in keys] + [cue_set.members[i] for i in chosen[name]]
-        for name, cue_set in SETS.items()
-    }
+            chosen[name][index] = None  # a cue gated by several words runs once
+    out = {}
+    for name, cue_set in SETS.items():
+        members = cue_set.members
+        found = [m for m in cue_set.others if m.key in keys]
+        found.extend(members[i] for i in chosen[name])
+        out[name] = [m for m in found if not (m.also or m.also_text) or _also(m, text, words)]
+    return out
+
+
+def _also(member: Cue, text: str, words: frozenset[str]) -> bool:
+    return bool(member.also & words) or any(item in text for item in member.also_text)

@@ -82,7 +82,7 @@ class _Doc:
         self.text = text
         self.words = words(text)
         self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
-        self._accepted: dict[tuple, list[tuple[int, re.Match, re.Match | None]]] = {}
+        self._accepted: dict[tuple, list[tuple[int, re.Match, re.Match | None]]] = {}  # by Cue.memo
         self.starts = [0]
         position = text.find("\n")
         while position != -1:  # str.find runs in C; one step per clause, not per character
@@ -110,10 +110,9 @@ class _Doc:
     def matches(self, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
         """The accepted matches of ``cue``: ``(position, match, match of cue.before)``; found once per
         text (a decomposition both votes for the target and is backward chaining)."""
-        key = (cue.pattern, cue.before, cue.not_before, cue.window, cue.word)
-        accepted = self._accepted.get(key)
+        accepted = self._accepted.get(cue.memo)
         if accepted is None:
-            accepted = self._accepted[key] = _accept(self.text, cue)
+            accepted = self._accepted[cue.memo] = _accept(self.text, cue)
         return accepted
 
     def scan(self, cues: Sequence[C.Cue]) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
@@ -125,12 +124,16 @@ class _Doc:
 
 def _accept(text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
     """The matches that start a word (when the cue must) and have the required context before them."""
+    if cue.before is None and cue.not_before is None and cue.key:  # most cues: nothing to check in Python
+        if cue.bounded or not cue.word or not cue.key[0].isalpha():
+            return [(match.start(), match, None) for match in cue.pattern.finditer(text)]
     out = []
+    check_word = cue.word and not cue.bounded
     for match in cue.pattern.finditer(text):
         start = match.start()
         if text[start] == "\n":
             start += 1  # a clause-start cue belongs to the clause after the newline
-        if cue.word and start and text[start].isalpha() and text[start - 1].isalnum():
+        if check_word and start and text[start].isalpha() and text[start - 1].isalnum():
             continue  # inside a word: "another" is not "other"
         context = None
         if cue.before is not None or cue.not_before is not None:
