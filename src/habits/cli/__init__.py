@@ -43,7 +43,7 @@ def _root(
     """Reason first, reinforce later: check a model for reasoning habits, instil them, reinforce, measure."""
 
 
-COMMAND_MODULES = ("tasks", "demo", "prime", "train", "behaviors", "diagnose", "evaluate", "run", "export")
+COMMAND_MODULES = ("tasks", "demo", "prime", "train", "behaviors", "diagnose", "evaluate", "run", "export", "curate")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"habits.cli.{_name}").register(app)
