@@ -59,6 +59,14 @@ class Stage:
 
 
 def base_model_dir(config: PipelineConfig, base: str) -> str:
+    """The model the base's arms start from (after continued pretraining, when the base has some)."""
+    spec = config.bases[base]
+    if spec.cpt is not None:
+        return str(config.run_dir / "bases" / base / "cpt" / "model")
+    return _starting_model(config, base)
+
+
+def _starting_model(config: PipelineConfig, base: str) -> str:
     spec = config.bases[base]
     return spec.model if spec.model is not None else str(config.layout.base_model(base))
 
@@ -76,6 +84,9 @@ def plan(config: PipelineConfig) -> list[Stage]:
         if spec.pretrain is not None:
             stages.append(Stage(f"pretrain base '{base}'", layout.base(base) / "summary.json",
                                 _pretrain_runner(config, base), weight=6))
+        if spec.cpt is not None:
+            stages.append(Stage(f"continued pretraining of base '{base}' ({spec.cpt.get('keep', 'rich')} subset)",
+                                folder / "cpt" / "summary.json", _cpt_runner(config, base), weight=3))
         model = base_model_dir(config, base)
         diagnose = DiagnoseConfig(model=model, task=config.task, task_args=config.task_args,
                                   n=config.diagnose.n, seed=EVAL_SEED, sampling=config.diagnose.sampling(),
@@ -272,7 +283,8 @@ def _run_chain(config: PipelineConfig, chain: str) -> tuple[str, str] | None:
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 -- lives as long as this worker process
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
-    for section in (config.sft, config.rl, config.eval, *(b.pretrain for b in config.bases.values() if b.pretrain)):
+    for section in (config.sft, config.rl, config.eval, *(b.pretrain for b in config.bases.values() if b.pretrain),
+                    *(b.cpt for b in config.bases.values() if b.cpt is not None)):
         section["torch_threads"] = 1
     import torch
 
@@ -338,6 +350,17 @@ def _pretrain_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
                       task_args={**config.task_args, **values.get("task_args", {})})
         stage = get_stage("pretrain")
         return stage.run(build(stage.config_class(), values, f"bases.{base}.pretrain"))
+
+    return run
+
+
+def _cpt_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
+    def run() -> Any:
+        from habits.curate.cpt import CPTConfig, main
+        from habits.train.config import build
+
+        cpt = build(CPTConfig, dict(config.bases[base].cpt or {}), f"bases.{base}.cpt")
+        return main(cpt, _starting_model(config, base), config.run_dir / "bases" / base / "cpt")
 
     return run
 

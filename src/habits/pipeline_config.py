@@ -32,6 +32,8 @@ class BaseSpec:
 
     pretrain: dict[str, Any] | None = _help("PretrainConfig fields (task and output_dir are filled in).", None)
     model: str | None = _help("Or: an existing model directory / hub id to start from.", None)
+    cpt: dict[str, Any] | None = _help("Continued pretraining of that model before the arms (CPTConfig fields: "
+                                       "keep rich|minimal, budget_tokens, data or synthetic, ...).", None)
 
     def __post_init__(self) -> None:
         if (self.pretrain is None) == (self.model is None):
@@ -161,6 +163,14 @@ class PipelineConfig:
                 try:
                     build(PretrainConfig, values, f"{where}: bases.{name}.pretrain")
                 except ValueError as exc:
+                    raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
+            if spec.cpt is not None:
+                from habits.curate.cpt import CPTConfig
+                from habits.train.config import build
+
+                try:
+                    build(CPTConfig, dict(spec.cpt), f"{where}: bases.{name}.cpt")
+                except (ValueError, TypeError) as exc:
                     raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
         if not self.bases:
             raise ValueError(f"{where}: `bases` is empty; add e.g. `bases: {{base: {{pretrain: {{}}}}}}`")

@@ -94,7 +94,8 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
         }
     for name, arm in config.arms.items():
         entry: dict[str, Any] = {"base": arm.base, "condition": arm.condition,
-                                 "stages": list(arm.stages), "accuracy": {},
+                                 "stages": (["cpt"] if config.bases[arm.base].cpt is not None else [])
+                                 + list(arm.stages), "accuracy": {},
                                  "sampled": {}, "pass_at_k": {}, "fidelity": {}, "behaviors": {}, "length": {},
                                  "format_error": {},
                                  "per_seed": {}}
