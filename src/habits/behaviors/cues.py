@@ -45,9 +45,14 @@ class Cue:
     also_text: tuple[str, ...] = ()  # or one of these strings ("left:": ":")
     bounded: bool = False  # the pattern itself checks that it starts a word (no check in Python)
     memo: tuple = field(default=(), compare=False)  # what makes two cues find the same matches
+    simple: bool = field(default=False, compare=False)  # every regex match is accepted as it is (set below)
+    shared: bool = field(default=False, compare=False)  # another set has a cue with the same matches (set below)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "memo", (self.pattern, self.before, self.not_before, self.window, self.word))
+        simple = (self.before is None and self.not_before is None and bool(self.key)
+                  and (self.bounded or not self.word or not self.key[0].isalpha()))
+        object.__setattr__(self, "simple", simple)
 
 
 def _leading_literal(pattern: str) -> tuple[str, bool]:
@@ -614,28 +619,46 @@ SETS: dict[str, CueSet] = {
     "from_target": FROM_TARGET,
     "target_votes": TARGET_VOTES,
 }
-_BY_WORD: dict[str, list[tuple[str, int]]] = {}
+_MEMOS: dict[tuple, int] = {}
+for _set in SETS.values():
+    for _member in _set:
+        _MEMOS[_member.memo] = _MEMOS.get(_member.memo, 0) + 1
+for _set in SETS.values():
+    for _member in _set:
+        object.__setattr__(_member, "shared", _MEMOS[_member.memo] > 1)
+# Each cue is looked up by its most telling words: those after its key when it has some ("no good":
+# "good"), else the words that can start it; the others are checked only for the few cues found.
+_TRIGGERS: dict[str, list[tuple[str, Cue, frozenset[str] | None]]] = {}
+_BY_KEY: list[tuple[str, Cue]] = []  # cues without a word: looked up by their leading literal
 for _name, _set in SETS.items():
-    for _word, _indices in _set.by_word.items():
-        _BY_WORD.setdefault(_word, []).extend((_name, _index) for _index in _indices)
-_ALL_WORDS = frozenset(_BY_WORD)
-_OTHER_KEYS = tuple(sorted({m.key for cue_set in SETS.values() for m in cue_set.others if m.key}))
+    for _member in _set:
+        if not _member.gate:
+            _BY_KEY.append((_name, _member))
+        elif _member.also:
+            for _word in _member.also:
+                _TRIGGERS.setdefault(_word, []).append((_name, _member, frozenset(_member.gate)))
+        else:
+            for _word in _member.gate:
+                _TRIGGERS.setdefault(_word, []).append((_name, _member, None))
+_ALL_WORDS = frozenset(_TRIGGERS)
 
 
 def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
     """For every set, the cues that can match ``text`` (whose set of words is ``words``)."""
-    keys = {key for key in _OTHER_KEYS if key in text}
-    keys.add("")
-    chosen: dict[str, dict[int, None]] = {name: {} for name in SETS}
+    out: dict[str, list[Cue]] = {name: [] for name in SETS}
+    seen: set[tuple[str, int]] = set()
+    for name, member in _BY_KEY:
+        if (not member.key or member.key in text) and (not (member.also or member.also_text)
+                                                       or _also(member, text, words)):
+            out[name].append(member)
     for word in _ALL_WORDS & words:
-        for name, index in _BY_WORD[word]:
-            chosen[name][index] = None  # a cue gated by several words runs once
-    out = {}
-    for name, cue_set in SETS.items():
-        members = cue_set.members
-        found = [m for m in cue_set.others if m.key in keys]
-        found.extend(members[i] for i in chosen[name])
-        out[name] = [m for m in found if not (m.also or m.also_text) or _also(m, text, words)]
+        for name, member, gate in _TRIGGERS[word]:
+            if (name, id(member)) in seen or (gate is not None and gate.isdisjoint(words)):
+                continue
+            if member.also_text and not member.also and not any(item in text for item in member.also_text):
+                continue
+            seen.add((name, id(member)))
+            out[name].append(member)
     return out
 
 

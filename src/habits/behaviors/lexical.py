@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
@@ -83,21 +84,19 @@ class _Doc:
         self.words = words(text)
         self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
         self._accepted: dict[tuple, list[tuple[int, re.Match, re.Match | None]]] = {}  # by Cue.memo
-        self.starts = [0]
-        position = text.find("\n")
-        while position != -1:  # str.find runs in C; one step per clause, not per character
-            self.starts.append(position + 1)
-            position = text.find("\n", position + 1)
+        self.lines = text.split("\n")  # in C; clause i starts at starts[i]
+        self.starts = [0, *accumulate(len(line) + 1 for line in self.lines[:-1])]
+        self.n = len(self.lines)
+        self._splits: dict[int, re.Match | None] = {}
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.n
 
     def of(self, position: int) -> int:
         return bisect_right(self.starts, position) - 1
 
     def line(self, index: int) -> str:
-        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
-        return self.text[self.starts[index] : end]
+        return self.lines[index]
 
     def continues(self, index: int) -> bool:
         """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
@@ -115,11 +114,26 @@ class _Doc:
             accepted = self._accepted[cue.memo] = _accept(self.text, cue)
         return accepted
 
-    def scan(self, cues: Sequence[C.Cue]) -> Iterator[tuple[int, C.Cue, re.Match, re.Match | None]]:
+    def scan(self, cues: Sequence[C.Cue]) -> list[tuple[int, C.Cue, re.Match, re.Match | None]]:
         """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``."""
+        text, out = self.text, []
         for cue in cues:
-            for start, match, context in self.matches(cue):
-                yield start, cue, match, context
+            if cue.simple and not cue.shared:  # most cues: straight from the regex engine, nothing to keep
+                out.extend([(match.start(), cue, match, None) for match in cue.pattern.finditer(text)])
+            else:
+                out.extend([(start, cue, match, context) for start, match, context in self.matches(cue)])
+        return out
+
+    def lines_of(self, cues: Sequence[C.Cue]) -> list[tuple[int, int]]:
+        """``(line, position)`` of every accepted match of ``cues``."""
+        text, starts, out = self.text, self.starts, []
+        for cue in cues:
+            if cue.simple and not cue.shared:
+                out.extend([(bisect_right(starts, start) - 1, start)
+                            for start in (match.start() for match in cue.pattern.finditer(text))])
+            else:
+                out.extend([(bisect_right(starts, start) - 1, start) for start, _, _ in self.matches(cue)])
+        return out
 
 
 def _accept(text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
@@ -276,14 +290,15 @@ def _instances(doc: _Doc, target: int | None) -> dict[str, set[int]]:
     # Verification: any check at or after the first calculation (a check needs something to check).
     verify_lines: set[int] = set()
     last_fail: dict[int, int] = {}
+    starts = doc.starts
     for start, cue, match, _ in doc.scan(doc.active["verify"]):
-        line = doc.of(start)
+        line = bisect_right(starts, start) - 1
         if line < first_line and not cue.anchored:
             continue
         verify_lines.add(line)
-        failing = cue.fail if isinstance(cue.fail, bool) else bool(cue.fail.search(match.group()))
-        if failing:
-            last_fail[line] = max(start, last_fail.get(line, -1))
+        if cue.fail is True or (cue.fail is not False and cue.fail.search(match.group())):
+            if start > last_fail.get(line, -1):
+                last_fail[line] = start
     # A judged attempt ("that overshoots") is an attempt too: a switch may follow it. The target
     # split into a plan ("24 = 4 * 6") is not: "24 = 4 * 6. Try 11 - 5 = 6" switches nothing.
     first_attempt = min([_first_attempt(prepared, first, get_target), *last_fail.values()])
@@ -330,26 +345,24 @@ def _backtracking(doc: _Doc, first_arith: int, last_fail: dict[int, int], get_ta
     announced and then made ("Let me try another approach. Try 3 + 4 = 7") is one switch."""
     prepared, clauses = doc.text, doc
     switches: dict[int, int] = {}
-    for start, _, _, _ in doc.scan(doc.active["switch"]):
-        if start > first_arith:
-            line = clauses.of(start)
-            switches[line] = max(start, switches.get(line, -1))
-    for start, _, _, _ in doc.scan(doc.active["weak_switch"]):
-        line = clauses.of(start)
+    for line, start in doc.lines_of(doc.active["switch"]):
+        if start > first_arith and start > switches.get(line, -1):
+            switches[line] = start
+    for line, start in doc.lines_of(doc.active["weak_switch"]):
         if start > first_arith and line not in switches and not clauses.continues(line):
             switches[line] = start
     lines = set(switches)
     for line, fail_at in last_fail.items():
-        if line not in lines and _switches_within(clauses.line(line), fail_at - clauses.starts[line]):
+        if line not in lines and _switches_within(clauses.lines[line], fail_at - clauses.starts[line]):
             lines.add(line)
         following = line + 1
-        while following < len(clauses) - 1 and following - line <= 2 and _fragment(clauses.line(following)):
+        while following < clauses.n - 1 and following - line <= 2 and _fragment(clauses.lines[following]):
             following += 1  # "9 * 5 = 45, no. Hmm. 5 * 3 = 15": the switch is after the fragment
-        if following >= len(clauses) or following in lines:
+        if following >= clauses.n or following in lines:
             continue
         if line in switches and switches[line] > fail_at:
             continue  # "that fails, let me try ..." was counted in this clause already
-        text = clauses.line(following)
+        text = clauses.lines[following]
         if (_ARITH.search(text) and not _ANSWERISH.search(text) and not clauses.continues(following)
                 and not (any(word in text for word in _SETTLING_WORDS) and _SETTLING.search(text))):
             lines.add(following)
@@ -396,22 +409,23 @@ def _subgoals(doc: _Doc, first_arith: int, get_target) -> tuple[set[int], set[in
     clauses = doc
     needed: set[int] = set()
     lines = set()
-    for start, _, _, _ in doc.scan(doc.active["subgoal"]):
-        line = clauses.of(start)
-        if not _restates_target(clauses.line(line), get_target()):
+    for line, start in doc.lines_of(doc.active["subgoal"]):
+        if line in lines:
+            continue
+        if not _restates_target(clauses.lines[line], get_target()):
             lines.add(line)
-            goal = _NUMBER.search(doc.text, start, doc.starts[line + 1] if line + 1 < len(doc) else len(doc.text))
+            goal = _NUMBER.search(doc.text, start, doc.starts[line + 1] if line + 1 < doc.n else len(doc.text))
             if goal is not None and _number(goal.group()) != get_target():
                 needed.add(_number(goal.group()))  # "the stepping stone is 56": 56 is needed (then 56 = 7 * 8)
     for start, _, match, context in doc.scan(doc.active["need_number"]):
         value = _value(match, context)
         target = get_target()
-        if value is None or (value == target and not _INTERMEDIATE.search(clauses.line(clauses.of(start)))):
+        if value is None or (value == target and not _INTERMEDIATE.search(clauses.lines[clauses.of(start)])):
             continue  # "I need 24" restates the task; "get to 30 first" does not, whatever the target
         if start < first_arith and target is None:
             continue  # before any calculation and with no known target, "need N" is most likely the task
         line = clauses.of(start)
-        if _RULE_RESTATEMENT.search(clauses.line(line)):
+        if _RULE_RESTATEMENT.search(clauses.lines[line]):
             continue
         lines.add(line)
         needed.add(value)
@@ -422,7 +436,7 @@ def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
     """Explicit backward language, or the target (or a value still needed) written as an operation
     to undo; numbers on a backward clause become needed in turn ("24 = 3 * 8", then "8 = 11 - 3")."""
     prepared, clauses = doc.text, doc
-    lines = {doc.of(start) for start, _, _, _ in doc.scan(doc.active["backward"])}
+    lines = {line for line, _ in doc.lines_of(doc.active["backward"])}
     from_target = list(doc.scan(doc.active["from_target"]))
     decomposing = list(doc.scan(doc.active["decompose"]))
     if not from_target and not decomposing:
@@ -433,7 +447,7 @@ def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
         if _value(match, context) in needed:
             lines.add(clauses.of(start))
     for line in lines:
-        needed.update(_numbers(clauses.line(line)))
+        needed.update(_numbers(clauses.lines[line]))
     decompositions = []
     for start, _, match, context in decomposing:
         line = clauses.of(start)
@@ -443,9 +457,9 @@ def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
     for _ in range(3):  # needed values propagate a few steps
         grew = False
         for line, value in decompositions:
-            if value in needed and line not in lines and not _ANSWERISH.search(clauses.line(line)):
+            if value in needed and line not in lines and not _ANSWERISH.search(clauses.lines[line]):
                 lines.add(line)
-                needed.update(_numbers(clauses.line(line)))
+                needed.update(_numbers(clauses.lines[line]))
                 grew = True
         if not grew:
             break
