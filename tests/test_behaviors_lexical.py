@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from habits.behaviors import BEHAVIORS, TAXONOMY, count_behaviors
+from habits.behaviors import BEHAVIORS, TAXONOMY, behavior_spans, count_behaviors
 from habits.behaviors.agreement import agreement, fixture_path, macro_f1
 from habits.behaviors.lexical import MAX_CHARS, infer_target
 
@@ -269,3 +269,51 @@ def test_lexical_agrees_with_the_tuning_labels():
     rows = [json.loads(line) for line in fixture_path("tuning").read_text(encoding="utf-8").splitlines()]
     result = agreement([r["behaviors"] for r in rows], [count_behaviors(r["completion"]) for r in rows])
     assert macro_f1(result) >= 0.9
+
+
+# --- spans -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tuning", "heldout", "varied_tuning", "varied_heldout"])
+def test_spans_give_one_clause_of_the_original_text_per_counted_instance(name):
+    for line in fixture_path(name).read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)["completion"]
+        spans = behavior_spans(text)
+        assert {b: len(s) for b, s in spans.items()} == count_behaviors(text)
+        for where in spans.values():
+            assert where == sorted(where)
+            for start, end in where:
+                assert 0 <= start < end <= len(text) and text[start:end] == text[start:end].strip()
+
+
+def test_spans_point_into_text_with_unicode_operators_and_marks():
+    text = "Try 8 × 3 = 24 ✅\n１０＋８＝１８，not 24。 Scratch that: (10 − 4) × 4 = 24 ✓"
+    spans = behavior_spans(text)
+    assert [text[a:b] for a, b in spans["backtracking"]] == ["Scratch that: (10 − 4) × 4 = 24 ✓"]
+    assert "１０＋８＝１８，not 24。" in [text[a:b] for a, b in spans["verification"]]
+    assert behavior_spans(None) == dict.fromkeys(BEHAVIORS, []) and behavior_spans("") == dict.fromkeys(BEHAVIORS, [])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text())
+def test_spans_never_raise_and_stay_inside_the_text(text):
+    for where in behavior_spans(text).values():
+        for start, end in where:
+            assert 0 <= start <= end <= len(text)
+
+
+# --- the varied labeled sets ---------------------------------------------------------------------------
+def test_varied_fixtures_cover_styles_tasks_and_every_behavior_on_both_sides():
+    for name in ("varied_tuning", "varied_heldout"):
+        rows = [json.loads(line) for line in fixture_path(name).read_text(encoding="utf-8").splitlines()]
+        assert len(rows) >= 90 and len({row["id"] for row in rows}) == len(rows)
+        styles = {row["style"] for row in rows}
+        assert {"terse", "chatty", "math-prose", "code", "prose"} <= styles
+        assert any(style.startswith("punct-") for style in styles)
+        for behavior in BEHAVIORS:
+            present = sum(1 for row in rows if row["behaviors"][behavior] > 0)
+            assert 10 <= present <= len(rows) - 10, (name, behavior)
+
+
+def test_lexical_agrees_with_the_varied_labels_it_was_tuned_on():
+    rows = [json.loads(line) for line in fixture_path("varied_tuning").read_text(encoding="utf-8").splitlines()]
+    result = agreement([row["behaviors"] for row in rows], [count_behaviors(row["completion"]) for row in rows])
+    assert macro_f1(result) >= 0.88

@@ -134,6 +134,21 @@ def test_classify_keeps_every_field_and_adds_the_four_counts(completions, tmp_pa
     }
 
 
+def test_classify_writes_where_each_instance_is(completions, tmp_path):
+    out = tmp_path / "classified.jsonl"
+    result = runner.invoke(app, ["behaviors", "classify", "--input", str(completions), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for row in rows:
+        assert {name: len(spans) for name, spans in row["spans"].items()} == row["behaviors"]
+    text = rows[0]["completion"]
+    assert [text[a:b] for a, b in rows[0]["spans"]["backtracking"]] == ["Let me try another way: 31 + 63 - 72 = 22."]
+    assert [text[a:b] for a, b in rows[0]["spans"]["verification"]] == ["72 - 31 = 41, not 22.", "Correct!"]
+    result = runner.invoke(app, ["behaviors", "classify", "--input", str(completions), "--output", str(out),
+                                 "--no-spans"])
+    assert "spans" not in json.loads(out.read_text().splitlines()[0])
+
+
 def test_classify_with_a_judge_that_is_down_names_it_and_writes_nothing(completions, tmp_path):
     import socket
 

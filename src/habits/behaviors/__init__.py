@@ -10,6 +10,7 @@ Stable API (used by traces, training and evaluation):
 
 * :data:`BEHAVIORS`, :func:`empty_counts`, :data:`TAXONOMY` -- names and definitions;
 * :func:`count_behaviors` -- the fast offline classifier (``lexical``), never raises on a string;
+* :func:`behavior_spans` -- where each instance it counts is: ``(start, end)`` offsets per behavior;
 * :func:`classify` -- counts for many completions with ``backend="lexical"`` or ``"judge"``;
 * :class:`JudgeConfig`, :func:`judge_counts` -- the LLM judge (OpenAI-compatible endpoint or local model);
 * :func:`aggregate`, :class:`Thresholds` -- profiles and readiness.
@@ -21,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from habits.behaviors.judge import JudgeConfig, JudgeError, judge_counts
-from habits.behaviors.lexical import count_behaviors, infer_target
+from habits.behaviors.lexical import behavior_spans, count_behaviors, infer_target
 from habits.behaviors.profile import Profile, Thresholds, aggregate
 from habits.behaviors.taxonomy import BEHAVIORS, TAXONOMY, empty_counts, validate_counts
 
@@ -36,6 +37,7 @@ __all__ = [
     "Profile",
     "Thresholds",
     "aggregate",
+    "behavior_spans",
     "classify",
     "count_behaviors",
     "empty_counts",

@@ -140,11 +140,15 @@ def classify_file(
     judge_retries: JudgeRetries = 4,
     judge_timeout: JudgeTimeout = 60.0,
     judge_deadline: JudgeDeadline = None,
+    spans: Annotated[bool, typer.Option("--spans/--no-spans", help="lexical: also write `spans`, where each "
+                                                                   "instance is.")] = True,
 ) -> None:
     """Add `behaviors` (the four counts; null where the judge gave no count) to every row of a JSONL file.
 
-    Every other field is kept. Rows' `problem` and `task` fields, when present, give the classifier
-    the target and the judge its context. The output is written atomically.
+    With the lexical classifier, `spans` says where each counted instance is: per behavior, a list of
+    [start, end] character offsets into the row's completion text (one per instance, so the lists'
+    lengths are the counts). Every other field is kept. Rows' `problem` and `task` fields, when
+    present, give the classifier the target and the judge its context. The output is written atomically.
     """
     from habits.behaviors import classify
     from habits.io import ROW_SUFFIXES, check_output, read_rows, write_rows
@@ -169,6 +173,14 @@ def classify_file(
     )
     for row, row_counts in zip(rows, counts):
         row["behaviors"] = row_counts
+    if spans and backend == "lexical":
+        from habits.behaviors import behavior_spans
+
+        for row, problem in zip(rows, problems):
+            target = problem.get("target") if isinstance(problem, dict) else None
+            found = behavior_spans(completion_text(row["completion"]),
+                                   target=target if isinstance(target, int) and not isinstance(target, bool) else None)
+            row["spans"] = {name: [list(span) for span in where] for name, where in found.items()}
     write_rows(output, rows)
     console.print(
         f"classified {len(rows)} rows with {backend} in {time.perf_counter() - started:.1f}s -> {output}"
