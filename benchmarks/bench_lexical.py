@@ -9,10 +9,13 @@ shared):
 * ``prose``: English documentation of the installed packages (``*.dist-info/METADATA``), cut into
   ~8 KB documents: what labeling a web-scale corpus looks like.
 
-Also: the time for one 1 MB text (the input cap, ``MAX_CHARS``) and the behavior density of each
-corpus. Results go to ``benchmarks/results/bench_lexical.json``.
+Also: the time for one 1 MB text (the input cap, ``MAX_CHARS``), the behavior density of each
+corpus, and the classifier's agreement with the held-out labeled sets it was never tuned on
+(``heldout``, ``varied_heldout``): presence precision / recall / F1 per behavior. Results go to
+``benchmarks/results/bench_lexical.json``.
 
     .venv/bin/python benchmarks/bench_lexical.py
+    .venv/bin/python benchmarks/bench_lexical.py --megabytes 1 --repeats 2   # quicker
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, pin_one_core, save
 
 from habits.behaviors import BEHAVIORS, count_behaviors
-from habits.behaviors.agreement import fixture_path
+from habits.behaviors.agreement import agreement, fixture_path, macro_f1
 from habits.behaviors.lexical import MAX_CHARS
 
 
@@ -104,6 +107,15 @@ def main() -> None:
             f"{result['megabytes']:.2f} MB: {result['mb_per_s_cpu']:.2f} MB/s per core (CPU time), "
             f"{result['mb_per_s_wall']:.2f} MB/s wall; instances/KB: {density}"
         )
+    results["heldout_f1"] = {}
+    for name in ("heldout", "varied_heldout"):
+        rows = [json.loads(line) for line in fixture_path(name).read_text("utf-8").splitlines()]
+        found = agreement([row["behaviors"] for row in rows], [count_behaviors(row["completion"]) for row in rows])
+        results["heldout_f1"][name] = {"rows": len(rows), "macro_f1": macro_f1(found),
+                                       **{b: {"precision": a.precision, "recall": a.recall, "f1": a.f1}
+                                          for b, a in found.items()}}
+        print(f"held-out {name:15s} ({len(rows)} rows) F1: " + ", ".join(
+            f"{b.split('_')[0]} {found[b].f1:.3f}" for b in BEHAVIORS) + f"; macro {macro_f1(found):.3f}")
     huge = (" ".join(texts) * (MAX_CHARS // len(" ".join(texts)) + 1))[:MAX_CHARS]
     wall, cpu_s, _ = best_of(lambda: count_behaviors(huge), args.repeats)
     results["one_megabyte_text"] = {"cpu_s": cpu_s, "wall_s": wall}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 _META = set(".^$*+?{}[]|()\\")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: cues are looked up in dicts per text
 class Cue:
     """One signal: ``pattern`` at a position, optionally with required / forbidden text just before it."""
 
@@ -626,39 +626,40 @@ for _set in SETS.values():
 for _set in SETS.values():
     for _member in _set:
         object.__setattr__(_member, "shared", _MEMOS[_member.memo] > 1)
-# Each cue is looked up by its most telling words: those after its key when it has some ("no good":
-# "good"), else the words that can start it; the others are checked only for the few cues found.
+# Each cue is looked up by its most telling words: those after its key when it has some and they are
+# not common ("no good": "good"), else the words that can start it; the other condition is checked
+# only for the few cues found.
+_COMMON = frozenset("a an the to of it is that this and in i we be for by up with as on or so no not at from "
+                    "me my you do does".split())
 _TRIGGERS: dict[str, list[tuple[str, Cue, frozenset[str] | None]]] = {}
 _BY_KEY: list[tuple[str, Cue]] = []  # cues without a word: looked up by their leading literal
 for _name, _set in SETS.items():
     for _member in _set:
         if not _member.gate:
             _BY_KEY.append((_name, _member))
-        elif _member.also:
+        elif _member.also and _member.also.isdisjoint(_COMMON):
             for _word in _member.also:
                 _TRIGGERS.setdefault(_word, []).append((_name, _member, frozenset(_member.gate)))
         else:
             for _word in _member.gate:
-                _TRIGGERS.setdefault(_word, []).append((_name, _member, None))
+                _TRIGGERS.setdefault(_word, []).append((_name, _member, _member.also or None))
 _ALL_WORDS = frozenset(_TRIGGERS)
 
 
 def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
     """For every set, the cues that can match ``text`` (whose set of words is ``words``)."""
     out: dict[str, list[Cue]] = {name: [] for name in SETS}
-    seen: set[tuple[str, int]] = set()
     for name, member in _BY_KEY:
         if (not member.key or member.key in text) and (not (member.also or member.also_text)
                                                        or _also(member, text, words)):
             out[name].append(member)
     for word in _ALL_WORDS & words:
-        for name, member, gate in _TRIGGERS[word]:
-            if (name, id(member)) in seen or (gate is not None and gate.isdisjoint(words)):
-                continue
-            if member.also_text and not member.also and not any(item in text for item in member.also_text):
-                continue
-            seen.add((name, id(member)))
-            out[name].append(member)
+        for name, member, check in _TRIGGERS[word]:
+            if check is None or not check.isdisjoint(words):
+                out[name].append(member)
+    for name, found in out.items():
+        found = list(dict.fromkeys(found))  # a cue found by two of its words runs once
+        out[name] = [m for m in found if not m.also_text or m.also or any(item in text for item in m.also_text)]
     return out
 
 

@@ -81,10 +81,10 @@ BOUNDARIES = (
     (re.compile(r"=>\s*"), "\n"),
     # (the one-character look-behind first: most commas follow none of these)
     (re.compile(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
-    # a verdict and the next calculation on one line: "= 18 nope 24 - 2 = 22" (rare, so the group's
-    # replacement may call back into Python)
-    (re.compile(r"((?<![a-z'])(?:no|nope|nah|yes|ok|wrong|hmm+|ugh|argh)|\((?:no|ok)\))[.!]*[ \t]+"
-                r"(?=\(?-?\d+(?:\.\d+)?\s*[-+*/]\s*\(?\d)"), "\\1\n"),
+    # a verdict and the next calculation on one line: "= 18 nope 24 - 2 = 22" (one pass per verdict,
+    # each starting with its literal: a single pass would stop at every space)
+    *((re.compile(re.escape(word) + f" (?<![a-z']{re.escape(word)} )" + r"(?= ?\(?-?\d+(?:\.\d+)?\s*[-+*/]\s*\(?\d)"),
+       word + "\n") for word in ("no", "nope", "nah", "yes", "ok", "wrong", "hmm", "hmmm", "ugh", "argh", "(no)", "(ok)")),
 )
 _NOISE = re.compile(r"[`#\r\t]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
