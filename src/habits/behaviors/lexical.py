@@ -2,21 +2,25 @@
 
 ``count_behaviors(text)`` counts instances of the four habits (see :mod:`habits.behaviors.taxonomy`)
 in free-form reasoning text: terse base-model output, chatty markdown, "hmm... wait" rambling,
-numbered steps, JSON answers, long meandering traces. It is the default classifier because it is
-fast enough to label a web-scale corpus (``benchmarks/bench_lexical.py``) and deterministic; the
-LLM judge (:mod:`habits.behaviors.judge`) is the slower, paper-faithful alternative.
+numbered steps, JSON answers, math prose, code, long meandering traces; ``behavior_spans(text)``
+says where each counted instance is (character offsets of its clause in ``text``). It is the
+default classifier because it is fast enough to label a web-scale corpus (``benchmarks/
+bench_lexical.py``, ``habits curate``) and deterministic; the LLM judge
+(:mod:`habits.behaviors.judge`) is the slower, paper-faithful alternative.
 
-How it works. The text is normalised once (lower case, unicode operators and dashes mapped to
-ASCII) and cut into clauses -- lines, sentences, and comma-separated calculations -- by turning
-every clause boundary into a newline. The cues of :mod:`habits.behaviors.cues` then run over the
-*whole* text in C, and matches are mapped to clause indices with ``bisect``. One clause
-contributes at most one instance per behavior. Guards encode the taxonomy's look-alikes: nothing
-is a check or a switch before the first calculation; a "need 24" that names the target restates
-the task; a "wait" that continues from the previous result is not a backtrack; a failed attempt
-followed by a fresh calculation is an (implicit) backtrack; a split of the target ("24 = 4 * 6")
-is a plan, not an attempt a switch could leave; a switch announced and then made is one switch.
-The target is read from the text ("target: 24", "make 24 using 4, 5, 10, 10", "not 24", ...)
-unless the caller passes it.
+How it works. The text is normalised once (:mod:`habits.behaviors.text`: ASCII, lower case, one
+clause per line -- lines, sentences, comma-separated calculations). The cues of
+:mod:`habits.behaviors.cues` whose words occur in the text then run over the *whole* text in C,
+and matches are mapped to clause indices with ``bisect``. One clause contributes at most one
+instance per behavior; the instances are sets of clauses, so counts and spans agree by
+construction. Guards encode the taxonomy's look-alikes: nothing is a check or a switch before the
+first calculation or stated attempt (a check that names its own number -- "36 works" -- needs
+none); a "need 24" that names the target restates the task; a "wait" that continues from the
+previous result is not a backtrack; a failed attempt followed by a fresh calculation is an
+(implicit) backtrack, also within one clause ("= 24, not 60, so 4^3 - 4 = 60"); a split of the
+target ("24 = 4 * 6") is a plan, not an attempt a switch could leave; a switch announced and then
+made is one switch. The target is read from the text ("target: 24", "make 24 using 4, 5, 10, 10",
+"not 24", "35 is 5 times 7", ...) unless the caller passes it; one "= 26" is not enough evidence.
 
 Text beyond :data:`MAX_CHARS` characters is ignored, so the time per call is bounded.
 """
