@@ -62,7 +62,7 @@ def base_model_dir(config: PipelineConfig, base: str) -> str:
     """The model the base's arms start from (after continued pretraining, when the base has some)."""
     spec = config.bases[base]
     if spec.cpt is not None:
-        return str(config.run_dir / "bases" / base / "cpt" / "model")
+        return str(config.layout.base(base) / "cpt" / "model")
     return _starting_model(config, base)
 
 
@@ -86,7 +86,7 @@ def plan(config: PipelineConfig) -> list[Stage]:
                                 _pretrain_runner(config, base), weight=6))
         if spec.cpt is not None:
             stages.append(Stage(f"continued pretraining of base '{base}' ({spec.cpt.get('keep', 'rich')} subset)",
-                                folder / "cpt" / "summary.json", _cpt_runner(config, base), weight=3))
+                                layout.base(base) / "cpt" / "summary.json", _cpt_runner(config, base), weight=3))
         model = base_model_dir(config, base)
         diagnose = DiagnoseConfig(model=model, task=config.task, task_args=config.task_args,
                                   n=config.diagnose.n, seed=EVAL_SEED, sampling=config.diagnose.sampling(),
@@ -360,7 +360,7 @@ def _cpt_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
         from habits.train.config import build
 
         cpt = build(CPTConfig, dict(config.bases[base].cpt or {}), f"bases.{base}.cpt")
-        return main(cpt, _starting_model(config, base), config.run_dir / "bases" / base / "cpt")
+        return main(cpt, _starting_model(config, base), config.layout.base(base) / "cpt")
 
     return run
 
