@@ -71,6 +71,15 @@ def test_cpt_recipe_plans_continued_pretraining_before_each_bases_arms(tmp_path)
     assert "(minimal subset)" in " ".join(labels)
 
 
+def test_cpt_settings_say_what_is_wrong():
+    from habits.curate.cpt import CPTConfig
+
+    with pytest.raises(ValueError, match="replay"):
+        CPTConfig(replay=-1)
+    with pytest.raises(ValueError, match="cpt.keep"):
+        CPTConfig(keep="all")
+
+
 def test_cpt_recipe_with_an_unknown_field_is_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="bases.cpt_rich.cpt.*max_steps_note"):
         load_pipeline(recipe(tmp_path, typo=True))
@@ -84,10 +93,13 @@ def test_cpt_stage_trains_the_base_on_the_subset_it_curated(tmp_path):
     from habits.curate.cpt import CPTConfig, main
 
     config = CPTConfig(keep="rich", budget_tokens=3000, synthetic=SyntheticConfig(documents=80), num_train_epochs=1,
-                       per_device_train_batch_size=8, torch_threads=1, sft={"max_steps": 2})
-    summary = main(config, str(SHIPPED), tmp_path / "cpt")
+                       per_device_train_batch_size=8, torch_threads=1, sft={"max_steps": 2}, replay=5)
+    summary = main(config, str(SHIPPED), tmp_path / "cpt", "countdown", {"number_range": [1, 12]})
     assert summary["status"] == "completed" and summary["stage"] == "cpt"
     assert set(summary["subset_kinds"]) == {"rich"} and 0 < summary["tokens"] <= 3000
+    trained = (tmp_path / "cpt" / "train.jsonl").read_text().splitlines()
+    assert len(trained) == summary["documents"] + 5  # the subset plus the replayed documents
+    assert sum("exactly once" in line for line in trained) == 5  # Countdown only in the replay
     before, after = load_file(SHIPPED / "model.safetensors"), load_file(tmp_path / "cpt" / "model" / "model.safetensors")
     assert any(not torch.equal(before[name], after[name]) for name in before)
     again = main(config, str(SHIPPED), tmp_path / "cpt")  # finished: skipped

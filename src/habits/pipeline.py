@@ -360,7 +360,7 @@ def _cpt_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
         from habits.train.config import build
 
         cpt = build(CPTConfig, dict(config.bases[base].cpt or {}), f"bases.{base}.cpt")
-        return main(cpt, _starting_model(config, base), config.layout.base(base) / "cpt")
+        return main(cpt, _starting_model(config, base), config.layout.base(base) / "cpt", config.task, config.task_args)
 
     return run
 

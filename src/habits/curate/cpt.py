@@ -28,6 +28,9 @@ class CPTConfig:
     text_field: str = _help("The corpus's text field.", "text")
     synthetic: SyntheticConfig = _help("The miniature corpus (when data is null).", factory=SyntheticConfig)
     min_behaviors: int = _help("rich: behaviors a document must show.", 2)
+    replay: int = _help("Documents like the base's own pretraining corpus (the task's problems worked with one "
+                        "unchecked attempt: habits.models.corpus) mixed into training, the same for either "
+                        "subset, so that continued pretraining does not wipe out what the base knew; 0: none.", 0)
     seed: int = _help("Corpus, selection order and training seed.", 0)
     learning_rate: float = _help("Peak learning rate.", 1e-3)
     num_train_epochs: float = _help("Passes over the subset.", 2.0)
@@ -45,12 +48,16 @@ class CPTConfig:
             raise ValueError(f"cpt.keep must be one of {', '.join(KEEPS)}, got {self.keep!r}")
         if self.budget_tokens < 1 or self.learning_rate <= 0 or self.num_train_epochs <= 0:
             raise ValueError("cpt: budget_tokens must be >= 1, learning_rate and num_train_epochs > 0")
+        if not isinstance(self.replay, int) or self.replay < 0:
+            raise ValueError(f"cpt.replay must be a whole number >= 0, got {self.replay!r}")
         if self.data is not None and not Path(self.data).is_file():
             raise ValueError(f"cpt.data: {self.data} does not exist (give a JSONL corpus, or null for the synthetic one)")
 
 
-def main(config: CPTConfig, model: str, output_dir: str | Path) -> dict[str, Any]:
-    """Curate the corpus, train ``model`` on the subset; returns the training summary plus the subset's facts."""
+def main(config: CPTConfig, model: str, output_dir: str | Path, task: str = "countdown",
+         task_args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Curate the corpus, train ``model`` on the subset (plus ``replay`` documents of ``task``); returns the
+    training summary plus the subset's facts."""
     from habits.curate import CurateConfig
     from habits.curate import main as curate
     from habits.curate.synthetic import build
@@ -77,7 +84,10 @@ def main(config: CPTConfig, model: str, output_dir: str | Path) -> dict[str, Any
     for row in rows:
         kind = str(row.get("kind", "?"))
         kinds[kind] = kinds.get(kind, 0) + 1
-    write_jsonl(train_file, ({"prompt": "", "completion": row[config.text_field]} for row in rows))
+    texts = [row[config.text_field] for row in rows]
+    if config.replay:
+        texts += _replay(config, task, task_args or {})
+    write_jsonl(train_file, ({"prompt": "", "completion": text} for text in texts))
     values: dict[str, Any] = dict(
         model=model, data=str(train_file), output_dir=str(out), seed=config.seed,
         learning_rate=config.learning_rate, num_train_epochs=config.num_train_epochs,
@@ -90,7 +100,16 @@ def main(config: CPTConfig, model: str, output_dir: str | Path) -> dict[str, Any
     selection = stats["selections"][config.keep]
     summary.update(stage="cpt", keep=config.keep, documents=selection["documents"], tokens=selection["tokens"],
                    subset_behaviors={k: v["share"] for k, v in selection["behaviors"].items()},
-                   subset_kinds=kinds)
+                   subset_kinds=kinds, replay=config.replay)
     if summary.get("status") == "completed":
         write_json(summary_path, summary)
     return summary
+
+
+def _replay(config: CPTConfig, task: str, task_args: dict[str, Any]) -> list[str]:
+    """Documents of the kind the embedded base was pretrained on, from the train split's pretrain stream."""
+    from habits.models.corpus import CorpusConfig, build_corpus
+    from habits.tasks import get_task
+
+    corpus = CorpusConfig(problems=config.replay, arithmetic_docs=0, behavior_traces=0)
+    return build_corpus(get_task(task, **task_args), corpus, seed=config.seed + 1)
