@@ -3,10 +3,10 @@
 The first paper's two arms: the thoughts either *show* the four behaviors (checks, abandoned
 attempts, stated subgoals, working backward) or are plain, direct steps (the control). The LLM is
 reached the way the judge reaches it (:class:`habits.behaviors.JudgeConfig`: an OpenAI-compatible
-endpoint with bounded concurrency and retries, or a local model directory), and answers go to the
-judge's on-disk cache (:class:`habits.behaviors.judge.JudgeCache`) as soon as they arrive -- only
-answers that parse, so an unreadable one is asked again next time -- so an interrupted run resumes
-without repeating a call. Each rewritten row keeps every input field, moves the original text to
+endpoint with bounded concurrency and retries, or a local model directory), and answers go to an
+on-disk cache as soon as they arrive -- a ``rewrites`` table in the judge's SQLite file, keyed like
+the judge's answers (:meth:`habits.behaviors.judge.JudgeCache.key`); only answers that parse, so an
+unreadable one is asked again next time -- so an interrupted run resumes without repeating a call. Each rewritten row keeps every input field, moves the original text to
 ``original_<field>``, puts the rewrite in ``<field>`` and adds ``question``, ``thoughts``, ``answer``,
 ``rewrite_style`` and the offline classifier's counts of the thoughts (``rewrite_behaviors``), so
 one can check that the arms differ as intended.
@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,8 +105,9 @@ def main(config: RewriteConfig) -> dict[str, Any]:
         raise InputError(f"{config.input}: no rows")
     model = judge.model if judge.backend == "endpoint" else str(Path(judge.model).resolve())
     requests = [rewrite_messages(str(row[config.text_field]), config.style, config.max_chars) for row in rows]
-    keys = [JudgeCache.key(model, messages, judge.temperature, judge.max_tokens) for messages in requests]
-    cache = JudgeCache(judge.cache)
+    source = judge.endpoint if judge.backend == "endpoint" else "local"
+    keys = [JudgeCache.key(model, messages, judge.temperature, judge.max_tokens, source) for messages in requests]
+    cache = RewriteCache(judge.cache)
     try:
         answers: dict[int, str | None] = {i: cache.get(key) for i, key in enumerate(keys)}
         hits = sum(1 for answer in answers.values() if parse_rewrite(answer) is not None)
@@ -136,6 +140,40 @@ def main(config: RewriteConfig) -> dict[str, Any]:
             "cache_hits": hits, "share_showing": shown}
 
 
+class RewriteCache:
+    """Rewrites by request key in SQLite (the judge's file, its own table), one committed write per answer."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self._db = None
+        self._lock = threading.Lock()
+        if path is not None:
+            path = Path(path).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False)
+            self._db.execute("CREATE TABLE IF NOT EXISTS rewrites (key TEXT PRIMARY KEY, model TEXT, answer TEXT, "
+                             "created REAL)")
+            self._db.commit()
+
+    def get(self, key: str) -> str | None:
+        if self._db is None:
+            return None
+        with self._lock:
+            row = self._db.execute("SELECT answer FROM rewrites WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def put(self, key: str, model: str, answer: str) -> None:
+        if self._db is None:
+            return
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO rewrites VALUES (?, ?, ?, ?)", (key, model, answer, time.time()))
+            self._db.commit()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
 def _ask_all(judge: Any, requests: list[list[dict[str, str]]], store: Any) -> None:
     """Ask every request, ``judge.concurrency`` at a time, and ``store(position, answer)`` each answer."""
     if not requests:
@@ -148,9 +186,13 @@ def _ask_all(judge: Any, requests: list[list[dict[str, str]]], store: Any) -> No
         for position, samples in enumerate(generate(load_model(judge.model), requests, sampling)):
             store(position, samples[0].text)
         return
-    import openai
-
     from habits.behaviors import JudgeError
+
+    try:
+        import openai
+    except ImportError:
+        raise JudgeError("habits rewrite through an endpoint needs the openai client, an optional extra: "
+                         "pip install 'habits[judge]' (or --judge-backend local)") from None
 
     client = openai.OpenAI(base_url=judge.endpoint, api_key=os.environ.get(judge.api_key_env) or "EMPTY",
                            timeout=judge.timeout_s, max_retries=judge.max_retries)
