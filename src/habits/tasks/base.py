@@ -9,13 +9,14 @@ so shaping can never re-parse an answer differently from the verifier.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import numbers
 import random
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 SPLITS = ("train", "test", "ood")
@@ -260,25 +261,14 @@ class Task(ABC):
             raise ValueError(f"stream must be one of {', '.join(STREAMS)} and only applies to the train split, "
                              f"got stream={stream!r} split={split!r}")
         self.check_split(split)
-        seen: set[str] = set()
-        index = misses = 0
-        while len(seen) < n if distinct else index < n:
-            problem = self._draw(item_rng(self.name, split, seed if stream is None else f"{stream}{seed}", index),
-                                 split, stream)
-            index += 1
-            if distinct:
-                key = self.key(problem)
-                if key in seen:
-                    misses += 1
-                    # Consecutive repeats this long mean the space is used up (the chance of missing a
-                    # remaining problem that often is below 1% for any space size).
-                    if misses > 200 + 5 * len(seen):
-                        raise SpaceExhausted(f"{self.name}: only {len(seen)} distinct {split} problems found, "
-                                             f"{n} asked; ask for fewer or widen the number/target ranges")
-                    continue
-                misses = 0
-                seen.add(key)
-            yield problem
+        namespace = seed if stream is None else f"{stream}{seed}"
+        draws = (self._draw(item_rng(self.name, split, namespace, index), split, stream) for index in itertools.count())
+        if not distinct:
+            yield from itertools.islice(draws, n)
+            return
+        yield from take_distinct(draws, n, self.key, lambda found: (
+            f"{self.name}: only {found} distinct {split} problems found, {n} asked; ask for fewer or widen the "
+            "number/target ranges"))
 
     def item(self, index: int, split: str = "train", seed: int = 0) -> dict[str, Any]:
         """Problem ``index`` of ``generate(n, split, seed)`` for any ``n > index``, drawn directly
@@ -439,6 +429,30 @@ class Task(ABC):
 
         reward.__name__ = f"{self.name}_{self.config.reward}_reward"
         return reward
+
+
+def take_distinct(draws: Iterable[dict[str, Any]], n: int, key: Callable[[Mapping[str, Any]], str],
+                  exhausted: Callable[[int], str]) -> Iterator[dict[str, Any]]:
+    """The first ``n`` draws with distinct ``key``; SpaceExhausted(``exhausted(found)``) when the
+    draws keep repeating (the space is used up)."""
+    seen: set[str] = set()
+    misses = 0
+    for problem in draws:
+        if len(seen) >= n:
+            return
+        name = key(problem)
+        if name in seen:
+            misses += 1
+            # Consecutive repeats this long mean the space is used up (the chance of missing a
+            # remaining problem that often is below 1% for any space size).
+            if misses > 200 + 5 * len(seen):
+                raise SpaceExhausted(exhausted(len(seen)))
+            continue
+        misses = 0
+        seen.add(name)
+        yield problem
+        if len(seen) == n:
+            return
 
 
 def stable_choice(options: Sequence[Any], key: str) -> Any:

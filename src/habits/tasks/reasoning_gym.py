@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from habits.tasks import TASKS, get_task
-from habits.tasks.base import SPLITS, STREAMS, SpaceExhausted, Task, Verdict, last_tagged_answer
+from habits.tasks.base import SPLITS, STREAMS, Task, Verdict, last_tagged_answer, take_distinct
 
 log = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("rg_worker.py")
@@ -245,26 +245,19 @@ class ReasoningGymTask(Task):
             raise ValueError(f"stream must be one of {', '.join(STREAMS)} and only applies to the train split")
         self.check_split(split)
         namespace = seed if stream is None else f"{stream}{seed}"
-        seen: set[str] = set()
-        produced = index = misses = 0
-        while produced < n:
-            count = self.chunk if distinct else min(self.chunk, n - produced)
-            for problem in self._items(split, namespace, list(range(index, index + count))):
-                index += 1
-                if distinct:
-                    key = self.key(problem)
-                    if key in seen:
-                        misses += 1
-                        if misses > 200 + 5 * len(seen):
-                            raise SpaceExhausted(f"reasoning_gym {self.config.dataset}: only {len(seen)} distinct "
-                                                 f"{split} items found, {n} asked")
-                        continue
-                    misses = 0
-                    seen.add(key)
-                yield problem
-                produced += 1
-                if produced == n:
-                    return
+        if not distinct:
+            yield from self._draws(split, namespace, n)
+            return
+        yield from take_distinct(self._draws(split, namespace), n, self.key, lambda found: (
+            f"reasoning_gym {self.config.dataset}: only {found} distinct {split} items found, {n} asked"))
+
+    def _draws(self, split: str, namespace: Any, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Items 0, 1, ... (up to ``limit``), fetched from the worker a chunk at a time."""
+        index = 0
+        while limit is None or index < limit:
+            count = self.chunk if limit is None else min(self.chunk, limit - index)
+            yield from self._items(split, namespace, list(range(index, index + count)))
+            index += count
 
     def item(self, index: int, split: str = "train", seed: int = 0) -> dict[str, Any]:
         self.check_split(split)
