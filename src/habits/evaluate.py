@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from habits.fields import described as _help
+from habits.configs import described as _help
 
 FORMAT_ERRORS = ("no_answer", "malformed")
 

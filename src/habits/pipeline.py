@@ -313,7 +313,7 @@ def _clock(seconds: float) -> str:
 def _pretrain_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
     def run() -> Any:
         from habits.models.pretrain import PretrainConfig, main
-        from habits.train.config import build
+        from habits.configs import build
 
         values = dict(config.bases[base].pretrain or {})
         values.update(output_dir=str(config.run_dir / "bases" / base), task=config.task,

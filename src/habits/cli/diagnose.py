@@ -20,7 +20,7 @@ from habits.cli.behaviors import (
     JudgeRetries,
     judge_config,
 )
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 

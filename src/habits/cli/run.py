@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE (dotted keys, YAML values); "
@@ -38,13 +38,15 @@ def pretrain(
     overrides: SetOption = None,
 ) -> None:
     """Train the embedded tiny model from scratch into a base model (tokenizer, config, safetensors)."""
+    from habits.configs import Where, apply_overrides, build, load_recipe
     from habits.models.pretrain import PretrainConfig, main
-    from habits.train.config import apply_overrides, build, read_yaml
 
-    values = apply_overrides(read_yaml(config), parse_overrides(overrides))
+    recipe = load_recipe(config)
+    values = apply_overrides(recipe.values, parse_overrides(overrides))
+    where = Where(label=str(config), source=recipe.source, overrides=frozenset(parse_overrides(overrides)))
     if values.pop("stage", "pretrain") != "pretrain":
-        raise ValueError(f"{config}: not a pretraining recipe (its `stage:` is not pretrain)")
-    summary = main(build(PretrainConfig, values, str(config)))
+        raise where.error("not a pretraining recipe (its `stage:` is not pretrain)", "stage")
+    summary = main(build(PretrainConfig, values, where))
     console.print(f"base model: {summary.get('model_dir', Path(values.get('output_dir', 'runs/base')) / 'model')} "
                   f"(final loss {summary.get('loss', float('nan')):.3f})")
 

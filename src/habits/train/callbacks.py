@@ -117,8 +117,9 @@ def _any_process(flag: bool, device) -> bool:
 class PeriodicEval(TrainerCallback):
     """Greedy accuracy (and format errors, length, behaviors) on fixed ID/OOD problems every N steps.
 
-    ``evaluate_fn(model, tokenizer) -> {name: value}`` does the work; the numbers go into
-    ``trainer.pending_logs`` so they are written with the step's own metrics. The step-0 numbers
+    ``evaluate_fn(model, tokenizer) -> {name: value}`` does the work; the numbers are queued on the
+    trainer (:meth:`habits.train.trl_seam.HabitsGRPOTrainer.queue_logs`) so they are written with
+    the step's own metrics. The step-0 numbers
     (before any update) are logged at the start of a fresh run, so every curve starts at the base model.
     """
 
@@ -129,14 +130,14 @@ class PeriodicEval(TrainerCallback):
 
     def _run(self) -> dict[str, float]:
         import torch
-        from trl.models import unwrap_model_for_generation
+
+        from habits.train.trl_seam import generation_model
 
         trainer = self.trainer
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
         # Evaluation seeds its own sampling; fork the RNG so that rollouts after it do not replay
         # the random stream of the rollouts after the previous evaluation.
-        with torch.random.fork_rng(devices=devices), \
-                unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
+        with torch.random.fork_rng(devices=devices), generation_model(trainer) as model:
             was_training = model.training
             model.eval()
             try:
@@ -150,6 +151,6 @@ class PeriodicEval(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.every and state.global_step % self.every == 0:
-            self.trainer.pending_logs.update(self._run())
+            self.trainer.queue_logs(self._run())
             control.should_log = True
         return control

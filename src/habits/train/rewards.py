@@ -50,20 +50,24 @@ class OutcomeReward:
         self._reward = task.reward_function()
         self.__name__ = self._reward.__name__  # TRL names the logged reward column after this
         self._count = behavior_counter() if behaviors else None
+        self.last_correct: list[bool] = []
 
     def __call__(self, completions: list[Any], problem: list[Any], final_attempt: list[str] | None = None,
                  log_metric: Callable[[str, float], None] | None = None, **columns: Any) -> list[float]:
         texts = list(final_attempt) if final_attempt is not None else [completion_text(c) for c in completions]
         rewards = self._reward(texts, problem=problem)
+        verdicts = [self.task.verify(as_problem(p), t) for t, p in zip(texts, problem, strict=True)]
+        self.last_correct = [v.correct for v in verdicts]  # the binary verdicts dynamic sampling filters on
         if log_metric is not None and texts:
-            for name, value in self.step_stats(texts, problem, columns.get("attempts")).items():
+            for name, value in self.step_stats(texts, problem, columns.get("attempts"), verdicts).items():
                 log_metric(name, value)
         return rewards
 
-    def step_stats(self, texts: Sequence[str], problems: Sequence[Any],
-                   attempts: Sequence[int] | None = None) -> dict[str, float]:
+    def step_stats(self, texts: Sequence[str], problems: Sequence[Any], attempts: Sequence[int] | None = None,
+                   verdicts: Sequence[Any] | None = None) -> dict[str, float]:
         """Accuracy, format-error share and mean behavior counts of one batch of completions."""
-        verdicts = [self.task.verify(as_problem(p), t) for t, p in zip(texts, problems, strict=True)]
+        if verdicts is None:
+            verdicts = [self.task.verify(as_problem(p), t) for t, p in zip(texts, problems, strict=True)]
         n = len(verdicts)
         stats = {
             "accuracy": sum(v.correct for v in verdicts) / n,
