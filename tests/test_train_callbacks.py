@@ -14,8 +14,9 @@ def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
     config = Qwen2Config(vocab_size=16, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
                          num_key_value_heads=1, intermediate_size=16)
     model = AutoModelForCausalLM.from_config(config)
+    queued = {}
     trainer = SimpleNamespace(model_wrapped=model, accelerator=Accelerator(cpu=True), processing_class=None,
-                              pending_logs={})
+                              queue_logs=queued.update)
 
     def evaluate_fn(model, tokenizer):
         torch.manual_seed(0)  # what seeded sampling inside the evaluation does
@@ -27,7 +28,7 @@ def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
     torch.manual_seed(123)
     control = callback.on_step_end(None, SimpleNamespace(global_step=1), TrainerControl())
     assert torch.equal(torch.rand(3), expected)
-    assert trainer.pending_logs == {"eval_test/accuracy": 0.5} and control.should_log
+    assert queued == {"eval_test/accuracy": 0.5} and control.should_log
 
 
 def test_metrics_file_drops_lines_past_the_checkpoint_when_a_run_resumes(tmp_path):

@@ -71,7 +71,8 @@ class Where:
     overrides: frozenset[str] = frozenset()
 
     def child(self, key: str) -> Where:
-        return dataclasses.replace(self, label=f"{self.label}.{key}" if self.label else key,
+        top = not self.label or (self.source is not None and self.label == self.source.path)
+        return dataclasses.replace(self, label=key if top else f"{self.label}.{key}",
                                    prefixes=tuple(p + (key,) for p in self.prefixes))
 
     def at(self, key: str | None = None) -> str:

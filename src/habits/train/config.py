@@ -16,7 +16,6 @@ reason (the first paper's settings; a metrics line per step). An RL recipe may s
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -464,7 +463,3 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
 def _command(stage: str | None) -> str:
     return {"sft": "train sft", "rl": "train rl", "eval": "eval"}.get(stage or "", f"<{stage}>")
 
-
-def world_size() -> int:
-    """Processes this run will use (accelerate/torchrun set WORLD_SIZE), for batch checks before launch."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
