@@ -43,3 +43,20 @@ def test_metrics_file_drops_lines_past_the_checkpoint_when_a_run_resumes(tmp_pat
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert rows[-1] == {"step": 3, "loss": None, "reward": 0.5}  # NaN is not JSON; tensors become numbers
+
+
+def test_solve_rates_travel_with_the_checkpoint_a_run_resumes_from(tmp_path):
+    from habits.train.callbacks import SolveRatesCheckpoint
+    from habits.train.sampling import SolveRates
+
+    (tmp_path / "checkpoint-4").mkdir()
+    rates = SolveRates()
+    rates.observe(["p1", "p1", "p2"], [True, False, False])
+    state = SimpleNamespace(is_world_process_zero=True, global_step=4)
+    SolveRatesCheckpoint(rates, None).on_save(SimpleNamespace(output_dir=str(tmp_path)), state, TrainerControl())
+    resumed = SolveRates()
+    SolveRatesCheckpoint(resumed, str(tmp_path / "checkpoint-4")).on_train_begin(None, state, TrainerControl())
+    assert resumed.to_dict() == rates.to_dict()
+    fresh = SolveRates()
+    SolveRatesCheckpoint(fresh, None).on_train_begin(None, state, TrainerControl())
+    assert fresh.attempts == {}

@@ -225,7 +225,10 @@ def build(cls: type, values: Mapping[str, Any] | None, where: Where | str | None
     if unknown:
         raise _unknown(cls, unknown, set(fields) | (forward.names() | set(forward.aliases) if forward else set()),
                        where)
-    hints = typing.get_type_hints(cls)
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):  # an annotation that cannot be resolved here: build nested values as given
+        hints = {}
     for name, value in list(values.items()):
         kind = _dataclass_of(hints.get(name))
         if isinstance(value, Mapping) and kind is not None:

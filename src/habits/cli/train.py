@@ -30,16 +30,12 @@ def print_fields(stage: str) -> None:
     """The stage's own fields, habits' defaults for TRL fields, the presets, and the TRL fields accepted."""
     import dataclasses
 
-    from habits.configs import describe, forwarding
+    from habits.cli.help_config import print_config_fields
+    from habits.configs import forwarding
     from habits.train.config import config_classes
 
     cls = config_classes()[stage]
-    table = Table(title=f"{stage} config fields (YAML keys / --set KEY=VALUE)")
-    for column in ("field", "default", "help"):
-        table.add_column(column, overflow="fold")
-    for name, default, text in describe(cls):
-        table.add_row(name, default, text)
-    console.print(table)
+    print_config_fields(cls, stage)
     forward = forwarding(cls)
     if forward is None:
         return

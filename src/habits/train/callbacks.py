@@ -7,6 +7,7 @@
   this step and stop"; the same command then resumes from it. A second Ctrl-C aborts at once.
 * :class:`PeriodicEval` runs greedy evaluation on ID/OOD splits every N steps and hands the numbers
   to the trainer's next log line (they land in metrics.jsonl and TensorBoard like any metric).
+* :class:`SolveRatesCheckpoint` keeps the solve-rate curriculum's measurements with each checkpoint.
 """
 
 from __future__ import annotations
@@ -154,3 +155,31 @@ class PeriodicEval(TrainerCallback):
             self.trainer.queue_logs(self._run())
             control.should_log = True
         return control
+
+
+class SolveRatesCheckpoint(TrainerCallback):
+    """The curriculum's solve-rate table, saved with each checkpoint and restored when a run resumes from it.
+
+    Without it a resumed run would restart the curriculum from no measurements.
+    """
+
+    FILE = "solve_rates.json"
+
+    def __init__(self, rates: Any, resume_from: str | None) -> None:
+        self.rates = rates
+        self.resume_from = resume_from
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        path = Path(self.resume_from) / self.FILE if self.resume_from else None
+        if path is not None and path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            self.rates.attempts.update(saved.get("attempts", {}))
+            self.rates.solved.update(saved.get("solved", {}))
+
+    def on_save(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if checkpoint.is_dir():
+            with atomic_write(checkpoint / self.FILE) as handle:
+                json.dump(self.rates.to_dict(), handle)

@@ -345,7 +345,7 @@ class RLConfig(RunConfig):
         return preset_settings(self.preset)
 
     def __post_init__(self) -> None:
-        from habits.tasks import SPLITS, task_names
+        from habits.tasks import SPLITS, get_task, task_names
         from habits.tasks.base import STREAMS
         from habits.train.presets import check_preset
 
@@ -356,10 +356,14 @@ class RLConfig(RunConfig):
         if not isinstance(self.task_args, dict):
             raise ConfigError(f"task_args must be a mapping of task config fields, got "
                               f"{type(self.task_args).__name__}", "task_args")
-        try:
-            self.build_task()  # validates task_args and the reward scheme now, not after the model is loaded
+        try:  # the task validates its own config now, not after the model is loaded
+            get_task(self.task, **self.task_args)
         except ValueError as exc:
-            raise ConfigError(str(exc), "reward" if "reward" in str(exc) else "task_args") from None
+            raise ConfigError(str(exc), "task_args") from None
+        try:
+            self.build_task()
+        except ValueError as exc:
+            raise ConfigError(str(exc), "reward") from None
         if self.revise_attempts < 1:
             raise ConfigError(f"revise_attempts must be >= 1, got {self.revise_attempts}", "revise_attempts")
         if self.format_reward < 0:

@@ -68,7 +68,7 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
     from transformers import AutoTokenizer
 
     from habits.evaluate import in_training_eval
-    from habits.train.callbacks import MetricsJsonl, PeriodicEval, StopOnSignal
+    from habits.train.callbacks import MetricsJsonl, PeriodicEval, SolveRatesCheckpoint, StopOnSignal
     from habits.train.data import rl_dataset, rl_rows
     from habits.train.rewards import build_rewards
     from habits.train.rollouts import build_rollout
@@ -96,12 +96,14 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
         rollout_func=trl_seam.rollout_func(rollout) if rollout is not None else None, sampler=sampler,
         callbacks=[MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
     )
+    resume = runs.resume_point(config)
+    if sampler is not None:
+        trainer.add_callback(SolveRatesCheckpoint(sampler.rates, resume))
     if config.eval_every:
         evaluate_fn = in_training_eval(config.build_task, config.eval_splits, config.eval_n,
                                        config.eval_max_new_tokens or config.args.max_completion_length,
                                        seed=config.seed, behaviors=config.behaviors)
         trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn))
-    resume = runs.resume_point(config)
     result = trainer.train(resume_from_checkpoint=resume)
     summary: dict[str, Any] = {
         "stage": "rl", "model": config.model, "task": config.task, "problems": len(problems),

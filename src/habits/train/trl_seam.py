@@ -170,6 +170,8 @@ class HabitsGRPOTrainer(GRPOTrainer):
 # -- dynamic sampling / curriculum on TRL's batch dict -----------------------------------------
 def _sampled_batch(trainer: HabitsGRPOTrainer, inputs: list[dict[str, Any]]) -> dict[str, Any]:
     """Generate, keep groups with a right and a wrong completion, refill; every process agrees on rounds."""
+    from habits.train.sampling import groups_with_spread
+
     sampler = trainer.sampler
     size = sampler.num_generations
     process = trainer.accelerator.process_index
@@ -184,23 +186,20 @@ def _sampled_batch(trainer: HabitsGRPOTrainer, inputs: list[dict[str, Any]]) -> 
         if len(correct) != len(rows):
             raise RuntimeError(f"dynamic sampling: {len(correct)} verdicts for {len(rows)} completions")
         _observe_everywhere(trainer, rows, correct)
-        from habits.train.sampling import groups_with_spread
-
         signal = groups_with_spread(correct, size) if sampler.dynamic else [True] * (len(rows) // size)
         generated += len(signal)
         with_signal += sum(signal)
         take = [g for g, ok in enumerate(signal) if ok][:needed - kept]
         kept += len(take)
-        short = needed - kept
-        if short and rounds >= sampler.max_rounds:  # out of rounds: keep the size, keep them out of the loss
-            spare = [g for g in range(len(signal)) if g not in take][:short]
-            parts.append((batch, take))
-            parts.append((_without_signal(batch, spare, size), spare))
-            fillers = len(spare)
-            break
         parts.append((batch, take))
-        most_short = _max_over_processes(trainer, short)
+        most_short = _max_over_processes(trainer, needed - kept)  # the same on every process: same branch
         if most_short == 0:
+            break
+        if rounds >= sampler.max_rounds:  # out of rounds: keep the batch's size, keep the rest out of the loss
+            spare = [g for g in range(len(signal)) if g not in take][:needed - kept]
+            if spare:
+                parts.append((_without_signal(batch, spare, size), spare))
+            fillers = len(spare)
             break
         rows = sampler.draw(most_short, process)  # every process generates the same number of groups
     trainer.record("sampling/rounds", rounds)
