@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     from habits.train.config import load_config
-    from habits.train.rl import HabitsGRPOTrainer, main
+    from habits.train.rl import main
+    from habits.train.trl_seam import HabitsGRPOTrainer
 
     sink: dict[str, list[float]] = defaultdict(list)
     instrument(HabitsGRPOTrainer, sink)

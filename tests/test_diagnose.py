@@ -229,6 +229,27 @@ def test_diagnose_with_the_judge_backend_reports_the_judges_counts(completions, 
     assert report["behaviors"]["subgoal_setting"]["share"] == 0
     assert report["verdict"]["missing"] == ["subgoal_setting"]
     assert report["accuracy"]["value"] == pytest.approx(0.8)  # verification does not depend on the classifier
+def test_diagnose_options_and_a_recipe_reach_the_config_through_the_config_machinery(completions, tmp_path,
+                                                                                      monkeypatch):
+    seen = []
+
+    def fake_main(config):
+        seen.append(config)
+        raise KeyboardInterrupt  # stop before any judging
+
+    monkeypatch.setattr("habits.diagnose.main", fake_main)
+    recipe = tmp_path / "diagnose.yaml"
+    recipe.write_text("n: 7\nthresholds: {min_share: 0.3}\njudge: {concurrency: 2}\n")
+    runner.invoke(app, ["diagnose", "--config", str(recipe), "--completions", str(completions), "--backend", "judge",
+                        "--base-url", "http://127.0.0.1:9/v1", "--seed", "3", "--set", "max_numbers=3"])
+    config = seen[0]
+    assert (config.n, config.thresholds.min_share, config.judge.concurrency) == (7, 0.3, 2)  # from the recipe
+    assert config.judge.endpoint == "http://127.0.0.1:9/v1" and config.backend == "judge"  # from the options
+    assert config.seed == config.sampling.seed == 3 and config.task_args == {"max_numbers": 3}
+    assert config.sampling.temperature == 1.0  # an option left at its default does not override the recipe
+    recipe.write_text("n: 7\nthresholds: {min_shar: 0.3}\n")
+    result = runner.invoke(app, ["diagnose", "--config", str(recipe), "--completions", str(completions)])
+    assert "diagnose.yaml:2" in str(result.exception) and "did you mean 'min_share'" in str(result.exception)
 
 
 def test_classify_rejects_an_empty_file_and_writes_nothing(tmp_path):

@@ -180,9 +180,9 @@ def test_every_run_directory_records_the_software_that_made_it(finished_run):
 
 
 @pytest.mark.parametrize(("old", "new", "says"), [
-    ("diagnose: {n: 4,", "diagnose: {samples_n: 4,", r"bad.yaml:\d+: diagnose: unknown field\(s\) 'samples_n'"),
-    ("priming: {n: 8}", "priming: {n: 8, conditon: all}", r"bad.yaml:\d+: priming: unknown field\(s\) 'conditon'"),
-    ("priming: {n: 8}", "priming: {n: fifty}", r"bad.yaml:\d+: priming.n must be a whole number, got 'fifty'"),
+    ("diagnose: {n: 4,", "diagnose: {samples_n: 4,", r"bad.yaml:\d+: diagnose: unknown field 'samples_n'"),
+    ("priming: {n: 8}", "priming: {n: 8, conditon: all}", r"bad.yaml:\d+: priming: unknown field 'conditon'"),
+    ("priming: {n: 8}", "priming: {n: fifty}", r"bad.yaml:\d+: priming: n must be a whole number, got 'fifty'"),
     ("diagnose: {n: 4,", "diagnose: {n: -4,", r"bad.yaml:\d+: diagnose.n must be >= 1"),
     ("arms:", "report: {paper_model: gpt5}\narms:", r"bad.yaml:\d+: report.paper_model must be one of"),
     ("learning_rate: 1.0e-4", "learning_rate: fast", r"bad.yaml:\d+: arm \w+: rl: learning_rate must be a number"),

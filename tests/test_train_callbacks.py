@@ -18,8 +18,9 @@ def tiny_model():
 
 
 def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
-    trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True),
-                              processing_class=None, pending_logs={})
+    queued = {}
+    trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True), processing_class=None,
+                              queue_logs=queued.update)
 
     def evaluate_fn(model, tokenizer):
         torch.manual_seed(0)  # what seeded sampling inside the evaluation does
@@ -31,14 +32,14 @@ def test_periodic_eval_does_not_reset_the_random_stream_of_the_rollouts():
     torch.manual_seed(123)
     control = callback.on_step_end(None, SimpleNamespace(global_step=1), TrainerControl())
     assert torch.equal(torch.rand(3), expected)
-    assert trainer.pending_logs == {"eval_test/accuracy": 0.5} and control.should_log
+    assert queued == {"eval_test/accuracy": 0.5} and control.should_log
 
 
 @pytest.mark.parametrize("at_start", [True, False])
 def test_step_zero_evaluation_runs_only_when_asked_and_only_on_a_fresh_run(at_start):
     logged = []
     trainer = SimpleNamespace(model_wrapped=tiny_model(), accelerator=Accelerator(cpu=True),
-                              processing_class=None, pending_logs={}, log=logged.append)
+                              processing_class=None, queue_logs={}.update, log=logged.append)
     callback = PeriodicEval(trainer, every=10, at_start=at_start,
                             evaluate_fn=lambda model, tokenizer: {"eval_test/accuracy": 0.0})
     callback.on_train_begin(None, SimpleNamespace(global_step=0), TrainerControl())
@@ -58,3 +59,20 @@ def test_metrics_file_drops_lines_past_the_checkpoint_when_a_run_resumes(tmp_pat
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert rows[-1] == {"step": 3, "loss": None, "reward": 0.5}  # NaN is not JSON; tensors become numbers
+
+
+def test_solve_rates_travel_with_the_checkpoint_a_run_resumes_from(tmp_path):
+    from habits.train.callbacks import SolveRatesCheckpoint
+    from habits.train.sampling import SolveRates
+
+    (tmp_path / "checkpoint-4").mkdir()
+    rates = SolveRates()
+    rates.observe(["p1", "p1", "p2"], [True, False, False])
+    state = SimpleNamespace(is_world_process_zero=True, global_step=4)
+    SolveRatesCheckpoint(rates, None).on_save(SimpleNamespace(output_dir=str(tmp_path)), state, TrainerControl())
+    resumed = SolveRates()
+    SolveRatesCheckpoint(resumed, str(tmp_path / "checkpoint-4")).on_train_begin(None, state, TrainerControl())
+    assert resumed.to_dict() == rates.to_dict()
+    fresh = SolveRates()
+    SolveRatesCheckpoint(fresh, None).on_train_begin(None, state, TrainerControl())
+    assert fresh.attempts == {}

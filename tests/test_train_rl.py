@@ -132,3 +132,79 @@ def test_rl_interrupted_run_resumes_from_its_checkpoint_with_the_same_config(mod
     assert second["status"] == "completed" and second["global_step"] == 3
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]
+
+
+def scripted_verdicts(monkeypatch, rule):
+    """Replace the verdicts the group filter reads (not the reward) by ``rule(problem, index in batch)``.
+
+    A random tiny model is never right, so without this every group would lack a right answer."""
+    from habits.train.rewards import OutcomeReward
+
+    original = OutcomeReward.__call__
+
+    def call(self, completions, problem, **columns):
+        rewards = original(self, completions, problem=problem, **columns)
+        self.last_correct = [rule(as_problem(p), i) for i, p in enumerate(problem)]
+        return rewards
+
+    monkeypatch.setattr(OutcomeReward, "__call__", call)
+
+
+def odd_targets_half_right(problem, index):
+    """Groups for odd targets hold a right and a wrong answer; groups for even targets are all right."""
+    return index % 2 == 0 if problem["target"] % 2 else True
+
+
+@pytest.mark.parametrize("preset", ["dapo", "dr_grpo", "gspo"])
+def test_each_preset_trains_two_steps_with_a_finite_loss_and_a_gradient(models, tmp_path, monkeypatch, preset):
+    scripted_verdicts(monkeypatch, odd_targets_half_right)  # dapo filters groups on them
+    summary = main(rl_config(models["qwen2"], tmp_path / "run", preset=preset, eval_every=0,
+                             extra_rewards=[Spy()]))
+    assert summary["status"] == "completed" and summary["global_step"] == 2
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2]
+    for line in lines:
+        assert line["loss"] is not None and line["grad_norm"] is not None  # metrics.jsonl writes NaN/inf as null
+    assert PAPER_FIELDS <= set(lines[0])  # gspo generates once for 4 steps, so only then are rollouts measured
+    # A random model rarely ends before max_completion_length, and DAPO leaves truncated completions out of
+    # the loss, so a step may have nothing to learn from; across the two steps the weights must move.
+    assert max(line["grad_norm"] for line in lines) > 0
+    if preset == "dapo":
+        assert all(line["sampling/filler_groups"] == 0 for line in lines)
+
+
+def test_groups_whose_answers_are_all_right_or_all_wrong_never_reach_the_loss(models, tmp_path, monkeypatch):
+    from habits.train.trl_seam import HabitsGRPOTrainer
+
+    scripted_verdicts(monkeypatch, odd_targets_half_right)
+    seen = []
+    original = HabitsGRPOTrainer.compute_loss
+
+    def spy(self, model, inputs, *args, **kwargs):
+        seen.append((self.processing_class, {k: inputs[k].clone() for k in ("prompt_ids", "completion_mask")}))
+        return original(self, model, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(HabitsGRPOTrainer, "compute_loss", spy)
+    main(rl_config(models["qwen2"], tmp_path / "run", dynamic_sampling=True, eval_every=0, train_size=12,
+                   extra_rewards=[Spy()]))
+    task = get_task("countdown")
+    problems = [as_problem(json.loads(line)["problem"])
+                for path in (tmp_path / "run").glob("problems-*.jsonl") for line in path.read_text().splitlines()]
+    by_prompt = {task.prompt(p).strip(): p for p in problems}
+    targets = []
+    for tokenizer, batch in seen:
+        for ids, mask in zip(batch["prompt_ids"], batch["completion_mask"]):
+            if mask.sum() > 0:  # rows that reach the loss
+                targets.append(by_prompt[tokenizer.decode(ids, skip_special_tokens=True).strip()]["target"])
+    assert targets and all(target % 2 for target in targets)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert all(0 < line["sampling/groups_with_signal"] <= 1 and line["sampling/rounds"] >= 1 for line in lines)
+
+
+def test_solve_rate_curriculum_trains_and_logs_its_draws(models, tmp_path, monkeypatch):
+    scripted_verdicts(monkeypatch, odd_targets_half_right)
+    summary = main(rl_config(models["qwen2"], tmp_path / "run", curriculum="solve_rate", train_size=4, eval_every=0,
+                             extra_rewards=[Spy()]))
+    assert summary["status"] == "completed"
+    line = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert line["sampling/rounds"] == 1 and line["sampling/filler_groups"] == 0  # no filter: one round each

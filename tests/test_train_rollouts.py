@@ -1,10 +1,13 @@
-"""Verify-and-revise rollouts with a scripted generation engine: feedback, masks, final attempts."""
+"""Verify-and-revise rollouts with a scripted generation engine: feedback, masks, final attempts, and the
+adapter that hands each prompt's problem from the batch rows to the rollout inside TRL."""
 
 import pytest
 
 from habits.models.tiny import IM_END, train_tokenizer
 from habits.tasks import get_task
-from habits.train.data import ProblemIndex, rl_rows
+from types import SimpleNamespace
+
+from habits.train.data import rl_rows
 from habits.train.rollouts import VerifyAndRevise, build_rollout, chat_bridge_text
 
 PROBLEM = {"numbers": [2, 3, 5], "target": 16}
@@ -39,8 +42,8 @@ class ScriptedEngine:
 
 
 def rollout_for(task, engine, attempts):
-    index = ProblemIndex(rl_rows(task, [PROBLEM]))
-    return VerifyAndRevise(task, index, attempts=attempts, engine_factory=lambda trainer: engine)
+    rollout = VerifyAndRevise(task, attempts=attempts)
+    return lambda prompts: rollout(prompts, [PROBLEM] * len(prompts), engine)
 
 
 @pytest.mark.parametrize("style", ["base", "chat"])
@@ -50,7 +53,7 @@ def test_wrong_attempt_gets_the_verifier_reason_and_a_second_try_masked_out_of_t
     engine = ScriptedEngine(tokenizer, [["<answer>2+3+5</answer>", "<answer>(3+5)*2</answer>"],
                                         ["<answer>(3+5)*2</answer>"]], end)
     prompt = task.prompt(PROBLEM)
-    out = rollout_for(task, engine, attempts=3)([prompt, prompt], trainer=None)
+    out = rollout_for(task, engine, attempts=3)([prompt, prompt])
     assert out["attempts"] == [2, 1]  # the right first answer stops; the wrong one gets one more try
     assert out["final_attempt"] == ["<answer>(3+5)*2</answer>", "<answer>(3+5)*2</answer>"]
     assert out["attempt_rewards"] == [[0.1, 1.0], [1.0]]  # each attempt rewarded on its own (tinyzero scheme)
@@ -58,11 +61,11 @@ def test_wrong_attempt_gets_the_verifier_reason_and_a_second_try_masked_out_of_t
     assert "2+3+5" in revised and "Please try again" in revised and revised.count("<answer>") == 2
     verdict = task.verify(PROBLEM, "<answer>2+3+5</answer>")
     assert verdict.detail.rstrip(".") in revised  # the verifier's own reason is what the model reads
-    mask = out["env_mask"][0]
+    mask = out["model_mask"][0]
     assert len(mask) == len(out["completion_ids"][0]) and 0 in mask and mask[0] == 1 and mask[-1] == 1
     feedback = tokenizer.decode([t for t, m in zip(out["completion_ids"][0], mask) if m == 0])
     assert "Please try again" in feedback and "2+3+5" not in feedback
-    assert set(out["env_mask"][1]) == {1}
+    assert set(out["model_mask"][1]) == {1}
     # The second generation call saw the prompt, the first attempt and the feedback as its context.
     context = tokenizer.decode(engine.contexts[1][0], skip_special_tokens=False)
     assert "2+3+5" in context and context.rstrip().endswith("<think>" if style == "base" else "assistant")
@@ -71,7 +74,7 @@ def test_wrong_attempt_gets_the_verifier_reason_and_a_second_try_masked_out_of_t
 def test_attempt_budget_caps_the_revisions(tokenizer):
     task = get_task("countdown")
     engine = ScriptedEngine(tokenizer, [["<answer>2+3+5</answer>"]] * 2, tokenizer.eos_token)
-    out = rollout_for(task, engine, attempts=2)([task.prompt(PROBLEM)], trainer=None)
+    out = rollout_for(task, engine, attempts=2)([task.prompt(PROBLEM)])
     assert out["attempts"] == [2] and len(engine.contexts) == 2
     text = tokenizer.decode(out["completion_ids"][0], skip_special_tokens=False)
     assert text.count("Please try again") == 1  # no feedback after the last attempt
@@ -79,7 +82,7 @@ def test_attempt_budget_caps_the_revisions(tokenizer):
 
 
 def test_single_attempt_leaves_generation_to_trl():
-    assert build_rollout(1, get_task("countdown"), ProblemIndex()) is None
+    assert build_rollout(1, get_task("countdown")) is None
 
 
 def test_chat_bridge_closes_the_turn_and_opens_the_next_assistant_turn(tokenizer):
@@ -88,8 +91,17 @@ def test_chat_bridge_closes_the_turn_and_opens_the_next_assistant_turn(tokenizer
     assert text.startswith(IM_END) and "wrong value" in text and text.endswith("<|im_start|>assistant\n")
 
 
-def test_problem_index_rejects_prompts_it_was_not_given():
-    index = ProblemIndex(rl_rows(get_task("countdown"), [PROBLEM]))
-    assert index(get_task("countdown").prompt(PROBLEM)) == PROBLEM
-    with pytest.raises(KeyError, match="not in the training data"):
-        index("some other prompt")
+def test_rollout_inside_trl_checks_each_prompt_against_its_own_row_and_returns_trls_mask_key(tokenizer):
+    from habits.train.trl_seam import ENV_MASK, rollout_func
+
+    task = get_task("countdown")
+    other = {"numbers": [2, 3, 4], "target": 14}
+    rows = rl_rows(task, [PROBLEM, other])
+    engine = ScriptedEngine(tokenizer, [["<answer>(3+5)*2</answer>", "<answer>(3+5)*2</answer>"],
+                                        ["<answer>2*(3+4)</answer>"]], tokenizer.eos_token)
+    run = rollout_func(VerifyAndRevise(task, attempts=2), engine_factory=lambda trainer: engine)
+    out = run([row["prompt"] for row in rows], SimpleNamespace(batch_rows=rows))
+    assert out["attempts"] == [1, 2]  # the same answer is right for the first row's problem only
+    assert ENV_MASK in out and "model_mask" not in out and 0 in out[ENV_MASK][1]
+    with pytest.raises(RuntimeError, match="1 prompts but 2 rows"):
+        run([rows[0]["prompt"]], SimpleNamespace(batch_rows=rows))

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from habits.behaviors import BACKENDS, JudgeConfig, Thresholds, classify
 from habits.behaviors.profile import wilson_interval
+from habits.configs import described
 from habits.io import InputError, check_output, read_rows, save_results, write_json, write_jsonl
 from habits.metrics import measure
 from habits.sample import SamplingConfig
@@ -28,23 +29,24 @@ from habits.tasks.base import as_problem, completion_text
 class DiagnoseConfig:
     """``habits diagnose``: where the completions come from and how to judge them."""
 
-    completions: str | None = None  # JSONL with a `completion` per row (and optionally `problem`, `task`)
-    model: str | None = None  # or: a model directory to sample from
-    task: str | None = None  # task for prompts / verification; default: each row's `task` field
-    task_args: dict[str, Any] = field(default_factory=dict)  # task config overrides (e.g. prompt_style)
-    n: int = 200  # problems to sample when --model is given (the paper: 200 per checkpoint)
-    split: str = "test"  # problem split for --model
-    seed: int = 0  # problems and sampling seed
-    sampling: SamplingConfig = field(
-        default_factory=lambda: SamplingConfig(temperature=1.0, max_new_tokens=1024)
-    )
-    backend: str = "lexical"  # behavior classifier: lexical or judge
-    judge: JudgeConfig | None = None  # judge settings when backend is judge
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    interval: str = "t"  # mean-count intervals: t or bootstrap
-    tokenizer: str | None = None  # directory of a tokenizer to count tokens (default: the model's)
-    out: str | None = None  # JSON report path; the PNG and sampled completions go beside it
-    plot: str | None = None  # PNG path (default: the report path with .png)
+    completions: str | None = described("JSONL with a `completion` per row (and optionally `problem`, `task`).", None)
+    model: str | None = described("Or: a model directory to sample completions from.", None)
+    task: str | None = described("Task for prompts and verification; default: each row's `task` field.", None)
+    task_args: dict[str, Any] = described("Task config fields (e.g. {prompt_style: chat}).", factory=dict)
+    n: int = described("Problems to sample with `model` (the paper: 200 per checkpoint).", 200)
+    split: str = described("Problem split with `model`: train, test or ood.", "test")
+    seed: int = described("Seed for the problems (the sampling has its own, sampling.seed).", 0)
+    sampling: SamplingConfig = described("How completions are sampled from `model` (temperature, top_p, "
+                                         "max_new_tokens, n per problem, seed, batch_size, backend, device).",
+                                         factory=lambda: SamplingConfig(temperature=1.0, max_new_tokens=1024))
+    backend: str = described("Behavior classifier: lexical (offline) or judge (LLM).", "lexical")
+    judge: JudgeConfig | None = described("Judge settings when backend is judge (default: JudgeConfig's).", None)
+    thresholds: Thresholds = described("When a behavior counts as present (min_share, strict) and which are "
+                                       "required for 'ready'.", factory=Thresholds)
+    interval: str = described("Mean-count intervals: t or bootstrap.", "t")
+    tokenizer: str | None = described("Tokenizer directory to count tokens (default: the model's).", None)
+    out: str | None = described("JSON report path; the PNG and sampled completions go beside it.", None)
+    plot: str | None = described("PNG path (default: the report path with .png).", None)
 
     def __post_init__(self) -> None:
         if bool(self.completions) == bool(self.model):
@@ -53,6 +55,8 @@ class DiagnoseConfig:
             raise ValueError("--model needs --task (e.g. --task countdown) to make prompts")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of: {', '.join(BACKENDS)}")
+        if self.backend == "judge" and self.judge is None:
+            self.judge = JudgeConfig()
         if self.n < 1:
             raise ValueError(f"--n must be >= 1, got {self.n}")
         if self.interval not in ("t", "bootstrap"):

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from habits.fields import described as _help
+from habits.configs import described as _help
 from habits.metrics import BatchMetrics, measure
 
 

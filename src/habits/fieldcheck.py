@@ -7,19 +7,17 @@ once naming the field, instead of as a ``TypeError`` minutes into a run. Whole-n
 
 YAML: :class:`RecipeLoader` reads ``1e-5`` as the number it looks like (PyYAML follows YAML 1.1,
 where it is a string) and refuses duplicate keys (YAML keeps the last one silently).
-:func:`place` turns an error about a field into ``file:line: ...`` using the recipe's own lines.
+Where a value was written (file and line) is :mod:`habits.configs`' business.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import re
 import types
 import typing
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -54,79 +52,6 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=RecipeLoader)  # noqa: S506 -- a SafeLoader subclass
 
 
-@functools.lru_cache(maxsize=32)
-def _key_lines(path: str, mtime: float) -> tuple[tuple[tuple[str, ...], int], ...]:
-    del mtime  # part of the cache key only
-    try:
-        root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=RecipeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return ()
-    found: list[tuple[tuple[str, ...], int]] = []
-
-    def walk(node: Any, prefix: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                name = str(key.value)
-                found.append((prefix + (name,), key.start_mark.line + 1))
-                walk(value, prefix + (name,))
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                walk(item, prefix)
-
-    walk(root, ())
-    return tuple(found)
-
-
-def line_of(path: str | Path | None, keys: tuple[str, ...]) -> int | None:
-    """Line of the key ``keys[-1]`` in a YAML file, under ``keys[:-1]`` as far as they match.
-
-    ``keys`` need not be the full path: ``("backtracking", "rl", "beta")`` finds
-    ``arms: {backtracking: {rl: {beta: ...}}}``; if the arm has no such key, the shorter
-    ``("rl", "beta")`` is tried, then ``("beta",)``.
-    """
-    if not path or not keys or not Path(path).is_file():
-        return None
-    entries = _key_lines(str(path), Path(path).stat().st_mtime)
-    for start in range(len(keys)):
-        wanted = keys[start:]
-        for found, line in entries:
-            if found[-1] == wanted[-1] and _is_subsequence(wanted[:-1], found[:-1]):
-                return line
-    return None
-
-
-def _is_subsequence(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
-    items = iter(long)
-    return all(any(key == item for item in items) for key in short)
-
-
-def split_where(where: str) -> tuple[str | None, tuple[str, ...]]:
-    """``"recipe.yaml: arm a: rl"`` -> ``("recipe.yaml", ("a", "rl"))``: the file and the key path."""
-    head, *rest = [part.strip() for part in where.split(": ")]
-    if not re.search(r"\.ya?ml$", head):
-        return None, ()
-    keys: list[str] = []
-    for part in rest:
-        keys += [word for word in re.split(r"[ .]", part) if word and word not in ("arm", "arms")]
-    return head, tuple(keys)
-
-
-def place(message: str, where: str, field: str | None = None) -> str:
-    """``message`` prefixed with ``file:line`` (the line of ``field`` under ``where``), once."""
-    path, keys = split_where(where)
-    if path is None:
-        return message if message.startswith(where) else f"{where}: {message}"
-    line = line_of(path, keys + tuple(re.sub(r"\[\d+\]", "", field).split("."))) if field else None
-    if message.startswith(path):
-        if line and not re.match(rf"{re.escape(path)}:\d+:", message):
-            return f"{path}:{line}{message[len(path):]}"
-        return message
-    context = where[len(path):].lstrip(": ")
-    if keys and re.match(rf"{re.escape(keys[-1])}[.:]", message):
-        context = ""  # the message names its section itself (priming.n ...)
-    return f"{path}{f':{line}' if line else ''}: {context + ': ' if context else ''}{message}"
-
-
 # -- value types ----------------------------------------------------------------------------------
 class FieldTypeError(ValueError):
     """A recipe value of the wrong type; the message names the field and what it should be."""
@@ -146,7 +71,8 @@ def _hints(cls: type) -> dict[str, Any]:
 def coerce_fields(cls: type, values: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
     """``values`` with each known field checked against ``cls``'s annotation (and converted exactly).
 
-    Raises :class:`FieldTypeError` ``"<where>[:line]: <field> must be ..., got ..."``.
+    Raises :class:`FieldTypeError` ``"<where>: <field> must be ..., got ..."`` (without ``where`` when it is
+    empty: :func:`habits.configs.build` places the error at the recipe's file and line itself).
     """
     hints = _hints(cls)
     out = dict(values)
@@ -157,9 +83,9 @@ def coerce_fields(cls: type, values: Mapping[str, Any], where: str, prefix: str 
         try:
             out[spec.name] = _coerce(values[spec.name], hints[spec.name], name)
         except FieldTypeError as exc:
-            if prefix:
+            if prefix or not where:
                 raise
-            raise FieldTypeError(place(str(exc), where, exc.field), exc.field) from None
+            raise FieldTypeError(f"{where}: {exc}", exc.field) from None
     return out
 
 
@@ -225,29 +151,3 @@ def _coerce(value: Any, kind: Any, name: str) -> Any:
             return value
         raise FieldTypeError(f"{name} must be a mapping of {kind.__name__} fields, got {value!r}", name)
     return value  # callables, paths and other Python-only types are not recipe values
-
-
-def construct(cls: type, values: dict[str, Any], where: str) -> Any:
-    """``cls(**values)`` after :func:`coerce_fields`; errors are placed at ``file:line`` when known."""
-    values = coerce_fields(cls, values, where)
-    try:
-        return cls(**values)
-    except TypeError as exc:  # e.g. a scalar where a mapping was expected
-        raise ValueError(f"{where}: {exc}") from None
-    except ValueError as exc:  # from __post_init__, or a nested config (task_args, lora) it builds
-        field = exc.field if isinstance(exc, FieldTypeError) else _field_named(cls, str(exc))
-        message = place(str(exc), where, field)
-        try:
-            placed = type(exc)(message)
-        except TypeError:  # a subclass with another signature
-            placed = ValueError(message)
-        raise placed from None
-
-
-def _field_named(cls: type, message: str) -> str | None:
-    """The first of ``cls``'s field names that ``message`` mentions (``max_steps must be ...``)."""
-    names = {spec.name for spec in dataclasses.fields(cls)}
-    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message):
-        if word in names:
-            return word
-    return None

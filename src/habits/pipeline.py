@@ -343,7 +343,7 @@ def _clock(seconds: float) -> str:
 def _pretrain_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
     def run() -> Any:
         from habits.stages import get_stage
-        from habits.train.config import build
+        from habits.configs import build
 
         values = dict(config.bases[base].pretrain or {})
         values.update(output_dir=str(config.layout.base(base)), task=config.task,
@@ -357,7 +357,7 @@ def _pretrain_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
 def _cpt_runner(config: PipelineConfig, base: str) -> Callable[[], Any]:
     def run() -> Any:
         from habits.curate.cpt import CPTConfig, main
-        from habits.train.config import build
+        from habits.configs import build
 
         cpt = build(CPTConfig, dict(config.bases[base].cpt or {}), f"bases.{base}.cpt")
         return main(cpt, _starting_model(config, base), config.layout.base(base) / "cpt", config.task, config.task_args)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from habits.fields import described as _help
+from habits.configs import Where, apply_overrides, build, described as _help, load_recipe
 from habits.layout import RunLayout
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -142,68 +142,66 @@ class PipelineConfig:
         from habits.tasks import get_task
         from habits.traces import condition_names
 
-        where = self.source or "pipeline config"
+        top = self.where()
         if not self.name or not _NAME.match(self.name):
-            raise ValueError(f"{where}: `name` is required (letters, digits, _ . -), got {self.name!r}")
-        get_task(self.task, **self.task_args)
+            raise top.error(f"`name` is required (letters, digits, _ . -), got {self.name!r}", "name")
+        try:
+            get_task(self.task, **self.task_args)
+        except ValueError as exc:
+            raise top.error(str(exc), "task_args" if self.task_args else "task") from None
         if not isinstance(self.parallel, int) or self.parallel < 1:
-            raise ValueError(f"{where}{_line_of(self.source, 'parallel')}: parallel must be a whole number >= 1, "
-                             f"got {self.parallel!r}")
+            raise top.error(f"parallel must be a whole number >= 1, got {self.parallel!r}", "parallel")
         if not self.seeds or not all(isinstance(s, int) for s in self.seeds):
-            raise ValueError(f"{where}: `seeds` must be a non-empty list of integers")
-        self.bases = {k: _build(BaseSpec, v, f"{where}: bases.{k}", self.source, k) for k, v in self.bases.items()}
-        self.arms = {k: _build(ArmSpec, v or {}, f"{where}: arms.{k}", self.source, k) for k, v in self.arms.items()}
+            raise top.error("`seeds` must be a non-empty list of integers", "seeds")
+        self.bases = {k: build(BaseSpec, v, self.where(f"bases.{k}", ("bases", k))) for k, v in self.bases.items()}
+        self.arms = {k: build(ArmSpec, v or {}, self.where(f"arms.{k}", ("arms", k))) for k, v in self.arms.items()}
         for name, spec in self.bases.items():
             if spec.pretrain is not None:  # a typo in a base's pretraining settings fails now, not after other work
                 from habits.models.pretrain import PretrainConfig
-                from habits.train.config import build
 
                 values = {**spec.pretrain, "task": self.task,
                           "task_args": {**self.task_args, **spec.pretrain.get("task_args", {})}}
-                try:
-                    build(PretrainConfig, values, f"{where}: bases.{name}.pretrain")
-                except ValueError as exc:
-                    raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
+                build(PretrainConfig, values, self.where(f"bases.{name}.pretrain", ("bases", name, "pretrain")))
             if spec.cpt is not None:
                 from habits.curate.cpt import CPTConfig
-                from habits.train.config import build
 
-                try:
-                    build(CPTConfig, dict(spec.cpt), f"{where}: bases.{name}.cpt")
-                except (ValueError, TypeError) as exc:
-                    raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
+                build(CPTConfig, dict(spec.cpt), self.where(f"bases.{name}.cpt", ("bases", name, "cpt")))
         if not self.bases:
-            raise ValueError(f"{where}: `bases` is empty; add e.g. `bases: {{base: {{pretrain: {{}}}}}}`")
+            raise top.error("`bases` is empty; add e.g. `bases: {base: {pretrain: {}}}`", "bases")
         if not self.arms:
-            raise ValueError(f"{where}: `arms` is empty; add e.g. `arms: {{no_priming: {{}}, all: {{condition: all}}}}`")
+            raise top.error("`arms` is empty; add e.g. `arms: {no_priming: {}, all: {condition: all}}`", "arms")
         conditions = condition_names()
         for name, arm in self.arms.items():
-            line = _line_of(self.source, name)
+            where = self.where(None, ("arms", name))
             if not _NAME.match(name):
-                raise ValueError(f"{where}{line}: arm name {name!r} must be letters, digits, _ . -")
+                raise self.where(None, ("arms",)).error(f"arm name {name!r} must be letters, digits, _ . -", name)
             if arm.base not in self.bases:
-                raise ValueError(f"{where}{line}: arm {name!r} uses unknown base {arm.base!r}; "
-                                 f"bases: {', '.join(self.bases)}")
+                raise where.error(f"arm {name!r} uses unknown base {arm.base!r}; bases: {', '.join(self.bases)}",
+                                  "base")
             if arm.condition is not None and arm.condition not in conditions:
-                raise ValueError(f"{where}{_line_of(self.source, arm.condition)}: arm {name!r} has unknown condition "
-                                 f"{arm.condition!r}; choose one of: {', '.join(conditions)} (or null for no priming)")
-        self.priming = _build(PrimingSpec, self.priming, f"{where}: priming", self.source, "priming") \
-            if isinstance(self.priming, dict) else self.priming
-        self.diagnose = _build(DiagnoseSpec, self.diagnose, f"{where}: diagnose", self.source, "diagnose") \
-            if isinstance(self.diagnose, dict) else self.diagnose
-        self.report = _build(ReportSpec, self.report, f"{where}: report", self.source, "report") \
-            if isinstance(self.report, dict) else self.report
+                raise where.error(f"arm {name!r} has unknown condition {arm.condition!r}; choose one of: "
+                                  f"{', '.join(conditions)} (or null for no priming)", "condition")
+        for key, kind in (("priming", PrimingSpec), ("diagnose", DiagnoseSpec), ("report", ReportSpec)):
+            if isinstance(getattr(self, key), dict):  # built from Python rather than a recipe
+                setattr(self, key, build(kind, getattr(self, key), self.where(key, (key,))))
         for name, arm in self.arms.items():
             if arm.condition == "length_matched" and self.priming.tokenizer == "regex":
-                raise ValueError(f"{where}{_line_of(self.source, 'tokenizer')}: arm {name!r} is length_matched, which "
-                                 "replaces the thoughts by one dot per token of the model's own tokenizer, but "
-                                 "priming.tokenizer is 'regex' (an estimate); set priming.tokenizer: base")
-        self._check_no_training_on_evaluation(where)
+                raise self.where(None, ("priming",)).error(
+                    f"arm {name!r} is length_matched, which replaces the thoughts by one dot per token of the "
+                    "model's own tokenizer, but priming.tokenizer is 'regex' (an estimate); set "
+                    "priming.tokenizer: base", "tokenizer")
+        self._check_no_training_on_evaluation()
         # Build every stage config once now with a placeholder model, so typos fail before any work.
         for name in self.arms:
-            self.stage_configs(name, self.seeds[0], model="<model>", check=True)
+            self.stage_configs(name, self.seeds[0], model="<model>")
 
-    def _check_no_training_on_evaluation(self, where: str) -> None:
+    def where(self, label: str | None = None, *prefixes: tuple[str, ...]) -> Where:
+        """Where a section of this recipe is, for error messages (file and line from the YAML marks)."""
+        source = _source(self.source)
+        path = self.source or "pipeline config"
+        return Where(label=label or path, source=source, prefixes=prefixes or ((),))
+
+    def _check_no_training_on_evaluation(self) -> None:
         """Refuse a recipe whose RL problems include evaluation problems (before any training)."""
         from habits.evaluate import eval_problems
         from habits.tasks import get_task
@@ -218,15 +216,14 @@ class PipelineConfig:
         held = {task.key(p) for split in self.eval.get("splits", ["test", "ood"])
                 for p in eval_problems(task, split, n, 0, bool(self.eval.get("distinct", True)))}
         for name, path in files.items():
+            where = self.where(None, ("arms", name, "rl"), ("rl",))
             if not Path(path).is_file():
-                raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r}: rl.train_file {path} "
-                                 "does not exist")
+                raise where.error(f"rl.train_file {path} does not exist", "train_file")
             shared = sum(task.key(p) in held for p in problems_from_file(path, task=task))
             if shared:
-                raise ValueError(f"{where}{_line_of(self.source, 'train_file')}: arm {name!r} would train on "
-                                 f"evaluation problems: {shared} problems of rl.train_file {path} are among the "
-                                 "test/ood problems the arms are evaluated on; use train-split problems "
-                                 "(habits tasks generate --split train)")
+                raise where.error(f"arm {name!r} would train on evaluation problems: {shared} problems of "
+                                  f"rl.train_file {path} are among the test/ood problems the arms are evaluated on; "
+                                  "use train-split problems (habits tasks generate --split train)", "train_file")
 
     # -- derived settings ----------------------------------------------------------------------
     @property
@@ -238,16 +235,15 @@ class PipelineConfig:
         """Where each file of this run lives (:mod:`habits.layout`)."""
         return RunLayout(self.run_dir)
 
-    def stage_configs(self, arm: str, seed: int, model: str, check: bool = False) -> dict[str, Any]:
+    def stage_configs(self, arm: str, seed: int, model: str) -> dict[str, Any]:
         """The configs of ``arm``'s training stages (:attr:`ArmSpec.stages`) and its evaluation for ``seed``.
 
         Each training stage starts from ``model``; the pipeline passes the previous stage's model.
+        Errors name the recipe's file and the line of the offending key (the arm's own section first).
         """
         from habits.stages import get_stage
-        from habits.train.config import apply_overrides, build
 
         spec = self.arms[arm]
-        where = f"{self.source or 'pipeline config'}: arm {arm}"
         layout = self.layout
         task = {"task": self.task, "task_args": self.task_args}
         values = {
@@ -257,19 +253,14 @@ class PipelineConfig:
         }
         if not values["rl"].get("train_file"):
             values["rl"].setdefault("train_stream", "rl")  # never the problems the arm was primed on
-        try:
-            configs = {}
-            for stage in spec.stages:
-                run = dict(model=model, output_dir=str(layout.stage(arm, seed, stage)), seed=seed)
-                configs[stage] = build(get_stage(stage).config_class(), {**values[stage], **run},
-                                       f"{where}: {stage}")
-            configs["eval"] = build(get_stage("eval").config_class(),
-                                    dict(self.eval, model=model, seed=seed, **task), f"{where}: eval")
-            return configs
-        except ValueError as exc:
-            if not check:
-                raise
-            raise ValueError(f"{exc}{_line_hint(self.source, str(exc))}") from None
+        configs = {}
+        for stage in spec.stages:
+            run = dict(model=model, output_dir=str(layout.stage(arm, seed, stage)), seed=seed)
+            configs[stage] = build(get_stage(stage).config_class(), {**values[stage], **run},
+                                   self.where(f"arm {arm}: {stage}", ("arms", arm, stage), (stage,)))
+        configs["eval"] = build(get_stage("eval").config_class(), dict(self.eval, model=model, seed=seed, **task),
+                                self.where(f"arm {arm}: eval", ("eval",)))
+        return configs
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings that determine finished stages' outputs (to refuse mixing configs in one run dir)."""
@@ -291,51 +282,26 @@ class PipelineConfig:
 
 
 def apply_rl(shared: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:
-    from habits.train.config import apply_overrides
-
     return apply_overrides(dict(shared), arm)
 
 
-def _build(cls: type, values: Any, where: str, source: str | None, key: str) -> Any:
-    from habits.train.config import build
-
-    try:
-        return build(cls, values if values is not None else {}, where)
-    except ValueError as exc:
-        raise ValueError(f"{exc}{_line_hint(source, key)}") from None
-
-
-def _line_of(source: str | None, key: str) -> str:
-    """``:LINE`` in ``source`` where ``key`` is defined (``key:``), else first mentioned, for messages."""
-    if not source or not Path(source).is_file():
-        return ""
-    lines = Path(source).read_text(encoding="utf-8").splitlines()
-    word = rf"(?<![\w-]){re.escape(key)}(?![\w-])"
-    for pattern in (rf"^\s*{re.escape(key)}\s*:", rf"{word}\s*:", word):
-        for number, line in enumerate(lines, start=1):
-            if re.search(pattern, line.split("#", 1)[0]):
-                return f":{number}"
-    return ""
-
-
-def _line_hint(source: str | None, message: str) -> str:
-    if source and re.match(rf"{re.escape(source)}:\d+:", message):
-        return ""  # already placed at its line
-    match = re.search(r"'([A-Za-z_][A-Za-z0-9_]*)'", message)
-    line = _line_of(source, match.group(1)) if match else ""
-    return f" (see {source}{line})" if line else ""
+def _source(path: str | None) -> Any:
+    """The recipe's key lines (None when the config did not come from a file)."""
+    if not path or not Path(path).is_file():
+        return None
+    return load_recipe(path).source
 
 
 def load_pipeline(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:
     """Read and validate a pipeline recipe; ``overrides`` are dotted keys (``rl.max_steps=5``)."""
-    from habits.train.config import apply_overrides, build, read_yaml
-
-    data = read_yaml(path)
+    recipe = load_recipe(path)
+    data = dict(recipe.values)
+    where = Where(label=str(path), source=recipe.source, overrides=frozenset(overrides or {}))
     if data.pop("stage", "pipeline") != "pipeline":
-        raise ValueError(f"{path}: not a pipeline recipe (its `stage:` is not pipeline)")
+        raise where.error("not a pipeline recipe (its `stage:` is not pipeline)", "stage")
     data = apply_overrides(data, overrides or {})
     data["source"] = str(path)
-    return build(PipelineConfig, data, str(path))
+    return build(PipelineConfig, data, where)
 
 
 def dump(config: PipelineConfig) -> str:

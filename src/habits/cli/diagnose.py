@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,9 +20,8 @@ from habits.cli.behaviors import (
     JudgeDeadline,
     JudgeRetries,
     JudgeTimeout,
-    judge_config,
 )
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 
@@ -32,6 +31,7 @@ def register(app: typer.Typer) -> None:
 
 
 def diagnose(
+    ctx: typer.Context,
     completions: Annotated[
         Path | None,
         typer.Option(
@@ -97,6 +97,13 @@ def diagnose(
     overrides: Annotated[
         list[str] | None, typer.Option("--set", help="Task config override KEY=VALUE; repeatable.")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML with DiagnoseConfig fields (see --help-config); flags given win."),
+    ] = None,
+    help_config: Annotated[
+        bool, typer.Option("--help-config", help="List every config field with its default and help.")
+    ] = False,
 ) -> None:
     """Measure verification, backtracking, subgoal setting and backward chaining in a model's reasoning.
 
@@ -104,54 +111,62 @@ def diagnose(
     count (t interval); accuracy (the task's verifier, when rows carry a `problem`); mean length; and a
     readiness verdict naming the missing behaviors.
     """
-    from habits.behaviors import Thresholds
     from habits.diagnose import DiagnoseConfig, main
-    from habits.sample import SamplingConfig
 
-    config = DiagnoseConfig(
-        completions=str(completions) if completions else None,
-        model=str(model) if model else None,
-        task=task,
-        task_args=parse_overrides(overrides),
-        n=n,
-        split=split,
-        seed=seed,
-        sampling=SamplingConfig(
-            temperature=temperature,
-            top_p=top_p,
-            max_new_tokens=max_new_tokens,
-            n=samples,
-            seed=seed,
-            batch_size=batch_size,
-            backend=sampler,
-            device=device,
-        ),
-        backend=backend,
-        judge=judge_config(
-            backend,
-            judge_backend,
-            judge_model,
-            base_url,
-            api_key_env,
-            concurrency,
-            judge_cache,
-            judge_retries,
-            judge_timeout,
-            judge_deadline,
-        ),
-        thresholds=Thresholds(min_share=min_share, required=required, strict=strict),
-        interval=interval,
-        tokenizer=str(tokenizer) if tokenizer else None,
-        out=str(out) if out else None,
-        plot=str(plot) if plot else None,
-    )
-    config.check_inputs()  # before importing torch: wrong paths fail in a second, not after the imports
+    if help_config:
+        from habits.cli.help_config import print_config_fields
+
+        print_config_fields(DiagnoseConfig, "diagnose")
+        return
+    settings = diagnose_config(ctx, config, overrides)
+    settings.check_inputs()  # before importing torch: wrong paths fail in a second, not after the imports
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    report = main(config)
+    report = main(settings)
     print_report(report)
+
+
+# Command-line option -> DiagnoseConfig field(s) it sets (dotted for nested settings).
+FLAGS = {
+    "completions": ("completions",), "model": ("model",), "task": ("task",), "n": ("n",), "split": ("split",),
+    "seed": ("seed", "sampling.seed"), "samples": ("sampling.n",), "temperature": ("sampling.temperature",),
+    "top_p": ("sampling.top_p",), "max_new_tokens": ("sampling.max_new_tokens",),
+    "batch_size": ("sampling.batch_size",), "sampler": ("sampling.backend",), "device": ("sampling.device",),
+    "backend": ("backend",), "judge_backend": ("judge.backend",), "judge_model": ("judge.model",),
+    "base_url": ("judge.base_url",), "api_key_env": ("judge.api_key_env",), "concurrency": ("judge.concurrency",),
+    "judge_cache": ("judge.cache",), "judge_retries": ("judge.max_retries",),
+    "judge_timeout": ("judge.timeout_s",), "judge_deadline": ("judge.deadline_s",), "min_share": ("thresholds.min_share",),
+    "required": ("thresholds.required",), "strict": ("thresholds.strict",), "interval": ("interval",),
+    "tokenizer": ("tokenizer",), "out": ("out",), "plot": ("plot",),
+}
+
+
+def diagnose_config(ctx: typer.Context, recipe: Path | None, overrides: list[str] | None) -> Any:
+    """The DiagnoseConfig from the recipe (if any) and the options given on the command line."""
+    from habits.configs import Where, apply_overrides, build, load_recipe
+    from habits.diagnose import DiagnoseConfig
+
+    values: dict[str, Any] = {}
+    where = Where(label="habits diagnose")
+    if recipe is not None:
+        loaded = load_recipe(recipe)
+        values, where = dict(loaded.values), Where(label=str(recipe), source=loaded.source)
+    flags: dict[str, Any] = {}
+    for option, keys in FLAGS.items():
+        source = ctx.get_parameter_source(option)
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):  # typer may bundle its own click
+            continue
+        value = ctx.params[option]
+        if isinstance(value, Path):
+            value = str(value)
+        if option == "judge_cache" and isinstance(value, str) and value.lower() == "none":
+            value = None
+        flags.update({key: value for key in keys})
+    task_args = {f"task_args.{key}": value for key, value in parse_overrides(overrides).items()}
+    where = Where(label=where.label, source=where.source, overrides=frozenset(flags) | frozenset(task_args))
+    return build(DiagnoseConfig, apply_overrides(values, {**flags, **task_args}), where)
 
 
 def print_report(report: dict) -> None:

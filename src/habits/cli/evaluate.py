@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 export_app = typer.Typer(help="Export tasks to other engines: veRL (parquet + compute_score), verifiers "

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE (dotted keys, YAML values); "

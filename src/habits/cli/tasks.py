@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 from habits.io import ROW_SUFFIXES, InputError, check_output, read_rows, write_rows
 from habits.progress import track
 from habits.tasks import SPLITS, TASKS, get_task, task_names

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habits.cli.options import parse_overrides
+from habits.configs import parse_overrides
 
 console = Console()
 train_app = typer.Typer(help="Train: SFT priming (sft) and outcome-reward RL with GRPO (rl).", no_args_is_help=True)
@@ -27,15 +27,41 @@ def register(app: typer.Typer) -> None:
 
 
 def print_fields(stage: str) -> None:
-    from habits.stages import get_stage
-    from habits.train.config import describe
+    """The stage's own fields, habits' defaults for TRL fields, the presets, and the TRL fields accepted."""
+    import dataclasses
 
-    table = Table(title=f"{stage} config fields (YAML keys / --set KEY=VALUE)")
-    for column in ("field", "default", "help"):
-        table.add_column(column, overflow="fold")
-    for name, default, text in describe(get_stage(stage).config_class()):
-        table.add_row(name, default, text)
-    console.print(table)
+    from habits.cli.help_config import print_config_fields
+    from habits.configs import forwarding
+    from habits.train.config import config_classes
+
+    cls = config_classes()[stage]
+    print_config_fields(cls, stage)
+    forward = forwarding(cls)
+    if forward is None:
+        return
+    target = forward.target
+    trl_fields = {f.name: f for f in dataclasses.fields(target) if f.init}
+    defaults = Table(title=f"TRL fields habits sets differently from trl.{target.__name__}")
+    for column in ("field", "habits default", "TRL default"):
+        defaults.add_column(column, overflow="fold")
+    for name, value in cls.trl_defaults().items():
+        f = trl_fields[name]
+        trl_default = f.default if f.default is not dataclasses.MISSING else "(factory)"
+        defaults.add_row(name, repr(value), repr(trl_default))
+    console.print(defaults)
+    named = cls.presets()
+    if named:
+        presets = Table(title="presets (preset: NAME; the recipe's own values win)")
+        presets.add_column("preset")
+        presets.add_column("settings", overflow="fold")
+        for name, values in named.items():
+            presets.add_row(name, ", ".join(f"{k}: {v}" for k, v in values.items()))
+        console.print(presets)
+    accepted = sorted(set(trl_fields) - set(forward.reserved))
+    console.print(f"Every trl.{target.__name__} field is accepted by its TRL name ({len(accepted)} fields; see TRL's "
+                  f"documentation for each): {', '.join(accepted)}", soft_wrap=True)
+    if forward.reserved:
+        console.print("Set by habits: " + "; ".join(f"{k} ({v})" for k, v in forward.reserved.items()), soft_wrap=True)
 
 
 def run_stage(stage: str, config_path: Path | None, overrides: list[str] | None, check: bool, help_config: bool) -> None:
@@ -48,7 +74,7 @@ def run_stage(stage: str, config_path: Path | None, overrides: list[str] | None,
     from habits.train.runs import preflight
 
     config = load_config(config_path, parse_overrides(overrides), stage=stage)
-    config.check_inputs()
+    config.check_inputs()  # RL: the installed TRL has what the run uses (habits.train.trl_seam)
     preflight(config)  # output_dir writable, resume consistent: before the slow imports
     if check:
         console.print_json(json.dumps({"stage": stage, **config.to_dict()}, default=str))

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from habits.fields import described as _help
+from habits.configs import described as _help
 
 KEEPS = ("rich", "minimal")
 CLASSIFIERS = ("lexical", "judge")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from habits.curate.synthetic import SyntheticConfig
-from habits.fields import described as _help
+from habits.configs import described as _help
 
 
 @dataclass
@@ -62,6 +62,7 @@ def main(config: CPTConfig, model: str, output_dir: str | Path, task: str = "cou
     from habits.curate import main as curate
     from habits.curate.synthetic import build
     from habits.io import write_json, write_jsonl
+    from habits.configs import build as build_config
     from habits.train import sft
     from habits.train.config import SFTConfig
 
@@ -96,7 +97,7 @@ def main(config: CPTConfig, model: str, output_dir: str | Path, task: str = "cou
         torch_threads=config.torch_threads, report_to=[], save_steps=100, logging_steps=10,
     )
     values.update(config.sft)
-    summary = sft.main(SFTConfig(**values))
+    summary = sft.main(build_config(SFTConfig, values, "cpt: sft"))  # TRL's fields are forwarded by name
     selection = stats["selections"][config.keep]
     summary.update(stage="cpt", keep=config.keep, documents=selection["documents"], tokens=selection["tokens"],
                    subset_behaviors={k: v["share"] for k, v in selection["behaviors"].items()},

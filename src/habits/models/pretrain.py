@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from habits.fields import described as _help
+from habits.configs import described as _help
 from habits.models.corpus import CorpusConfig
 from habits.models.tiny import TinyModelConfig
 
@@ -63,6 +63,7 @@ def main(config: PretrainConfig) -> dict[str, Any]:
     from habits.models.corpus import build_corpus
     from habits.models.tiny import build_tiny_model
     from habits.tasks import get_task
+    from habits.configs import build
     from habits.train import sft
     from habits.train.config import SFTConfig
 
@@ -85,13 +86,12 @@ def main(config: PretrainConfig) -> dict[str, Any]:
         model=str(init_dir), data=str(corpus_file), output_dir=str(out), seed=config.seed,
         learning_rate=config.learning_rate, num_train_epochs=config.num_train_epochs,
         per_device_train_batch_size=config.per_device_train_batch_size, max_length=config.max_length,
-        completion_only_loss=False, columns="prompt_completion", warmup_ratio=0.05, weight_decay=0.01,
+        completion_only_loss=False, columns="prompt_completion", warmup_steps=0.05, weight_decay=0.01,
         torch_threads=config.torch_threads, report_to=[], save_steps=100, logging_steps=10,
     )
     sft_values.update(config.sft)
-    summary = sft.main(SFTConfig(**sft_values))
-    summary.update(stage=config.stage, corpus=dataclasses.asdict(config.corpus),
-                   documents=_count_lines(corpus_file))
+    summary = sft.main(build(SFTConfig, sft_values, "pretrain: sft"))
+    summary.update(stage=config.stage, corpus=dataclasses.asdict(config.corpus), documents=_count_lines(corpus_file))
     if summary.get("status") == "completed":
         write_json(out / "summary.json", summary)
     return summary

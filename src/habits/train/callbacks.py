@@ -7,6 +7,7 @@
   this step and stop"; the same command then resumes from it. A second Ctrl-C aborts at once.
 * :class:`PeriodicEval` runs greedy evaluation on ID/OOD splits every N steps and hands the numbers
   to the trainer's next log line (they land in metrics.jsonl and TensorBoard like any metric).
+* :class:`SolveRatesCheckpoint` keeps the solve-rate curriculum's measurements with each checkpoint.
 """
 
 from __future__ import annotations
@@ -115,10 +116,11 @@ def _any_process(flag: bool, device) -> bool:
 class PeriodicEval(TrainerCallback):
     """Greedy accuracy (and format errors, length, behaviors) on fixed ID/OOD problems every N steps.
 
-    ``evaluate_fn(model, tokenizer) -> {name: value}`` does the work; the numbers go into
-    ``trainer.pending_logs`` so they are written with the step's own metrics. With ``at_start``
-    the step-0 numbers (before any update) are logged at the start of a fresh run, so every curve
-    starts at the model RL started from -- one evaluation more than ``max_steps / every``.
+    ``evaluate_fn(model, tokenizer) -> {name: value}`` does the work; the numbers are queued on the
+    trainer (:meth:`habits.train.trl_seam.HabitsGRPOTrainer.queue_logs`) so they are written with
+    the step's own metrics. With ``at_start`` the step-0 numbers (before any update) are logged at
+    the start of a fresh run, so every curve starts at the model RL started from -- one evaluation
+    more than ``max_steps / every``.
     """
 
     def __init__(self, trainer: Any, every: int, evaluate_fn: Any, at_start: bool = True) -> None:
@@ -129,14 +131,14 @@ class PeriodicEval(TrainerCallback):
 
     def _run(self) -> dict[str, float]:
         import torch
-        from trl.models import unwrap_model_for_generation
+
+        from habits.train.trl_seam import generation_model
 
         trainer = self.trainer
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
         # Evaluation seeds its own sampling; fork the RNG so that rollouts after it do not replay
         # the random stream of the rollouts after the previous evaluation.
-        with torch.random.fork_rng(devices=devices), \
-                unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
+        with torch.random.fork_rng(devices=devices), generation_model(trainer) as model:
             was_training = model.training
             model.eval()
             try:
@@ -150,6 +152,34 @@ class PeriodicEval(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.every and state.global_step % self.every == 0:
-            self.trainer.pending_logs.update(self._run())
+            self.trainer.queue_logs(self._run())
             control.should_log = True
         return control
+
+
+class SolveRatesCheckpoint(TrainerCallback):
+    """The curriculum's solve-rate table, saved with each checkpoint and restored when a run resumes from it.
+
+    Without it a resumed run would restart the curriculum from no measurements.
+    """
+
+    FILE = "solve_rates.json"
+
+    def __init__(self, rates: Any, resume_from: str | None) -> None:
+        self.rates = rates
+        self.resume_from = resume_from
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        path = Path(self.resume_from) / self.FILE if self.resume_from else None
+        if path is not None and path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            self.rates.attempts.update(saved.get("attempts", {}))
+            self.rates.solved.update(saved.get("solved", {}))
+
+    def on_save(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if checkpoint.is_dir():
+            with atomic_write(checkpoint / self.FILE) as handle:
+                json.dump(self.rates.to_dict(), handle)

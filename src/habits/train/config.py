@@ -1,140 +1,207 @@
-"""Run configurations for SFT priming and RL: dataclasses with help text, loaded from YAML.
+"""Run configurations for SFT priming and RL: habits' own fields, plus TRL's, forwarded by name.
 
-A recipe is a YAML file whose keys are the fields below (``stage: sft`` or ``stage: rl`` says
-which); ``--set key=value`` overrides any field, dotted for nested ones (``lora.r=8``,
-``task_args.max_numbers=3``, ``trl.warmup_steps=5``). Every value is checked in ``__post_init__``
--- before torch is imported or a model is loaded -- and errors say what to change.
+A recipe is a YAML file (``stage: sft`` or ``stage: rl``) read by :mod:`habits.configs`. Its keys
+are either the fields below -- what habits adds: the task, rewards, verify-and-revise, periodic
+ID/OOD evaluation, the run directory, LoRA, precision -- or **any field of** ``trl.SFTConfig`` /
+``trl.GRPOConfig`` under its TRL name (``epsilon_high: 0.28``, ``importance_sampling_level:
+sequence``, ``steps_per_generation: 4``, ``use_vllm: true``, ...). TRL's fields are collected into
+``config.trl`` and validated by constructing TRL's own config class when the recipe is loaded, so
+a typo fails before any model is loaded, naming the file, the line and the closest known field.
 
-The fields cover what the papers vary. Anything else TRL offers goes through ``trl:``, a mapping
-passed unchanged to ``trl.SFTConfig`` / ``trl.GRPOConfig`` (so nothing TRL can do is hidden).
+Where habits' default for a TRL field differs from TRL's, it is in ``TRL_DEFAULTS`` below with the
+reason (the first paper's settings; a metrics line per step). An RL recipe may start from a named
+``preset`` (:mod:`habits.train.presets`); the recipe's own values win over the preset's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import yaml
-
-from habits.fieldcheck import load_yaml
-from habits.fields import described as _help
+from habits.configs import ConfigError, Forwarding, Where, apply_overrides, build, described, load_recipe, plain
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-# GRPO loss aggregations TRL implements (trl.GRPOConfig.loss_type).
-LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 SFT_COLUMNS = ("auto", "prompt_completion", "messages")
-
-
+CURRICULA = ("uniform", "solve_rate")
 
 
 @dataclass
 class LoraArgs:
     """Optional LoRA adapters (peft). Off by default: the papers fine-tune all weights."""
 
-    enabled: bool = _help("Train LoRA adapters instead of all weights.", False)
-    r: int = _help("LoRA rank.", 16)
-    alpha: int = _help("LoRA alpha (scaling = alpha / r).", 32)
-    dropout: float = _help("Dropout on the LoRA branch.", 0.05)
-    target_modules: Any = _help("Modules to adapt: 'all-linear' or a list of module names.", "all-linear")
+    enabled: bool = described("Train LoRA adapters instead of all weights.", False)
+    r: int = described("LoRA rank.", 16)
+    alpha: int = described("LoRA alpha (scaling = alpha / r).", 32)
+    dropout: float = described("Dropout on the LoRA branch.", 0.05)
+    target_modules: Any = described("Modules to adapt: 'all-linear' or a list of module names.", "all-linear")
 
     def __post_init__(self) -> None:
         if self.r < 1:
-            raise ValueError(f"lora.r must be >= 1, got {self.r}")
+            raise ConfigError(f"lora.r must be >= 1, got {self.r}", "r")
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"lora.dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(f"lora.dropout must be in [0, 1), got {self.dropout}", "dropout")
 
 
 @dataclass
 class RunConfig:
-    """Fields shared by every training stage."""
+    """Fields habits adds to every training stage; every other field is TRL's (see ``trl``)."""
 
-    model: str = _help("Model to start from: a local directory (config.json + weights) or a hub id.", "")
-    output_dir: str = _help("Run directory: resolved config, checkpoints, metrics.jsonl, summary.json, model/.",
-                            "runs/train")
-    seed: int = _help("Random seed (data order, sampling, initialisation of adapters).", 0)
-    learning_rate: float = _help("Peak learning rate.", 1e-5)
-    lr_scheduler_type: str = _help("Learning-rate schedule (transformers name: cosine, linear, constant, ...).",
-                                   "cosine")
-    warmup_ratio: float = _help("Share of the steps spent warming the learning rate up.", 0.03)
-    weight_decay: float = _help("AdamW weight decay.", 0.0)
-    max_grad_norm: float = _help("Gradient clipping norm.", 1.0)
-    per_device_train_batch_size: int = _help("Sequences per device per micro-step.", 8)
-    gradient_accumulation_steps: int = _help("Micro-steps per optimizer step.", 1)
-    max_steps: int = _help("Optimizer steps; -1 means use num_train_epochs.", -1)
-    num_train_epochs: float = _help("Passes over the data (when max_steps is -1).", 1.0)
-    logging_steps: int = _help("Log (metrics.jsonl, TensorBoard) every this many steps.", 1)
-    save_steps: int = _help("Save a resumable checkpoint every this many steps.", 50)
-    save_total_limit: int | None = _help("Keep at most this many checkpoints (oldest deleted); null keeps all.", 2)
-    precision: str = _help("auto (bf16 on GPUs that support it, else fp32), bf16, fp16 or fp32.", "auto")
-    gradient_checkpointing: bool = _help("Recompute activations in the backward pass (saves memory on GPUs).",
-                                         False)
-    report_to: list[str] = _help("Loggers besides metrics.jsonl: tensorboard, wandb, trackio, or [] for none.",
-                                 factory=lambda: ["tensorboard"])
-    run_name: str | None = _help("Name shown in TensorBoard / wandb; defaults to the output directory name.", None)
-    resume: str = _help("'auto': continue from the last complete checkpoint in output_dir if there is one; "
-                        "'never': start over; or a checkpoint directory.", "auto")
-    torch_threads: int | None = _help("CPU threads for torch (null: torch's default). 1 is fastest on a busy "
-                                      "2-core machine.", None)
-    lora: LoraArgs = _help("LoRA settings.", factory=LoraArgs)
-    trl: dict[str, Any] = _help("Extra keyword arguments for the TRL config class, passed unchanged.",
-                                factory=dict)
+    # Habits' defaults for TRL fields, where they differ from TRL's; each subclass adds its own.
+    TRL_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "logging_steps": 1,  # metrics.jsonl holds every step, as the papers' curves need
+        "logging_first_step": True,
+        "save_steps": 50,  # resumable often enough on a CPU
+        "save_total_limit": 2,
+        "report_to": ["tensorboard"],
+        "activation_checkpointing": False,  # TRL turns it on; it only pays on GPUs (the GPU recipes set it)
+        "disable_tqdm": False,
+    }
+    # TRL fields habits sets from its own fields: field -> what to set instead.
+    RESERVED: ClassVar[dict[str, str]] = {
+        "bf16": "set `precision: bf16` (auto, bf16, fp16 or fp32)",
+        "fp16": "set `precision: fp16` (auto, bf16, fp16 or fp32)",
+    }
+
+    model: str = described("Model to start from: a local directory (config.json + weights) or a hub id; the "
+                           "default is the tiny base shipped with the repository.", "models/tiny-countdown")
+    output_dir: str = described("Run directory: resolved config, checkpoints, metrics.jsonl, summary.json, model/.",
+                                "runs/train")
+    seed: int = described("Random seed (problems, data order, sampling, initialisation of adapters).", 0)
+    precision: str = described("auto (bf16 on GPUs that support it, else fp32), bf16, fp16 or fp32.", "auto")
+    resume: str = described("'auto': continue from the last complete checkpoint in output_dir if there is one; "
+                            "'never': start over; or a checkpoint directory.", "auto")
+    torch_threads: int | None = described("CPU threads for torch (null: torch's default). 1 is fastest on a busy "
+                                          "2-core machine.", None)
+    lora: LoraArgs = described("LoRA settings.", factory=LoraArgs)
+    trl: dict[str, Any] = described("TRL fields (written at the top level of a recipe), validated by TRL's "
+                                    "config class and passed to it unchanged.", factory=dict)
 
     stage: str = ""  # set by subclasses; a recipe's `stage:` must match
+
+    @classmethod
+    def trl_class(cls) -> type:
+        raise NotImplementedError
+
+    @classmethod
+    def forwarding(cls) -> Forwarding:
+        target = cls.trl_class()
+        names = {f.name for f in dataclasses.fields(target)}
+        # Older spellings, kept so recipes written for transformers 4 stay valid.
+        aliases = {"warmup_ratio": "warmup_steps", "gradient_checkpointing": "activation_checkpointing"}
+        return Forwarding(into="trl", target=target, reserved=cls.RESERVED,
+                          aliases={old: new for old, new in aliases.items() if new in names and old != new})
+
+    @classmethod
+    def trl_defaults(cls) -> dict[str, Any]:
+        names = {f.name for f in dataclasses.fields(cls.trl_class())}
+        defaults: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):  # a subclass's defaults win over its parent's
+            defaults.update(vars(klass).get("TRL_DEFAULTS", {}))
+        if "activation_checkpointing" not in names:  # transformers < 5 has only the old name
+            defaults["gradient_checkpointing"] = defaults.pop("activation_checkpointing")
+        return defaults
+
+    def preset_values(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def presets(cls) -> dict[str, dict[str, Any]]:
+        """Named settings a recipe may start from (``preset: NAME``), for ``--help-config``."""
+        return {}
 
     def __post_init__(self) -> None:
         if isinstance(self.lora, dict):
             self.lora = build(LoraArgs, self.lora, "lora")
         if not self.model or not isinstance(self.model, str):
-            raise ValueError("model is required: a model directory (e.g. runs/tiny/model) or a hub id "
-                             "(e.g. Qwen/Qwen2.5-3B)")
+            raise ConfigError("model is required: a model directory (e.g. runs/tiny/model) or a hub id "
+                              "(e.g. Qwen/Qwen2.5-3B)", "model")
         if not self.output_dir:
-            raise ValueError("output_dir is required")
+            raise ConfigError("output_dir is required", "output_dir")
         if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
-        for name in ("per_device_train_batch_size", "gradient_accumulation_steps", "logging_steps", "save_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_steps == 0 or self.max_steps < -1:
-            raise ValueError(f"max_steps must be -1 (use num_train_epochs) or >= 1, got {self.max_steps}")
-        if self.max_steps == -1 and self.num_train_epochs <= 0:
-            raise ValueError("num_train_epochs must be > 0 when max_steps is -1")
-        if isinstance(self.report_to, str):
-            self.report_to = [] if self.report_to in ("none", "") else [self.report_to]
-        if not isinstance(self.trl, dict):
-            raise ValueError(f"trl must be a mapping of extra TRL config arguments, got {type(self.trl).__name__}")
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}", "precision")
         if self.torch_threads is not None and self.torch_threads < 1:
-            raise ValueError(f"torch_threads must be >= 1 or null, got {self.torch_threads}")
+            raise ConfigError(f"torch_threads must be >= 1 or null, got {self.torch_threads}", "torch_threads")
+        if not isinstance(self.trl, dict):
+            raise ConfigError(f"trl must be a mapping of TRL fields, got {type(self.trl).__name__}", "trl")
+        given = dict(self.trl)
+        defaults = self.trl_defaults()
+        if "gradient_checkpointing" in given and "activation_checkpointing" in defaults:
+            defaults.pop("activation_checkpointing")
+        self.trl = {**defaults, **self.preset_values(), **given}
+        self.args = self.trl_args()  # TRL validates its own fields now, before any model is loaded
+        _check_documented_choices(self.trl_class(), self.args, given)
+
+    def trl_args(self, **derived: Any) -> Any:
+        """The TRL config object (``trl.SFTConfig`` / ``trl.GRPOConfig``) this run trains with."""
+        import torch
+
+        cls = self.trl_class()
+        values = {**self.trl, "output_dir": self.output_dir, "seed": self.seed, **precision_flags(self.precision),
+                  **self.derived_trl(), **derived}
+        values.setdefault("run_name", Path(self.output_dir).name)
+        values.setdefault("use_cpu", not torch.cuda.is_available())
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"trl.{cls.__name__} refuses these settings: {exc}") from None
+
+    def derived_trl(self) -> dict[str, Any]:
+        """TRL fields this stage sets from its own fields."""
+        return {}
 
     # -- checks that touch the filesystem (run by main(), not by loading a recipe) -------------
     def check_inputs(self) -> None:
         """Raise ValueError if the model is a path that does not exist (done before loading anything)."""
         check_model_path(self.model)
         if self.resume not in ("auto", "never") and not Path(self.resume).is_dir():
-            raise ValueError(f"resume: checkpoint directory {self.resume} does not exist; use 'auto' or 'never'")
+            raise ConfigError(f"resume: checkpoint directory {self.resume} does not exist; use 'auto' or 'never'")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (callables given from Python appear as ``module:name``), for config.yaml."""
-        return _plain(dataclasses.asdict(self))
+        """The resolved config as a flat recipe (TRL fields at the top level), for config.yaml and --check."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("trl", "stage")}
+        return plain({**values, **self.trl})
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None) or type(value).__qualname__
-    return f"{getattr(value, '__module__', type(value).__module__)}:{name}"
+def precision_flags(precision: str) -> dict[str, bool]:
+    """bf16/fp16 flags for the TRL config; 'auto' picks bf16 on GPUs that support it, else fp32.
+
+    Weights load in float32 (TRL's default; no dtype is passed) and bf16 is autocast only: pure-bf16
+    weights would round away the paper's 1e-6-learning-rate updates.
+    """
+    import torch
+
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
+def _check_documented_choices(cls: type, args: Any, given: dict[str, Any]) -> None:
+    """Refuse a value outside the choices TRL's own help text lists (e.g. ``loss_type: dapoo``).
+
+    TRL checks some of these only when the loss is first computed, after the model is loaded. Only
+    string fields TRL itself declares are checked, and only where the help text quotes the default
+    among the choices, so an incomplete help text never refuses a value TRL accepts.
+    """
+    import difflib
+
+    for f in dataclasses.fields(cls):
+        if f.name not in given or f.type not in (str, "str") or not isinstance(f.default, str):
+            continue
+        owner = next((k for k in cls.__mro__ if f.name in vars(k).get("__annotations__", {})), None)
+        if owner is None or not owner.__module__.startswith("trl."):
+            continue
+        text = f.metadata.get("help", "")
+        listed = [s for s in re.split(r"(?<=\.)\s", text) if "Supported values" in s]
+        choices = sorted(set(re.findall(r"'([A-Za-z0-9_\-]+)'", listed[0] if listed else text)))
+        value = getattr(args, f.name)
+        if len(choices) < 2 or f.default not in choices or value in choices:
+            continue
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        raise ConfigError(f"{value!r} is not one of the values TRL documents for {f.name} ({', '.join(choices)})"
+                          + (f"; did you mean {close[0]!r}?" if close else ""), f.name)
 
 
 def check_model_path(model: str) -> None:
@@ -145,14 +212,13 @@ def check_model_path(model: str) -> None:
 
         problem = model_dir_problem(path)  # config.json readable, weights present and whole
         if problem:
-            raise ValueError(f"model directory {model} {problem}; point `model` at a saved Hugging Face model "
-                             "(save_pretrained output), e.g. <run>/model or a checkpoint-N directory")
+            raise ConfigError(f"model directory {model} {problem}; point `model` at a saved Hugging Face model "
+                              "(save_pretrained output), e.g. <run>/model or a checkpoint-N directory", "model")
         return
     looks_local = model.startswith((".", "/", "~")) or model.count("/") != 1 or path.parent.is_dir()
     if looks_local or not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
-        raise ValueError(f"model directory {model} does not exist; build the tiny model first "
-                         "(see docs/training.md) or give a hub id such as Qwen/Qwen2.5-3B")
-
+        raise ConfigError(f"model directory {model} does not exist; build the tiny model first "
+                          "(see docs/training.md) or give a hub id such as Qwen/Qwen2.5-3B")
 
 
 @dataclass
@@ -162,36 +228,53 @@ class SFTConfig(RunConfig):
     Defaults follow the first paper's priming: 5 epochs, learning rate 1e-5, cosine schedule with warm-up.
     """
 
-    data: str = _help("Priming rows: JSONL or Parquet with prompt + completion columns, or chat `messages`.", "")
-    eval_data: str | None = _help("Optional held-out rows in the same format (loss logged at each save).", None)
-    columns: str = _help("Which columns to train on: 'auto' (prompt/completion if present, else messages), "
-                         "'prompt_completion' or 'messages'.", "auto")
-    limit: int | None = _help("Use only the first N rows (null: all).", None)
-    max_length: int = _help("Truncate prompt + completion to this many tokens.", 2048)
-    completion_only_loss: bool = _help("Loss on the completion tokens only (the prompt is context).", True)
-    packing: bool = _help("Pack several rows into one sequence (faster on GPUs; off keeps rows separate).", False)
-    num_train_epochs: float = _help("Passes over the priming data.", 5.0)
-    warmup_ratio: float = _help("Share of the steps spent warming the learning rate up.", 0.1)
+    TRL_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "num_train_epochs": 5.0,  # the first paper's priming
+        "learning_rate": 1e-5,
+        "lr_scheduler_type": "cosine",
+        "warmup_steps": 0.1,  # below 1: a share of the total steps
+        "max_length": 2048,  # a whole priming trace (TRL: 1024)
+        "completion_only_loss": True,  # the prompt is context; only the trace is learned
+    }
+    RESERVED: ClassVar[dict[str, str]] = {
+        **RunConfig.RESERVED,
+        "eval_strategy": "give `eval_data`; the held-out loss is then logged every eval_steps (default save_steps)",
+    }
+
+    data: str = described("Priming rows: JSONL or Parquet with prompt + completion columns, or chat `messages`.", "")
+    eval_data: str | None = described("Optional held-out rows in the same format (loss logged at each save).", None)
+    columns: str = described("Which columns to train on: 'auto' (prompt/completion if present, else messages), "
+                             "'prompt_completion' or 'messages'.", "auto")
+    limit: int | None = described("Use only the first N rows (null: all).", None)
     stage: str = "sft"
 
+    @classmethod
+    def trl_class(cls) -> type:
+        import trl
+
+        return trl.SFTConfig
+
     def __post_init__(self) -> None:
-        super().__post_init__()
         if not self.data:
-            raise ValueError("data is required: a JSONL/Parquet file of priming rows (prompt + completion, or "
-                             "messages), e.g. written by `habits traces` / the priming-data step")
+            raise ConfigError("data is required: a JSONL/Parquet file of priming rows (prompt + completion, or "
+                              "messages), e.g. written by `habits traces` / the priming-data step", "data")
         if self.columns not in SFT_COLUMNS:
-            raise ValueError(f"columns must be one of {', '.join(SFT_COLUMNS)}, got {self.columns!r}")
+            raise ConfigError(f"columns must be one of {', '.join(SFT_COLUMNS)}, got {self.columns!r}", "columns")
         if self.limit is not None and self.limit < 1:
-            raise ValueError(f"limit must be >= 1 or null, got {self.limit}")
-        if self.max_length < 16:
-            raise ValueError(f"max_length must be at least 16 tokens, got {self.max_length}")
+            raise ConfigError(f"limit must be >= 1 or null, got {self.limit}", "limit")
+        super().__post_init__()
+
+    def derived_trl(self) -> dict[str, Any]:
+        if not self.eval_data:
+            return {"eval_strategy": "no"}
+        return {"eval_strategy": "steps", "eval_steps": self.trl.get("eval_steps") or self.trl.get("save_steps")}
 
     def check_inputs(self) -> None:
         super().check_inputs()
         for name in ("data", "eval_data"):
             value = getattr(self, name)
             if value and not Path(value).is_file():
-                raise ValueError(f"{name}: {value} does not exist")
+                raise ConfigError(f"{name}: {value} does not exist")
 
 
 @dataclass
@@ -202,106 +285,145 @@ class RLConfig(RunConfig):
     1,024-token responses); the batch size is per device -- see the GPU recipes for 256 prompts/step.
     """
 
-    task: str = _help("Task name (habits tasks list): countdown, general_points, ...", "countdown")
-    task_args: dict[str, Any] = _help("Task config fields, e.g. {max_numbers: 3, prompt_style: chat}.",
-                                      factory=dict)
-    reward: str | None = _help("Reward scheme of the task (tinyzero, binary, paper, ...); null: task default.",
-                               None)
-    format_reward: float = _help("Weight of a format reward (1 if the completion closes </think> and has an "
-                                 "<answer> block, DOTALL); 0 disables it. Countdown only.", 0.0)
-    extra_rewards: list[Any] = _help("More reward functions as 'module:function' import paths (TRL contract); "
-                                     "from Python, callables too. Each has weight 1.", factory=list)
-    train_size: int | None = _help("Training problems from the task's train split; null: exactly as many as "
-                                   "max_steps uses (generated once, cached in the run directory).", None)
-    train_file: str | None = _help("Use problems from this JSONL/Parquet (a `problem` column, as written by "
-                                   "`habits tasks generate`) instead of generating them.", None)
-    train_stream: str | None = _help("Generate training problems from one stream of the train split (pretrain, "
-                                     "prime or rl: disjoint problem sets); null: the whole train split.", None)
-    num_generations: int = _help("Completions per prompt (the GRPO group); the paper's PPO used 4 rollouts.", 4)
-    temperature: float = _help("Sampling temperature for rollouts.", 1.0)
-    top_p: float = _help("Nucleus sampling for rollouts (1.0: off).", 1.0)
-    max_completion_length: int = _help("Most tokens per completion (per attempt when revise_attempts > 1).", 1024)
-    loss_type: str = _help(f"GRPO loss aggregation: {', '.join(LOSS_TYPES)}.", "dapo")
-    beta: float = _help("KL coefficient against the initial model (0 skips the reference model).", 0.001)
-    epsilon: float = _help("PPO-style clipping range of the importance ratio.", 0.2)
-    num_iterations: int = _help("Optimisation passes over each generated batch (mu).", 1)
-    scale_rewards: str = _help("Advantage scaling: group (std within the group), batch, or none (Dr. GRPO).",
-                               "group")
-    mask_truncated_completions: bool = _help("Leave completions cut at max_completion_length out of the loss.",
-                                             False)
-    revise_attempts: int = _help("Verify-and-revise attempts per rollout: after a wrong answer the verifier's "
-                                 "reason is sent back and the model tries again (1: single attempt).", 1)
-    revise_feedback: str = _help("Feedback message after a wrong attempt; {detail} and {reason} are filled in.",
-                                 "You failed this trial because {detail}. Please try again.")
-    eval_every: int = _help("Greedy evaluation on eval_splits every this many steps (0: never).", 10)
-    eval_at_start: bool = _help("Also evaluate at step 0, before any update, so curves start at the initial "
-                                "model (one evaluation more; only when eval_every > 0).", True)
-    eval_n: int = _help("Problems per split in the periodic evaluation.", 32)
-    eval_splits: list[str] = _help("Splits for the periodic evaluation (test = ID, ood = OOD).",
-                                   factory=lambda: ["test", "ood"])
-    eval_max_new_tokens: int | None = _help("Token budget of the periodic evaluation (null: max_completion_length).",
-                                            None)
-    behaviors: bool = _help("Count the four behaviors in every step's completions (offline lexical classifier).",
-                            True)
-    use_vllm: bool = _help("Generate rollouts with vLLM (GPU; pip install -e '.[vllm]').", False)
-    vllm_mode: str = _help("colocate (vLLM inside the training processes) or server (`trl vllm-serve`).",
-                           "colocate")
-    vllm_server_base_url: str | None = _help("Server mode: URL of `trl vllm-serve` (e.g. http://host:8000).", None)
-    vllm_gpu_memory_utilization: float = _help("Colocate mode: share of GPU memory vLLM may take.", 0.3)
-    log_completions: bool = _help("Print / log a sample of completions at each logging step.", False)
-    learning_rate: float = _help("Peak learning rate (paper: 1e-6 actor).", 1e-6)
-    lr_scheduler_type: str = _help("Learning-rate schedule.", "constant")
-    warmup_ratio: float = _help("Share of the steps spent warming the learning rate up.", 0.0)
-    max_steps: int = _help("Optimizer steps (paper: ~250).", 250)
-    per_device_train_batch_size: int = _help("Completions per device per micro-step (prompts x num_generations).",
-                                             8)
+    TRL_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "learning_rate": 1e-6,  # the first paper's actor learning rate
+        "lr_scheduler_type": "constant",
+        "max_steps": 250,  # ~the first paper's run; problems are generated, there are no epochs
+        "num_generations": 4,  # the paper's PPO used 4 rollouts per prompt
+        "max_completion_length": 1024,  # the paper's response length
+        "beta": 0.001,  # the paper's KL coefficient (TRL: 0, no reference model)
+    }
+    RESERVED: ClassVar[dict[str, str]] = {
+        **RunConfig.RESERVED,
+        "remove_unused_columns": "the reward reads the `problem` column, so habits keeps every column",
+        "reward_weights": "set by `format_reward` (its weight) and `extra_rewards` (weight 1 each)",
+        "eval_strategy": "habits evaluates greedily on ID/OOD problems: set eval_every, eval_n, eval_splits",
+    }
+
+    preset: str | None = described("A published GRPO variant to start from: dapo, dr_grpo or gspo (habits train rl "
+                                   "--help-config lists their settings); the recipe's own values win.", None)
+    task: str = described("Task name (habits tasks list): countdown, general_points, ...", "countdown")
+    task_args: dict[str, Any] = described("Task config fields, e.g. {max_numbers: 3, prompt_style: chat}.",
+                                          factory=dict)
+    reward: str | None = described("Reward scheme of the task (tinyzero, binary, paper, ...); null: task default.",
+                                   None)
+    format_reward: float = described("Weight of a format reward (1 if the completion closes </think> and has an "
+                                      "<answer> block, DOTALL); 0 disables it. Countdown only.", 0.0)
+    extra_rewards: list[Any] = described("More reward functions as 'module:function' import paths (TRL contract); "
+                                         "from Python, callables too. Each has weight 1.", factory=list)
+    train_size: int | None = described("Training problems from the task's train split; null: exactly as many as "
+                                       "max_steps uses (generated once, cached in the run directory).", None)
+    train_file: str | None = described("Use problems from this JSONL/Parquet (a `problem` column, as written by "
+                                       "`habits tasks generate`) instead of generating them.", None)
+    train_stream: str | None = described("Generate training problems from one stream of the train split (pretrain, "
+                                         "prime or rl: disjoint problem sets); null: the whole train split.", None)
+    revise_attempts: int = described("Verify-and-revise attempts per rollout: after a wrong answer the verifier's "
+                                     "reason is sent back and the model tries again (1: single attempt).", 1)
+    revise_feedback: str = described("Feedback message after a wrong attempt; {detail} and {reason} are filled in.",
+                                     "You failed this trial because {detail}. Please try again.")
+    dynamic_sampling: bool | None = described(
+        "DAPO's dynamic sampling: drop groups whose completions are all correct or all wrong (the verifier's "
+        "binary verdict, never a shaped reward) and refill the batch with new problems; null: on with "
+        "preset dapo, else off.", None)
+    sampling_rounds: int = described("Most generation rounds per batch under dynamic_sampling; groups still missing "
+                                     "after them are kept out of the loss (logged as sampling/filler_groups).", 4)
+    curriculum: str = described("Which problems each batch draws: uniform (TRL's shuffled order) or solve_rate "
+                                "(by measured solve rate, favouring problems solved sometimes but not always).",
+                                "uniform")
+    eval_every: int = described("Greedy evaluation on eval_splits every this many steps (0: never; "
+                                "see eval_at_start).", 10)
+    eval_at_start: bool = described("Also evaluate at step 0, before any update, so curves start at the initial "
+                                    "model (one evaluation more; only when eval_every > 0).", True)
+    eval_n: int = described("Problems per split in the periodic evaluation.", 32)
+    eval_splits: list[str] = described("Splits for the periodic evaluation (test = ID, ood = OOD).",
+                                       factory=lambda: ["test", "ood"])
+    eval_max_new_tokens: int | None = described("Token budget of the periodic evaluation (null: "
+                                                "max_completion_length).", None)
+    behaviors: bool = described("Count the four behaviors in every step's completions (offline lexical "
+                                "classifier).", True)
     stage: str = "rl"
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        from habits.tasks import task_names
+    @classmethod
+    def trl_class(cls) -> type:
+        import trl
 
+        return trl.GRPOConfig
+
+    def preset_values(self) -> dict[str, Any]:
+        from habits.train.presets import preset_settings
+
+        return preset_settings(self.preset)
+
+    @classmethod
+    def presets(cls) -> dict[str, dict[str, Any]]:
+        from habits.train.presets import PRESETS, dynamic_sampling_default
+
+        return {name: {**values, **({"dynamic_sampling": True} if dynamic_sampling_default(name) else {})}
+                for name, values in PRESETS.items()}
+
+    def __post_init__(self) -> None:
+        from habits.tasks import SPLITS, get_task, task_names
+        from habits.tasks.base import STREAMS
+        from habits.train.presets import check_preset
+
+        check_preset(self.preset)
         names = task_names()
         if self.task not in names:
-            raise ValueError(f"unknown task {self.task!r}; choose one of: {', '.join(names)}")
+            raise ConfigError(f"unknown task {self.task!r}; choose one of: {', '.join(names)}", "task")
         if not isinstance(self.task_args, dict):
-            raise ValueError(f"task_args must be a mapping of task config fields, got {type(self.task_args).__name__}")
-        self.build_task()  # validates task_args and the reward scheme now, not after the model is loaded
-        if self.max_steps < 1:
-            raise ValueError("max_steps must be >= 1 for RL (problems are generated, there are no epochs)")
-        if self.loss_type not in LOSS_TYPES:
-            raise ValueError(f"loss_type must be one of {', '.join(LOSS_TYPES)}, got {self.loss_type!r}")
-        if self.scale_rewards not in ("group", "batch", "none"):
-            raise ValueError(f"scale_rewards must be group, batch or none, got {self.scale_rewards!r}")
-        if self.beta < 0:
-            raise ValueError(f"beta (KL coefficient) must be >= 0, got {self.beta}")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0 for sampling rollouts, got {self.temperature}")
-        if self.max_completion_length < 1:
-            raise ValueError(f"max_completion_length must be >= 1, got {self.max_completion_length}")
+            raise ConfigError(f"task_args must be a mapping of task config fields, got "
+                              f"{type(self.task_args).__name__}", "task_args")
+        try:  # the task validates its own config now, not after the model is loaded
+            get_task(self.task, **self.task_args)
+        except ValueError as exc:
+            raise ConfigError(str(exc), "task_args") from None
+        try:
+            self.build_task()
+        except ValueError as exc:
+            raise ConfigError(str(exc), "reward") from None
         if self.revise_attempts < 1:
-            raise ValueError(f"revise_attempts must be >= 1, got {self.revise_attempts}")
+            raise ConfigError(f"revise_attempts must be >= 1, got {self.revise_attempts}", "revise_attempts")
         if self.format_reward < 0:
-            raise ValueError(f"format_reward is a weight and must be >= 0, got {self.format_reward}")
+            raise ConfigError(f"format_reward is a weight and must be >= 0, got {self.format_reward}", "format_reward")
         if self.format_reward and self.task != "countdown":
-            raise ValueError(f"format_reward checks <think>/<answer> tags, which {self.task} prompts do not ask "
-                             "for; set format_reward: 0")
+            raise ConfigError(f"format_reward checks <think>/<answer> tags, which {self.task} prompts do not ask "
+                              "for; set format_reward: 0", "format_reward")
         if self.train_size is not None and self.train_size < 1:
-            raise ValueError(f"train_size must be >= 1, got {self.train_size}")
-        from habits.tasks.base import STREAMS
-
+            raise ConfigError(f"train_size must be >= 1, got {self.train_size}", "train_size")
         if self.train_stream is not None and self.train_stream not in STREAMS:
-            raise ValueError(f"train_stream must be one of {', '.join(STREAMS)} (or null), got {self.train_stream!r}")
+            raise ConfigError(f"train_stream must be one of {', '.join(STREAMS)} (or null), got "
+                              f"{self.train_stream!r}", "train_stream")
         if self.eval_every < 0 or self.eval_n < 1:
-            raise ValueError("eval_every must be >= 0 and eval_n >= 1")
-        from habits.tasks import SPLITS
-
+            raise ConfigError("eval_every must be >= 0 and eval_n >= 1", "eval_every" if self.eval_every < 0
+                              else "eval_n")
         bad = [s for s in self.eval_splits if s not in SPLITS]
         if bad:
-            raise ValueError(f"eval_splits: unknown split(s) {', '.join(bad)}; choose from {', '.join(SPLITS)}")
-        if self.vllm_mode not in ("colocate", "server"):
-            raise ValueError(f"vllm_mode must be colocate or server, got {self.vllm_mode!r}")
-        self.check_batch()
+            raise ConfigError(f"eval_splits: unknown split(s) {', '.join(bad)}; choose from {', '.join(SPLITS)}",
+                              "eval_splits")
+        if self.curriculum not in CURRICULA:
+            raise ConfigError(f"curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}",
+                              "curriculum")
+        if self.sampling_rounds < 1:
+            raise ConfigError(f"sampling_rounds must be >= 1, got {self.sampling_rounds}", "sampling_rounds")
+        if self.dynamic_sampling is None:
+            from habits.train.presets import dynamic_sampling_default
+
+            self.dynamic_sampling = dynamic_sampling_default(self.preset)
+        super().__post_init__()
+        args = self.args
+        if args.max_steps < 1:
+            raise ConfigError("max_steps must be >= 1 for RL (problems are generated, there are no epochs)",
+                              "max_steps")
+        local = args.per_device_train_batch_size * args.steps_per_generation
+        if self.dynamic_sampling and local % args.num_generations:
+            raise ConfigError(f"dynamic_sampling keeps or drops whole groups on each process, so each process's "
+                              f"generation batch (per_device_train_batch_size x steps_per_generation = {local}) "
+                              f"must be a multiple of num_generations ({args.num_generations})",
+                              "per_device_train_batch_size")
+
+    def derived_trl(self) -> dict[str, Any]:
+        return {"remove_unused_columns": False,  # the reward needs the `problem` column
+                "eval_strategy": "no"}  # ID/OOD evaluation is habits' greedy PeriodicEval
 
     def build_task(self) -> Any:
         from habits.tasks import get_task
@@ -311,102 +433,35 @@ class RLConfig(RunConfig):
             args["reward"] = self.reward
         return get_task(self.task, **args)
 
-    def check_batch(self, processes: int | None = None) -> None:
-        """GRPO needs whole groups: completions per generation batch must be a multiple of num_generations."""
-        g = self.num_generations
-        if g < 2:
-            raise ValueError(f"num_generations must be >= 2 (GRPO compares completions within a group), got {g}")
-        processes = processes or world_size()
-        steps = self.trl.get("steps_per_generation") or self.gradient_accumulation_steps
-        batch = self.trl.get("generation_batch_size") or self.per_device_train_batch_size * processes * steps
-        if batch % g:
-            per_device = self.per_device_train_batch_size
-            suggestion = max(g, (per_device // g) * g) if per_device >= g else g
-            raise ValueError(
-                f"GRPO cannot split {batch} completions per generation batch (per_device_train_batch_size "
-                f"{per_device} x {processes} process(es) x {steps} accumulation steps) into groups of "
-                f"num_generations={g}; set per_device_train_batch_size to a multiple of {g} "
-                f"(e.g. {suggestion}) or change num_generations")
-
-    def prompts_needed(self, processes: int | None = None) -> int:
+    def prompts_needed(self) -> int:
         """Distinct prompts ``max_steps`` optimizer steps consume (each is sampled num_generations times)."""
-        processes = processes or world_size()
-        completions = self.per_device_train_batch_size * processes * self.gradient_accumulation_steps
-        return -(-self.max_steps * completions // (self.num_generations * self.num_iterations))
+        args = self.args
+        completions = args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps
+        return -(-args.max_steps * completions // (args.num_generations * args.num_iterations))
 
     def check_inputs(self) -> None:
         super().check_inputs()
         if self.train_file and not Path(self.train_file).is_file():
-            raise ValueError(f"train_file: {self.train_file} does not exist")
+            raise ConfigError(f"train_file: {self.train_file} does not exist", "train_file")
         from habits.vision import check_vision
 
         task = self.build_task()
         check_vision(self.model, task)
         if task.shows_images and self.revise_attempts > 1:
-            raise ValueError("revise_attempts > 1 is not supported for image tasks yet (the revise rollout tokenises "
-                             "text only); set revise_attempts: 1")
-        if self.use_vllm:  # TRL needs vllm installed in colocate and server mode alike
+            raise ConfigError("revise_attempts > 1 is not supported for image tasks yet (the revise rollout "
+                              "tokenises text only); set revise_attempts: 1", "revise_attempts")
+        if self.args.use_vllm:  # TRL needs vllm installed in colocate and server mode alike
             from importlib.util import find_spec
 
             if find_spec("vllm") is None:
-                raise ValueError("use_vllm: vLLM is not installed; pip install -e '.[vllm]' on a GPU machine, "
-                                 "or set use_vllm: false")
+                raise ConfigError("use_vllm: vLLM is not installed; pip install -e '.[vllm]' on a GPU machine, "
+                                  "or set use_vllm: false", "use_vllm")
+        from habits.train.trl_seam import check_trl  # one sentence now, not a traceback on step 1
 
-# -- loading ------------------------------------------------------------------------------------
-def build(cls: type, values: dict[str, Any], where: str = "config") -> Any:
-    """``cls(**values)`` with unknown keys reported by name, with the closest known field suggested."""
-    if not isinstance(values, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
-    known = {f.name for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        from habits.fieldcheck import place
-
-        raise ValueError(place(f"{where}: unknown field(s) {', '.join(hints)}; known fields: {', '.join(sorted(known))}",
-                               where, unknown[0]))
-    from habits.fieldcheck import construct
-
-    return construct(cls, values, where)  # value types checked; errors placed at file:line
+        check_trl(rollout=self.revise_attempts > 1, batches=bool(self.dynamic_sampling) or self.curriculum != "uniform")
 
 
-def apply_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Set dotted keys (``lora.r``) in a nested dict; returns a new dict."""
-    out = {key: (dict(value) if isinstance(value, dict) else value) for key, value in values.items()}
-    for dotted, value in overrides.items():
-        parts = dotted.split(".")
-        target = out
-        for part in parts[:-1]:
-            node = target.get(part)
-            if node is None:
-                node = target[part] = {}
-            elif not isinstance(node, dict):
-                raise ValueError(f"--set {dotted}: {part} is not a mapping")
-            else:
-                node = target[part] = dict(node)
-            target = node
-        target[parts[-1]] = value
-    return out
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such config file")
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}  # 1e-5 is a number; duplicate keys refused
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ValueError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a recipe must be a mapping of field: value, got {type(data).__name__}")
-    return data
-
-
+# -- loading a stage recipe ---------------------------------------------------------------------
 def config_classes() -> dict[str, type]:
     """Stage name -> config class of every stage a recipe can name (:mod:`habits.stages`)."""
     from habits.stages import get_stage, stage_names
@@ -428,18 +483,20 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
                 base: dict[str, Any] | None = None) -> Any:
     """Read a recipe (or start from ``base``), apply overrides, validate, return the stage's config object."""
     data = dict(base or {})
+    where = Where(label="config", overrides=frozenset(overrides or {}))
     if path is not None:
-        data.update(read_yaml(path))
+        recipe = load_recipe(path)
+        data.update(recipe.values)
+        where = Where(label=str(path), source=recipe.source, overrides=frozenset(overrides or {}))
     data = apply_overrides(data, overrides or {})
     found = stage_of(path or "", data) or stage
     if stage is not None and found != stage:
-        raise ValueError(f"{path}: this is a {found!r} recipe, not {stage!r}; use `habits {_command(found)}`")
-    from habits.stages import STAGES, get_stage
-
-    if found not in STAGES:
-        raise ValueError(f"{path}: unknown stage {found!r}; set `stage:` to one of {', '.join(STAGES)}")
+        raise where.error(f"this is a {found!r} recipe, not {stage!r}; use `habits {_command(found)}`", "stage")
+    classes = config_classes()
+    if found not in classes:
+        raise where.error(f"unknown stage {found!r}; set `stage:` to one of {', '.join(classes)}", "stage")
     data.pop("stage", None)
-    return build(get_stage(found).config_class(), data, str(path) if path else found)
+    return build(classes[found], data, where)
 
 
 def _command(stage: str | None) -> str:
@@ -447,24 +504,3 @@ def _command(stage: str | None) -> str:
 
     return get_stage(stage).command if stage in STAGES else f"<{stage}>"
 
-
-def describe(cls: type) -> list[tuple[str, str, str]]:
-    """(name, default, help) for each field: the text of ``--help-config``."""
-    rows = []
-    for f in dataclasses.fields(cls):
-        if not f.init or f.name == "stage":
-            continue
-        if f.default is not dataclasses.MISSING:
-            default = repr(f.default)
-        elif f.default_factory is not dataclasses.MISSING:
-            value = f.default_factory()
-            default = repr(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value)
-        else:
-            default = "(required)"
-        rows.append((f.name, default, f.metadata.get("help", "")))
-    return rows
-
-
-def world_size() -> int:
-    """Processes this run will use (accelerate/torchrun set WORLD_SIZE), for batch checks before launch."""
-    return int(os.environ.get("WORLD_SIZE", "1"))

@@ -115,11 +115,6 @@ def problems_from_file(path: str | Path, limit: int | None = None,
     return problems
 
 
-def prompt_key(prompt: Any) -> str:
-    """A hashable key for a prompt (text or messages)."""
-    return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, ensure_ascii=False)
-
-
 def rl_rows(task: Task, problems: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     # One row per decision: a multi-step problem (a navigation route) gives one prompt per decision point.
     rows = [{"prompt": task.prompt(step), "problem": json.dumps(step, ensure_ascii=False)}
@@ -134,25 +129,3 @@ def rl_dataset(task: Task, problems: Sequence[Mapping[str, Any]]):
     from datasets import Dataset
 
     return Dataset.from_list(rl_rows(task, problems))
-
-
-class ProblemIndex:
-    """Prompt -> problem, for rollouts that must verify attempts but receive only prompts from TRL."""
-
-    def __init__(self, rows: Iterable[Mapping[str, Any]] = ()) -> None:
-        self._by_prompt: dict[str, dict[str, Any]] = {}
-        self.add(rows)
-
-    def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        for row in rows:
-            self._by_prompt[prompt_key(row["prompt"])] = as_problem(row["problem"])
-
-    def __len__(self) -> int:
-        return len(self._by_prompt)
-
-    def __call__(self, prompt: Any) -> dict[str, Any]:
-        try:
-            return self._by_prompt[prompt_key(prompt)]
-        except KeyError:
-            raise KeyError("rollout: a prompt that is not in the training data; the verify-and-revise rollout "
-                           "can only check problems it was given") from None

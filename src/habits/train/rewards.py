@@ -44,6 +44,7 @@ class OutcomeReward:
         self.task = task
         self.__name__ = task.reward_function().__name__  # TRL names the logged reward column after this
         self.behaviors = behaviors
+        self.last_correct: list[bool] = []  # the last batch's binary verdicts: what dynamic sampling filters on
 
     def __call__(self, completions: list[Any], problem: list[Any], final_attempt: list[str] | None = None,
                  log_metric: Callable[[str, float], None] | None = None,
@@ -51,6 +52,7 @@ class OutcomeReward:
         texts = list(final_attempt) if final_attempt is not None else completions
         # Counting behaviors costs ~15x the reward: only when there is somewhere to log them.
         batch = measure(self.task, problem, texts, behaviors=self.behaviors and log_metric is not None)
+        self.last_correct = [bool(v.correct) for v in batch.verdicts]
         if log_metric is not None and attempt_rewards:
             log_metric("revise/first_attempt_reward", sum(r[0] for r in attempt_rewards) / len(attempt_rewards))
             log_metric("revise/last_attempt_reward", sum(r[-1] for r in attempt_rewards) / len(attempt_rewards))

@@ -1,12 +1,21 @@
 """Outcome-reward RL: TRL's GRPOTrainer with the task's exact reward.
 
-``main(config)`` is the whole stage; ``habits train rl --config F.yaml`` calls it. It generates the
-task's training problems (or reads them), builds the rewards (:mod:`habits.train.rewards`) and the
-rollout (:mod:`habits.train.rollouts`: single attempt, or verify-and-revise), and trains. Every
-logged step lands in ``metrics.jsonl`` with TRL's own numbers (reward, reward_std,
-frac_reward_zero_std, completion lengths, clipped ratio, KL, entropy) plus ours: accuracy,
-format errors and the four behavior counts of the step's completions, and -- every
-``eval_every`` steps -- greedy ID/OOD accuracy. An interrupted run resumes with the same command.
+``main(config)`` is the whole stage; ``habits train rl --config F.yaml`` calls it. It checks the
+installed TRL (:func:`habits.train.trl_seam.check_trl`), generates the task's training problems
+(or reads them), builds the rewards (:mod:`habits.train.rewards`) and the rollout
+(:mod:`habits.train.rollouts`: single attempt, or verify-and-revise), and trains. Every logged step
+lands in ``metrics.jsonl`` with TRL's own numbers (reward, reward_std, frac_reward_zero_std,
+completion lengths, clipped ratio, KL, entropy) plus ours: accuracy, format errors and the four
+behavior counts of the step's completions, the sampling statistics when dynamic sampling or the
+curriculum is on, and -- every ``eval_every`` steps -- greedy ID/OOD accuracy. An interrupted run
+resumes with the same command.
+
+The algorithm is GRPO as TRL implements it, not the first paper's PPO: no value model; advantages
+are each completion's reward against its group of ``num_generations`` (4 by default, the paper's
+rollout count); the loss is aggregated per token over the batch (TRL's ``dapo`` loss type, like
+veRL's PPO aggregation); a KL penalty of 0.001 to the initial model (the paper's coefficient).
+``preset: dapo | dr_grpo | gspo`` switches to a published variant (:mod:`habits.train.presets`),
+and any other GRPOConfig field can be set by its TRL name.
 """
 
 from __future__ import annotations
@@ -16,52 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from trl import GRPOTrainer
-
 from habits.train.config import RLConfig
-
-
-class HabitsGRPOTrainer(GRPOTrainer):
-    """GRPOTrainer whose log lines also carry metrics computed outside the loss (periodic eval)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.pending_logs: dict[str, float] = {}
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if self.pending_logs:
-            logs = {**logs, **self.pending_logs}
-            self.pending_logs = {}
-        super().log(logs, start_time)
-
-
-def grpo_args(config: RLConfig, reward_weights: list[float] | None = None) -> Any:
-    """The trl.GRPOConfig for ``config``."""
-    import trl
-
-    from habits.train import runs
-
-    stage: dict[str, Any] = dict(
-        num_generations=config.num_generations,
-        temperature=config.temperature,
-        top_p=config.top_p,
-        max_completion_length=config.max_completion_length,
-        loss_type=config.loss_type,
-        beta=config.beta,
-        epsilon=config.epsilon,
-        num_iterations=config.num_iterations,
-        scale_rewards=config.scale_rewards,
-        mask_truncated_completions=config.mask_truncated_completions,
-        log_completions=config.log_completions,
-        use_vllm=config.use_vllm,
-        vllm_mode=config.vllm_mode,
-        vllm_server_base_url=config.vllm_server_base_url,
-        vllm_gpu_memory_utilization=config.vllm_gpu_memory_utilization,
-        remove_unused_columns=False,  # the reward needs the `problem` column
-        eval_strategy="no",  # ID/OOD evaluation is our greedy PeriodicEval
-        reward_weights=reward_weights,
-    )
-    return runs.trl_args(trl.GRPOConfig, config, stage)
 
 
 def load_problems(config: RLConfig, task: Any, out: Path) -> list[dict[str, Any]]:
@@ -96,28 +60,31 @@ def load_problems(config: RLConfig, task: Any, out: Path) -> list[dict[str, Any]
 def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]:
     """Run GRPO; returns the summary (also written to ``<output_dir>/summary.json``)."""
     config.check_inputs()
-    config.check_batch()
-    from habits.train import runs
+    from habits.train import runs, trl_seam
 
-    runs.preflight(config)  # output_dir writable, resume consistent, checkpoint intact
-
+    runs.preflight(config)  # output_dir writable, resume consistent, checkpoint intact (TRL checked by check_inputs)
     runs.setup_torch(config)
     from transformers import AutoTokenizer
 
     from habits.evaluate import in_training_eval
-    from habits.train.callbacks import MetricsJsonl, PeriodicEval, StopOnSignal
-    from habits.train.data import ProblemIndex, rl_dataset, rl_rows
+    from habits.train.callbacks import MetricsJsonl, PeriodicEval, SolveRatesCheckpoint, StopOnSignal
+    from habits.train.data import rl_dataset, rl_rows
     from habits.train.rewards import build_rewards
     from habits.train.rollouts import build_rollout
+    from habits.train.sampling import GroupSampler
 
     task = config.build_task()
     out = runs.prepare_run_dir(config)
     problems = load_problems(config, task, out)
     train = rl_dataset(task, problems)
     reward_funcs, weights = build_rewards(task, config.format_reward, config.extra_rewards, config.behaviors)
-    args = grpo_args(config, weights)
-    rollout = build_rollout(config.revise_attempts, task, ProblemIndex(rl_rows(task, problems)),
-                            config.revise_feedback)
+    rollout = build_rollout(config.revise_attempts, task, config.revise_feedback)
+    sampler = None
+    if config.dynamic_sampling or config.curriculum != "uniform":
+        outcome = reward_funcs[0]
+        sampler = GroupSampler(rl_rows(task, problems), config.args.num_generations,
+                               correctness=lambda: outcome.last_correct, dynamic=bool(config.dynamic_sampling),
+                               max_rounds=config.sampling_rounds, curriculum=config.curriculum, seed=config.seed)
     if task.shows_images:  # a vision-language model: TRL tokenises prompts and images with its processor
         from transformers import AutoProcessor
 
@@ -128,18 +95,21 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
     stop = StopOnSignal()
-    trainer = HabitsGRPOTrainer(
-        model=config.model, reward_funcs=reward_funcs, args=args, train_dataset=train,
-        processing_class=tokenizer, peft_config=runs.peft_config(config), rollout_func=rollout,
+    trainer = trl_seam.HabitsGRPOTrainer(
+        model=config.model, reward_funcs=reward_funcs, args=config.trl_args(reward_weights=weights),
+        train_dataset=train, processing_class=tokenizer, peft_config=runs.peft_config(config),
+        rollout_func=trl_seam.rollout_func(rollout) if rollout is not None else None, sampler=sampler,
         callbacks=[MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
     )
+    resume = runs.resume_point(config)
+    if sampler is not None:
+        trainer.add_callback(SolveRatesCheckpoint(sampler.rates, resume))
     if config.eval_every:
         evaluate_fn = in_training_eval(config.build_task, config.eval_splits, config.eval_n,
-                                       config.eval_max_new_tokens or config.max_completion_length,
+                                       config.eval_max_new_tokens or config.args.max_completion_length,
                                        seed=config.seed, behaviors=config.behaviors)
         trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn,
                                           at_start=config.eval_at_start))
-    resume = runs.resume_point(config)
     result = trainer.train(resume_from_checkpoint=resume)
     summary: dict[str, Any] = {
         "stage": "rl", "model": config.model, "task": config.task, "problems": len(problems),

@@ -1,28 +1,27 @@
 """How GRPO rollouts are produced: one attempt (TRL's own generation) or verify-and-revise.
 
-This module is the seam between the trainer and the shape of a rollout. TRL's ``GRPOTrainer``
-accepts a ``rollout_func(prompts, trainer) -> {"prompt_ids", "completion_ids", "logprobs", ...}``
-that replaces its single-turn generation; extra keys reach the reward functions as columns, and
-an ``env_mask`` key marks which completion tokens the model wrote (1) and which were inserted by
-the environment (0, left out of the loss). :func:`build_rollout` picks the strategy:
+:func:`build_rollout` picks the strategy:
 
-* ``revise_attempts == 1`` (default): no rollout function -- TRL generates (transformers, vLLM
-  colocate or vLLM server) exactly as it would without this package.
+* ``revise_attempts == 1`` (default): no rollout -- TRL generates (transformers, vLLM colocate or
+  vLLM server) exactly as it would without this package.
 * ``revise_attempts == K > 1``: :class:`VerifyAndRevise`, the second paper's verification
   iterations. After a wrong attempt, the verifier's reason (``Verdict.detail``) is sent back as a
   new user turn (chat prompts) or a "User: ..." line (base prompts) and the model tries again,
   with all earlier attempts in context, up to K attempts. The trajectory is one completion:
-  attempt 1, feedback, attempt 2, ...; feedback tokens are masked out of the loss. Each attempt gets
-  its own reward (:func:`habits.episodes.attempt_reward`, the code evaluation's episodes use too),
-  passed as the ``attempt_rewards`` column; the last attempt is passed as ``final_attempt``.
+  attempt 1, feedback, attempt 2, ...; ``model_mask`` marks the tokens the model wrote (1) and the
+  feedback it was given (0, kept out of the loss). Each attempt gets its own reward
+  (:func:`habits.episodes.attempt_reward`, which evaluation's episodes use too), passed as the
+  ``attempt_rewards`` column; the last attempt is passed as ``final_attempt``.
 
-Generation itself goes through :class:`TRLEngine`, a thin adapter over the trainer's own
-tokenisation and single-turn generation, so vLLM and DeepSpeed work the same in both strategies.
+A rollout is ``rollout(prompts, problems, engine) -> dict``; it knows nothing of TRL. The engine
+generates (:class:`Engine`), and :mod:`habits.train.trl_seam` adapts the rollout to TRL's
+``rollout_func``, hands it the problem of each prompt from the batch's own rows and generates with
+the trainer's own backend, so vLLM and DeepSpeed work the same in both strategies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from habits.episodes import attempt_reward
@@ -30,12 +29,6 @@ from habits.tasks import Task
 
 # A marker that no chat template alters, used to find where an assistant turn's text ends.
 _MARK = "\u2063habits-attempt\u2063"
-
-
-class Rollout(Protocol):
-    """TRL's ``RolloutFunc``: one completion per prompt entry (TRL repeats each prompt per generation)."""
-
-    def __call__(self, prompts: list[Any], trainer: Any) -> dict[str, Any]: ...
 
 
 class Engine(Protocol):
@@ -49,55 +42,29 @@ class Engine(Protocol):
     def generate(self, contexts: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]: ...
 
 
-class TRLEngine:
-    """The trainer's own prompt tokenisation and one-turn generation (transformers, paged, or vLLM).
-
-    These are private GRPOTrainer methods (trl 1.16); keeping every use of them in this class
-    means a TRL upgrade touches only this adapter.
-    """
-
-    def __init__(self, trainer: Any) -> None:
-        self.trainer = trainer
-        self.tokenizer = trainer.processing_class
-        self.eos_token_ids = list(trainer.eos_token_ids)
-        self.chat_template_kwargs = dict(getattr(trainer, "chat_template_kwargs", None) or {})
-
-    def tokenize(self, prompts: list[Any]) -> list[list[int]]:
-        prompt_ids, _, _ = self.trainer._tokenize_prompts(prompts)
-        return [list(ids) for ids in prompt_ids]
-
-    def generate(self, contexts: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]:
-        completion_ids, logprobs = self.trainer._generate_single_turn(contexts, None, {}, 1)
-        return [list(ids) for ids in completion_ids], logprobs
-
-
-def build_rollout(attempts: int, task: Task, problem_of: Callable[[Any], dict[str, Any]],
-                  feedback: str = "You failed this trial because {detail}. Please try again.") -> Rollout | None:
-    """The rollout function for GRPOTrainer, or None to let TRL generate single attempts itself."""
+def build_rollout(attempts: int, task: Task,
+                  feedback: str = "You failed this trial because {detail}. Please try again.") -> VerifyAndRevise | None:
+    """The rollout for GRPOTrainer, or None to let TRL generate single attempts itself."""
     if attempts <= 1:
         return None
-    return VerifyAndRevise(task, problem_of, attempts=attempts, feedback=feedback)
+    return VerifyAndRevise(task, attempts=attempts, feedback=feedback)
 
 
 class VerifyAndRevise:
     """Up to ``attempts`` tries per rollout; after each wrong one the verifier's reason is fed back."""
 
-    def __init__(self, task: Task, problem_of: Callable[[Any], dict[str, Any]], attempts: int = 5,
-                 feedback: str = "You failed this trial because {detail}. Please try again.",
-                 engine_factory: Callable[[Any], Engine] = TRLEngine) -> None:
+    def __init__(self, task: Task, attempts: int = 5,
+                 feedback: str = "You failed this trial because {detail}. Please try again.") -> None:
         if attempts < 1:
             raise ValueError(f"attempts must be >= 1, got {attempts}")
         self.task = task
-        self.problem_of = problem_of
         self.attempts = attempts
         self.feedback = feedback
-        self.engine_factory = engine_factory
         self.__name__ = "verify_and_revise"
 
-    def __call__(self, prompts: list[Any], trainer: Any) -> dict[str, Any]:
-        engine = self.engine_factory(trainer)
+    def __call__(self, prompts: list[Any], problems: Sequence[dict[str, Any]], engine: Engine) -> dict[str, Any]:
+        """One trajectory per prompt (TRL repeats each prompt once per generation of its group)."""
         tok = engine.tokenizer
-        problems = [self.problem_of(p) for p in prompts]
         prompt_ids = engine.tokenize(prompts)
         n = len(prompts)
         completion: list[list[int]] = [[] for _ in range(n)]
@@ -131,7 +98,7 @@ class VerifyAndRevise:
             active = still_wrong
             if not active:
                 break
-        return {"prompt_ids": prompt_ids, "completion_ids": completion, "logprobs": logps, "env_mask": mask,
+        return {"prompt_ids": prompt_ids, "completion_ids": completion, "logprobs": logps, "model_mask": mask,
                 "final_attempt": final_text, "attempts": used, "attempt_rewards": rewards}
 
     def feedback_text(self, verdict: Any) -> str:

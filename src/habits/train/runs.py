@@ -150,66 +150,6 @@ def setup_torch(config: RunConfig) -> None:
         torch.set_num_threads(config.torch_threads)
 
 
-def precision_flags(precision: str) -> dict[str, bool]:
-    """bf16/fp16 flags for the TRL config; 'auto' picks bf16 on GPUs that support it, else fp32."""
-    import torch
-
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
-
-
-def common_args(config: RunConfig) -> dict[str, Any]:
-    """TrainingArguments fields every stage sets the same way."""
-    import torch
-
-    args: dict[str, Any] = dict(
-        output_dir=config.output_dir,
-        seed=config.seed,
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,  # a float below 1 is a ratio of the total steps (transformers 5)
-        weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm,
-        per_device_train_batch_size=config.per_device_train_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        max_steps=config.max_steps,
-        num_train_epochs=config.num_train_epochs,
-        logging_steps=config.logging_steps,
-        logging_first_step=True,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        gradient_checkpointing=config.gradient_checkpointing,
-        report_to=list(config.report_to),
-        run_name=config.run_name or Path(config.output_dir).name,
-        use_cpu=not torch.cuda.is_available(),
-        # Weights load in float32 (TRL's default; we pass no dtype) and bf16 is autocast only: pure-bf16
-        # weights would round away the paper's 1e-6-learning-rate updates.
-        disable_tqdm=False,
-        **precision_flags(config.precision),
-    )
-    return args
-
-
-def trl_args(cls: type, config: RunConfig, stage_args: dict[str, Any]) -> Any:
-    """Build a TRL config (``trl.SFTConfig`` / ``trl.GRPOConfig``): common + stage fields + ``config.trl``."""
-    import dataclasses
-
-    known = {f.name for f in dataclasses.fields(cls)}
-    common = common_args(config)
-    # transformers 5 renamed these; older releases (still allowed by pyproject) use the old names.
-    if "activation_checkpointing" in known:
-        common["activation_checkpointing"] = common.pop("gradient_checkpointing")
-    if "warmup_ratio" in known:
-        common["warmup_ratio"] = common.pop("warmup_steps")
-    merged = {**common, **stage_args, **config.trl}
-    unknown = sorted(set(merged) - known)
-    if unknown:
-        raise ValueError(f"trl: {cls.__name__} has no field(s) {', '.join(unknown)}")
-    return cls(**merged)
-
-
 def peft_config(config: RunConfig) -> Any:
     if not config.lora.enabled:
         return None

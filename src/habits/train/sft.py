@@ -31,13 +31,7 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
     out = runs.prepare_run_dir(config)
     train = sft_dataset(config.data, config.columns, config.limit)
     evaluation = sft_dataset(config.eval_data, config.columns) if config.eval_data else None
-    args = runs.trl_args(trl.SFTConfig, config, dict(
-        max_length=config.max_length,
-        completion_only_loss=config.completion_only_loss,
-        packing=config.packing,
-        eval_strategy="steps" if evaluation is not None else "no",
-        eval_steps=config.save_steps,
-    ))
+    args = config.trl_args()
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
