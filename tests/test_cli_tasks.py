@@ -29,13 +29,17 @@ def test_tasks_list_shows_every_task_and_reward_scheme():
     assert "navigation" in out and "released" in out and "modality" in out
 
 
-def test_generated_image_problems_load_with_their_images_in_datasets(tmp_path):
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_generated_image_problems_load_with_their_images_in_datasets(tmp_path, suffix):
     pytest.importorskip("PIL")
-    out = tmp_path / "gpvl.jsonl"
+    out = tmp_path / f"gpvl.{suffix}"
     habits("tasks", "generate", "general_points", "--split", "ood", "--n", "3", "--out", str(out),
            "--set", "modality=image", "--set", "ood=visual")
-    loaded = datasets.load_dataset("json", data_files=str(out), split="train")
-    loaded = loaded.cast_column("images", datasets.Sequence(datasets.Image()))
+    loaded = datasets.load_dataset("json" if suffix == "jsonl" else "parquet", data_files=str(out), split="train")
+    if suffix == "jsonl":  # paths to PNG files beside the file; Parquet holds the PNG bytes and says so itself
+        loaded = loaded.cast_column("images", datasets.Sequence(datasets.Image()))
+    else:
+        assert not (tmp_path / "gpvl_images").exists()
     image = loaded[0]["images"][0]
     assert image.size[0] > image.size[1] > 100
     assert [part["type"] for part in loaded[0]["prompt"][0]["content"]] == ["image", "text"]

@@ -45,3 +45,24 @@ def test_adversarial_inputs_get_verdicts_without_hanging():
     for name, task in TASKS.items():
         for text in adversarial:
             assert task.verify(PROBLEMS[name], text).reason in REASONS
+
+
+# Visual GeneralPoints reads a "cards" list before the formula, and the released scheme adds its own
+# parser (first answer, token-by-token penalties): both must hold the same promise.
+IMAGE_TASKS = {scheme: get_task("general_points", modality="image", reward=scheme)
+               for scheme in ("paper", "released", "binary")}
+IMAGE_PROBLEM = {"cards": ["A", "4", "5", "6"], "target": 24, "rule": "id", "suits": ["spades"] * 4}
+card_text = st.lists(st.sampled_from(['"cards": [', '"A"', '"4"', "5", "'6'", '"king"', "10", ",", "]", '"',
+                                      "[", "A", "ace", "\n", " ", "1", '"formula": "', "4*6", "=24", "}", "{"]),
+                     max_size=60).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(model_text, card_text))
+def test_image_general_points_gives_every_string_a_verdict_under_every_scheme(text):
+    for scheme, task in IMAGE_TASKS.items():
+        for wrapped in (text, '{"cards": ["A", "4", "5", "6"], ' + text, text + '\n"cards": [' + text[:40] + "]"):
+            verdict = task.verify(IMAGE_PROBLEM, wrapped)
+            assert verdict.reason in task.reasons
+            reward = task.reward(IMAGE_PROBLEM, wrapped)
+            assert isinstance(reward, float) and reward == reward  # a number, never NaN

@@ -240,13 +240,24 @@ def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
 
 
 def write_rows(path: str | Path, rows: list[Mapping[str, Any]]) -> int:
-    """Write rows to ``.jsonl`` or ``.parquet`` (chosen by suffix), atomically."""
+    """Write rows to ``.jsonl`` or ``.parquet`` (chosen by suffix), atomically.
+
+    An ``images`` column (PIL images, PNG bytes or paths) is stored as the format allows: PNG bytes
+    inside Parquet, PNG files beside JSONL (:mod:`habits.row_images`).
+    """
     path = Path(path)
+    rows = list(rows)
+    if path.suffix in (".parquet", ".jsonl", ".json"):
+        from habits.row_images import encode_rows, has_images
+
+        if has_images(rows):
+            rows = encode_rows(path, rows)
     if path.suffix == ".parquet":
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(list(rows))
+        from habits.row_images import arrow_table
+
+        table = arrow_table(rows)
         with atomic_write(path, "wb") as handle:
             pq.write_table(table, handle)
         return len(rows)

@@ -2,7 +2,8 @@
 
 A task whose prompts show images (``Task.shows_images``: visual GeneralPoints) needs a model with a
 vision tower; a text-only model would otherwise fail deep inside generation or training with a
-shape error. :func:`check_vision` reads only the model's ``config.json`` and runs before loading.
+shape error. :func:`check_vision` (a task) and :func:`check_vision_rows` (SFT rows with images) read
+only the model's ``config.json`` and run before loading.
 
 Prompts with images are TRL's multimodal messages: ``{"type": "image", "image": <PIL image>}``
 parts (:func:`attach_images` fills a task's placeholders with ``task.images(problem)``).
@@ -41,6 +42,17 @@ def check_vision(model: str, task: Any) -> None:
     raise ValueError(f"{Path(model) / 'config.json'}: this model has no vision tower, but task {task.name} shows "
                      "images (modality=image); use a vision-language model (e.g. Qwen/Qwen2.5-VL-3B-Instruct or "
                      "meta-llama/Llama-3.2-11B-Vision-Instruct) or set task_args.modality=text")
+
+
+def check_vision_rows(model: str, data: str) -> None:
+    """Raise ValueError naming the model's config when the rows of ``data`` show images (an ``images``
+    column) and ``model`` cannot see them -- SFT's counterpart of :func:`check_vision`."""
+    if model_sees_images(model) is not False:
+        return
+    raise ValueError(f"{Path(model) / 'config.json'}: this model has no vision tower, but the rows of {data} show "
+                     "images (an `images` column); train a vision-language model (e.g. Qwen/Qwen2.5-VL-3B-Instruct "
+                     "or meta-llama/Llama-3.2-11B-Vision-Instruct) or write text rows (habits prime-data without "
+                     "modality=image)")
 
 
 # -- prompts that carry their images ------------------------------------------------------------

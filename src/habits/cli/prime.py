@@ -24,8 +24,10 @@ def register(app: typer.Typer) -> None:
 
 
 def prime_data(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output JSONL file (written atomically).")],
-    task: Annotated[str, typer.Option(help="countdown or general_points.")] = "countdown",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file, .jsonl or .parquet (written atomically); "
+                                                         "image tasks' images go inside Parquet, beside JSONL.")],
+    task: Annotated[str, typer.Option(help="countdown or general_points (--set modality=image: the prompt "
+                                           "shows the cards as a picture).")] = "countdown",
     condition: Annotated[str, typer.Option(help="Priming condition (see `habits prime-conditions`).")] = "all",
     n: Annotated[int, typer.Option("--n", help="Number of rows (one per problem).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same problems and traces.")] = 0,
@@ -48,10 +50,10 @@ def prime_data(
     overrides: SetOption = None,
 ) -> None:
     """Write priming rows: prompt, completion, messages, problem, behaviors, correct, condition, task."""
-    from habits.io import check_output
+    from habits.io import ROW_SUFFIXES, check_output
     from habits.traces.data import PrimeConfig, main
 
-    check_output(out, (".jsonl",), "--out")
+    check_output(out, ROW_SUFFIXES, "--out")
     config = PrimeConfig(task=task, condition=condition, n=n, seed=seed, split=split, format=fmt,
                          task_config=parse_overrides(overrides), tokenizer=tokenizer, out=out,
                          register=register_, budget=budget, stream=stream)

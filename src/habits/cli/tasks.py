@@ -78,25 +78,10 @@ def generate(
             row_id = f"{task}-{split}-{seed}-{i}" + (f"-{k}" if len(steps) > 1 else "")
             rows.append({"id": row_id, "task": task, "split": split, "problem": step, "prompt": task_obj.prompt(step)})
             images = task_obj.images(step)
-            if images:
-                rows[-1]["images"] = _save_images(out, row_id, images)
+            if images:  # PNG bytes inside Parquet, PNG files beside JSONL (habits.row_images)
+                rows[-1]["images"] = images
     write_rows(out, rows)
     console.print(f"wrote {len(rows)} {task} {split} problems to {out} in {time.perf_counter() - started:.1f}s")
-
-
-def _save_images(out: Path, row_id: str, images: list) -> list[str]:
-    """PNG files next to ``out`` (``<stem>_images/<id>-<k>.png``); the row keeps their paths, which
-    ``datasets`` reads with ``cast_column("images", Sequence(Image()))``."""
-    from habits.tasks.cards import png_bytes
-
-    folder = out.with_name(out.stem + "_images")
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for k, image in enumerate(images):
-        path = folder / f"{row_id}-{k}.png"
-        path.write_bytes(png_bytes(image))
-        paths.append(str(path))
-    return paths
 
 
 @tasks_app.command("solve")

@@ -1,4 +1,4 @@
-"""The priming-data stage: ``main(PrimeConfig)`` writes a JSONL of priming rows and returns a summary.
+"""The priming-data stage: ``main(PrimeConfig)`` writes priming rows (JSONL or Parquet) and returns a summary.
 
 The CLI (``habits prime-data``) and Python call the same function::
 
@@ -7,6 +7,8 @@ The CLI (``habits prime-data``) and Python call the same function::
 
 Everything that can be wrong with the request (unknown task, condition, split or format, n <= 0,
 a tokenizer that does not load, bad task config) is reported before any trace is written.
+Rows of image tasks (``task_config={"modality": "image"}``) carry their images (see
+:func:`habits.traces.rows.with_images`): PNG bytes inside Parquet, PNG files beside JSONL.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from habits.io import write_jsonl
+from habits.io import ROW_SUFFIXES, write_rows
 from habits.progress import track
 from habits.tasks import SPLITS, get_task
 from habits.traces.check import check_arithmetic, thoughts
 from habits.traces.conditions import get_condition
 from habits.traces.narrate import BEHAVIORS, REGISTERS
-from habits.traces.rows import FORMATS, check_supported, make_rows, problem_numbers
+from habits.traces.rows import FORMATS, check_supported, make_rows, problem_numbers, with_images
 from habits.traces.search import wrong_answer_exists
 from habits.traces.tokens import one_token_filler, token_counter
 
@@ -40,7 +42,7 @@ class PrimeConfig:
     format: str = "completion"  # "completion": prompt/completion strings; "chat": message lists
     task_config: dict[str, Any] = field(default_factory=dict)  # task config overrides, e.g. {"rule": "ood"}
     tokenizer: str | None = None  # None/"regex": regex token estimate; or a local HF tokenizer directory
-    out: str | Path | None = None  # where to write the JSONL (None: do not write)
+    out: str | Path | None = None  # where to write the rows: .jsonl or .parquet (None: do not write)
     register: str = "natural"  # "natural" (sentences, for real LLMs) or "terse" (one form per event, tiny models)
     budget: int = 6  # most attempts a trace writes before answering its closest one
     stream: str | None = None  # train split only: one of habits.tasks.base.STREAMS (disjoint problem sets)
@@ -53,8 +55,8 @@ class PrimeConfig:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
         if self.split not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
-        if self.out is not None and Path(self.out).suffix != ".jsonl":
-            raise ValueError(f"out must be a .jsonl file, got {str(self.out)!r}")
+        if self.out is not None and Path(self.out).suffix not in ROW_SUFFIXES:
+            raise ValueError(f"out must be a .jsonl or .parquet file, got {str(self.out)!r}")
         if self.register not in REGISTERS:
             raise ValueError(f"register must be one of {', '.join(REGISTERS)}, got {self.register!r}")
         if not isinstance(self.budget, int) or self.budget < 1:
@@ -102,8 +104,8 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
         problems = track(problems, f"priming {task.name}/{condition.name}", total=config.n)
     rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format,
                           register=config.register, budget=config.budget, filler=filler))
-    if config.out is not None:
-        write_jsonl(config.out, rows)
+    if config.out is not None:  # image tasks: PNG bytes inside Parquet, PNG files beside JSONL
+        write_rows(config.out, with_images(task, rows))
     return {**summarize(rows), "task": task.name, "condition": condition.name,
             "out": None if config.out is None else str(config.out)}
 

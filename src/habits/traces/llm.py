@@ -93,6 +93,13 @@ def split_reply(reply: str) -> tuple[str, str]:
     return thoughts.strip(), reply[end + len(THINK_CLOSE):].strip()
 
 
+def check_text_only(task: Task) -> None:
+    """Refuse an image task: the endpoint gets the prompt as text, so it could not see what it must read."""
+    if task.shows_images:
+        raise ValueError(f"{task.name}: --source llm sends the prompt as text, but this task shows images "
+                         "(modality=image); write its traces with --source program")
+
+
 def _user_text(prompt: Any) -> str:
     if isinstance(prompt, str):
         return prompt
@@ -129,6 +136,7 @@ def llm_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[
     """
     condition = get_condition(condition)
     check_supported(task, condition)
+    check_text_only(task)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     classify = classifier or default_classifier()
@@ -168,7 +176,7 @@ def _row(task: Task, condition: Condition, problem: Mapping[str, Any], prompt: A
 
 def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, client: Any = None) -> dict[str, Any]:
     """Like :func:`habits.traces.data.main`, with the endpoint writing the traces."""
-    from habits.io import write_jsonl
+    from habits.io import write_rows
     from habits.progress import track
     from habits.tasks import get_task
     from habits.traces.data import summarize
@@ -177,6 +185,7 @@ def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, 
     task = get_task(config.task, **config.task_config)
     condition = get_condition(config.condition)
     check_supported(task, condition)
+    check_text_only(task)
     count_tokens = token_counter(config.tokenizer)
     classify = classifier or default_classifier()
     client = client or make_client(llm)
@@ -186,6 +195,6 @@ def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, 
     rows = list(llm_rows(task, condition, problems, llm, classifier=classify, seed=config.seed, fmt=config.format,
                          count_tokens=count_tokens, client=client, skipped=skipped))
     if config.out is not None:
-        write_jsonl(config.out, rows)
+        write_rows(config.out, rows)
     return {**summarize(rows), "task": task.name, "condition": condition.name, "skipped": len(skipped),
             "out": None if config.out is None else str(config.out)}

@@ -5,6 +5,8 @@ A row is what SFT reads and what the behavior tools compare against::
     prompt       task.prompt(problem) (a string, or chat messages with --format chat)
     completion   think block + answer in the task's format (continues "<think>" if the prompt opened it)
     messages     the chat form (user prompt + assistant completion) for TRL's SFTTrainer
+    images       image tasks only, added by :func:`with_images` when rows are written: the images the
+                 prompt's ``{"type": "image"}`` parts show (TRL's column; stored by habits.io.write_rows)
     problem      the task's problem dict
     behaviors    exact counts from the events written: verification, backtracking, subgoal_setting,
                  backward_chaining
@@ -108,6 +110,10 @@ def build_row(task: Task, condition: Condition, problem: Mapping[str, Any], prom
     completion = assemble(prompt, thoughts, answer, condition.thoughts)
     chat_prompt = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [dict(m) for m in prompt]
     assistant = {"role": "assistant", "content": completion}
+    # An image prompt's content is a list of parts; Arrow (Parquet, datasets) cannot hold text and
+    # part lists in one column, so the assistant turn of `messages` is a text part there too.
+    structured = any(isinstance(m.get("content"), list) for m in chat_prompt)
+    said = {"role": "assistant", "content": [{"type": "text", "text": completion}]} if structured else assistant
     return {
         "id": f"{task.name}-{condition.name}-{row_id}",
         "task": task.name,
@@ -115,7 +121,7 @@ def build_row(task: Task, condition: Condition, problem: Mapping[str, Any], prom
         "problem": dict(problem),
         "prompt": chat_prompt if fmt == "chat" else prompt,
         "completion": [assistant] if fmt == "chat" else completion,
-        "messages": chat_prompt + [assistant],
+        "messages": chat_prompt + [said],
         "correct": task.verify(problem, completion).correct,
     }
 
@@ -129,3 +135,11 @@ def make_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping
     for index, problem in enumerate(problems):
         yield make_row(task, condition, problem, seed=seed, index=index, count_tokens=count_tokens, fmt=fmt,
                        register=register, budget=budget, filler=filler)
+
+
+def with_images(task: Task, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` of an image task with the ``images`` column its prompts show (PIL images, in the order of
+    the prompt's image parts); rows of other tasks unchanged. :func:`habits.io.write_rows` stores them."""
+    if not task.shows_images:
+        return [dict(row) for row in rows]
+    return [{**row, "images": task.images(row["problem"])} for row in rows]

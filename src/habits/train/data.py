@@ -6,6 +6,11 @@ become TRL's prompt-completion format, so the loss falls on the completion only 
 templates without ``{% generation %}`` markers (Qwen2.5's and Llama 3's have none), where TRL's
 assistant-only loss cannot work.
 
+Rows of image tasks also carry ``images`` (PNG bytes from Parquet, paths from JSONL; see
+:mod:`habits.row_images`): TRL's vision format, where the images fill the prompt's
+``{"type": "image"}`` parts in order. Each image is checked to decode when the rows load, before any
+model does; the dataset column is ``datasets``' ``List(Image())``, decoded as batches are built.
+
 RL rows carry the task's ``prompt`` (text for base-style prompts, messages for chat style) and the
 ``problem`` as JSON text (problems of one task may have optional fields; JSON keeps the Arrow
 schema simple, and the reward accepts either form).
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from habits.io import InputError, load_rows, read_jsonl
+from habits.row_images import IMAGES, image_features, image_placeholders
 from habits.tasks import Task
 from habits.tasks.base import as_problem
 
@@ -66,12 +72,26 @@ def sft_example(row: Mapping[str, Any], columns: str, where: str) -> dict[str, A
                      f"(got {type(prompt).__name__} and {type(completion).__name__})")
 
 
+def _with_images(example: dict[str, Any], row: Mapping[str, Any], where: str, path: str | Path) -> dict[str, Any]:
+    """``example`` plus the row's images, which must match the prompt's image parts (TRL fills those in order)."""
+    images = image_features(row.get(IMAGES), where, path)
+    shown = image_placeholders(example["prompt"])
+    if images and isinstance(example["prompt"], str):
+        raise InputError(f"{where}: a row with images needs a chat prompt (a list of messages), whose chat template "
+                         "places the image tokens; write the rows with habits prime-data (image tasks always "
+                         "give chat prompts)")
+    if shown and shown != len(images):
+        raise InputError(f"{where}: the prompt has {shown} image part(s) but the row has {len(images)} image(s) in "
+                         f"`{IMAGES}`; give one image per part, in order")
+    return {**example, IMAGES: images} if images else example
+
+
 def load_sft_rows(path: str | Path, columns: str = "auto", limit: int | None = None) -> list[dict[str, Any]]:
-    """Priming rows from ``path`` in TRL prompt-completion form; every row in the same form."""
+    """Priming rows from ``path`` in TRL prompt-completion form (+ ``images``); every row in the same form."""
     examples: list[dict[str, Any]] = []
     first_kind: tuple[bool, str] | None = None
     for where, row in _numbered_rows(path):
-        example = sft_example(row, columns, where)
+        example = _with_images(sft_example(row, columns, where), row, where, path)
         kind = (isinstance(example["prompt"], str), where)
         if first_kind is None:
             first_kind = kind
@@ -87,9 +107,17 @@ def load_sft_rows(path: str | Path, columns: str = "auto", limit: int | None = N
 
 
 def sft_dataset(path: str | Path, columns: str = "auto", limit: int | None = None):
-    from datasets import Dataset
+    return as_dataset(load_sft_rows(path, columns, limit))
 
-    return Dataset.from_list(load_sft_rows(path, columns, limit))
+
+def as_dataset(examples: Sequence[Mapping[str, Any]]):
+    """A ``datasets.Dataset`` of SFT examples; an ``images`` column becomes ``List(Image())`` (decoded lazily)."""
+    import datasets
+
+    if not any(IMAGES in example for example in examples):
+        return datasets.Dataset.from_list(list(examples))
+    rows = [{**example, IMAGES: example.get(IMAGES, [])} for example in examples]
+    return datasets.Dataset.from_list(rows).cast_column(IMAGES, datasets.List(datasets.Image()))
 
 
 # -- RL -----------------------------------------------------------------------------------------

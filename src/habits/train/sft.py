@@ -4,6 +4,11 @@
 TRL prompt-completion examples (:mod:`habits.train.data`), so the prompt is context and only the
 trace is learned. The same command resumes an interrupted run from its last complete checkpoint;
 Ctrl-C saves one first. The trained model lands in ``<output_dir>/model``.
+
+Rows with images (image tasks: an ``images`` column) train a vision-language model: the model's
+processor (``AutoProcessor``) replaces the tokenizer, and TRL's vision collator turns each batch's
+images into pixel values. The rows load and their images are checked before the model does, and a
+model without a vision tower is refused then; the processor is saved with the model.
 """
 
 from __future__ import annotations
@@ -20,21 +25,32 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
     from habits.train import runs
 
     runs.preflight(config)  # output_dir writable, resume consistent, checkpoint intact
+    from habits.row_images import IMAGES
+    from habits.train.data import as_dataset, load_sft_rows
+
+    # Rows first: a bad row, an image that cannot be decoded or a model that cannot see the images
+    # is reported before the run directory is written and before the model loads.
+    examples = load_sft_rows(config.data, config.columns, config.limit)
+    held_out = load_sft_rows(config.eval_data, config.columns) if config.eval_data else None
+    vision = any(IMAGES in example for example in [*examples, *(held_out or [])])
+    if vision:
+        from habits.vision import check_vision_rows
+
+        check_vision_rows(config.model, config.data)
+        if config.args.packing:  # TRL refuses it too, but only after loading the model
+            raise ValueError(f"packing: the rows of {config.data} show images, and TRL cannot pack image rows; "
+                             "set packing: false")
 
     runs.setup_torch(config)
     import trl
-    from transformers import AutoTokenizer
 
     from habits.train.callbacks import MetricsJsonl, StopOnSignal
-    from habits.train.data import sft_dataset
 
     out = runs.prepare_run_dir(config)
-    train = sft_dataset(config.data, config.columns, config.limit)
-    evaluation = sft_dataset(config.eval_data, config.columns) if config.eval_data else None
+    train = as_dataset(examples)
+    evaluation = as_dataset(held_out) if held_out else None
     args = config.trl_args()
-    tokenizer = AutoTokenizer.from_pretrained(config.model)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = _processing_class(config.model, vision)
     stop = StopOnSignal()
     trainer = trl.SFTTrainer(
         model=config.model, args=args, train_dataset=train, eval_dataset=evaluation, processing_class=tokenizer,
@@ -55,6 +71,22 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
     if trainer.accelerator.is_main_process:
         runs.write_summary(out, summary)
     return summary
+
+
+def _processing_class(model: str, vision: bool) -> Any:
+    """The tokenizer, or for rows with images the model's processor (tokenizer + image processor)."""
+    if vision:
+        from transformers import AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(model)
+        tokenizer = processor.tokenizer
+    else:
+        from transformers import AutoTokenizer
+
+        processor = tokenizer = AutoTokenizer.from_pretrained(model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return processor
 
 
 def _last(out: Path) -> str | None:
