@@ -106,3 +106,19 @@ def test_sft_with_lora_saves_a_plain_model_with_the_adapters_merged(models, prim
     before, after = weights(models["llama"]), weights(model_dir)
     assert set(before) == set(after)  # same parameter names: no LoRA leftovers
     assert any(not torch.equal(before[name], after[name]) for name in before)
+
+
+def test_sft_with_a_task_logs_held_out_id_and_ood_accuracy_along_the_run(priming, models, tmp_path):
+    root, _ = priming
+    config = sft_config(models["qwen2"], root / "text.jsonl", tmp_path / "run", max_steps=4, logging_steps=1,
+                        task="countdown", eval_every=2, eval_n=3, eval_max_new_tokens=8)
+    main(config)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    evaluated = [row["step"] for row in rows if "eval_test/accuracy" in row and "eval_ood/accuracy" in row]
+    assert evaluated == [0, 2, 4]  # at the start (the model SFT starts from) and every 2 steps
+
+
+def test_sft_periodic_evaluation_without_a_task_is_refused_naming_the_field(priming, models, tmp_path):
+    root, _ = priming
+    with pytest.raises(ValueError, match="eval_every needs `task`"):
+        sft_config(models["qwen2"], root / "text.jsonl", tmp_path / "run", eval_every=2)

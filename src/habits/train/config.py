@@ -246,6 +246,16 @@ class SFTConfig(RunConfig):
     columns: str = described("Which columns to train on: 'auto' (prompt/completion if present, else messages), "
                              "'prompt_completion' or 'messages'.", "auto")
     limit: int | None = described("Use only the first N rows (null: all).", None)
+    task: str | None = described("Task of the periodic ID/OOD evaluation (null: none), as in RL: the SFT-vs-RL "
+                                 "study follows held-out accuracy along SFT too.", None)
+    task_args: dict[str, Any] = described("Task config fields of that evaluation.", factory=dict)
+    eval_every: int = described("Greedy evaluation on eval_splits every this many steps (0: never; needs task).", 0)
+    eval_at_start: bool = described("Also evaluate at step 0, before any update (only when eval_every > 0).", True)
+    eval_n: int = described("Problems per split in the periodic evaluation.", 32)
+    eval_splits: list[str] = described("Splits for the periodic evaluation (test = ID, ood = OOD).",
+                                       factory=lambda: ["test", "ood"])
+    eval_max_new_tokens: int = described("Token budget of the periodic evaluation.", 512)
+    behaviors: bool = described("Count the four behaviors in the periodic evaluation's completions.", True)
     stage: str = "sft"
 
     @classmethod
@@ -262,7 +272,17 @@ class SFTConfig(RunConfig):
             raise ConfigError(f"columns must be one of {', '.join(SFT_COLUMNS)}, got {self.columns!r}", "columns")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be >= 1 or null, got {self.limit}", "limit")
+        if self.eval_every and not self.task:
+            raise ConfigError("eval_every needs `task` (the task whose test/ood problems are evaluated)", "eval_every")
+        if self.task:
+            _check_task(self.task, self.task_args)
+        _check_eval_schedule(self)
         super().__post_init__()
+
+    def build_task(self) -> Any:
+        from habits.tasks import get_task
+
+        return get_task(self.task, **self.task_args)
 
     def derived_trl(self) -> dict[str, Any]:
         if not self.eval_data:
@@ -362,21 +382,11 @@ class RLConfig(RunConfig):
                 for name, values in PRESETS.items()}
 
     def __post_init__(self) -> None:
-        from habits.tasks import SPLITS, get_task, task_names
         from habits.tasks.base import STREAMS
         from habits.train.presets import check_preset
 
         check_preset(self.preset)
-        names = task_names()
-        if self.task not in names:
-            raise ConfigError(f"unknown task {self.task!r}; choose one of: {', '.join(names)}", "task")
-        if not isinstance(self.task_args, dict):
-            raise ConfigError(f"task_args must be a mapping of task config fields, got "
-                              f"{type(self.task_args).__name__}", "task_args")
-        try:  # the task validates its own config now, not after the model is loaded
-            get_task(self.task, **self.task_args)
-        except ValueError as exc:
-            raise ConfigError(str(exc), "task_args") from None
+        _check_task(self.task, self.task_args)
         try:
             self.build_task()
         except ValueError as exc:
@@ -393,13 +403,7 @@ class RLConfig(RunConfig):
         if self.train_stream is not None and self.train_stream not in STREAMS:
             raise ConfigError(f"train_stream must be one of {', '.join(STREAMS)} (or null), got "
                               f"{self.train_stream!r}", "train_stream")
-        if self.eval_every < 0 or self.eval_n < 1:
-            raise ConfigError("eval_every must be >= 0 and eval_n >= 1", "eval_every" if self.eval_every < 0
-                              else "eval_n")
-        bad = [s for s in self.eval_splits if s not in SPLITS]
-        if bad:
-            raise ConfigError(f"eval_splits: unknown split(s) {', '.join(bad)}; choose from {', '.join(SPLITS)}",
-                              "eval_splits")
+        _check_eval_schedule(self)
         if self.curriculum not in CURRICULA:
             raise ConfigError(f"curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}",
                               "curriculum")
@@ -504,3 +508,30 @@ def _command(stage: str | None) -> str:
 
     return get_stage(stage).command if stage in STAGES else f"<{stage}>"
 
+
+def _check_task(task: str, task_args: Any) -> None:
+    from habits.tasks import get_task, task_names
+
+    names = task_names()
+    if task not in names:
+        raise ConfigError(f"unknown task {task!r}; choose one of: {', '.join(names)}", "task")
+    if not isinstance(task_args, dict):
+        raise ConfigError(f"task_args must be a mapping of task config fields, got {type(task_args).__name__}",
+                          "task_args")
+    try:  # the task validates its own config now, not after the model is loaded
+        get_task(task, **task_args)
+    except ValueError as exc:
+        raise ConfigError(str(exc), "task_args") from None
+
+
+def _check_eval_schedule(config: Any) -> None:
+    """The periodic-evaluation fields SFT and RL share."""
+    from habits.tasks import SPLITS
+
+    if config.eval_every < 0 or config.eval_n < 1:
+        raise ConfigError("eval_every must be >= 0 and eval_n >= 1", "eval_every" if config.eval_every < 0
+                          else "eval_n")
+    bad = [s for s in config.eval_splits if s not in SPLITS]
+    if bad:
+        raise ConfigError(f"eval_splits: unknown split(s) {', '.join(bad)}; choose from {', '.join(SPLITS)}",
+                          "eval_splits")

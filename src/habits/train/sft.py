@@ -42,7 +42,7 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
                              "set packing: false")
 
     runs.setup_torch(config)
-    import trl
+    from habits.train import trl_seam
 
     from habits.train.callbacks import MetricsJsonl, StopOnSignal
 
@@ -52,11 +52,18 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
     args = config.trl_args()
     tokenizer = _processing_class(config.model, vision)
     stop = StopOnSignal()
-    trainer = trl.SFTTrainer(
+    trainer = trl_seam.sft_trainer(
         model=config.model, args=args, train_dataset=train, eval_dataset=evaluation, processing_class=tokenizer,
         peft_config=runs.peft_config(config),
         callbacks=[MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
     )
+    if config.eval_every:  # held-out ID/OOD accuracy along SFT, as RL logs it (the SFT-vs-RL study's curves)
+        from habits.evaluate import in_training_eval
+        from habits.train.callbacks import PeriodicEval
+
+        evaluate_fn = in_training_eval(config.build_task, config.eval_splits, config.eval_n,
+                                       config.eval_max_new_tokens, seed=config.seed, behaviors=config.behaviors)
+        trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn, at_start=config.eval_at_start))
     resume = runs.resume_point(config)
     result = trainer.train(resume_from_checkpoint=resume)
     summary: dict[str, Any] = {

@@ -122,22 +122,17 @@ def check_trl(rollout: bool = False, batches: bool = False) -> str:
     return text
 
 
-# -- the trainer --------------------------------------------------------------------------------
-class HabitsGRPOTrainer(GRPOTrainer):
-    """GRPOTrainer that hands each batch's rows to the rollout, can reshape batches, and logs extra numbers.
+# -- the trainers -------------------------------------------------------------------------------
+class QueuedLogs:
+    """Trainer mixin: numbers computed outside the loss land on the step's own log line."""
 
-    ``sampler`` (a :class:`habits.train.sampling.GroupSampler`) turns on dynamic sampling and/or the
-    solve-rate curriculum; without it batches are exactly TRL's.
-    """
+    pending_logs: dict[str, float]
+    window: dict[str, list[float]]
 
-    def __init__(self, *args: Any, sampler: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sampler = sampler
-        self.batch_rows: list[dict[str, Any]] = []
-        self.pending_logs: dict[str, float] = {}
-        self.window: dict[str, list[float]] = defaultdict(list)
+    def _init_logs(self) -> None:
+        self.pending_logs = {}
+        self.window = defaultdict(list)
 
-    # -- numbers computed outside the loss ---------------------------------------------------------
     def queue_logs(self, values: dict[str, float]) -> None:
         """Point values (e.g. a periodic evaluation) written with the next log line."""
         self.pending_logs.update(values)
@@ -154,7 +149,21 @@ class HabitsGRPOTrainer(GRPOTrainer):
         if self.pending_logs:
             logs = {**logs, **self.pending_logs}
             self.pending_logs = {}
-        super().log(logs, start_time)
+        super().log(logs, start_time)  # type: ignore[misc]
+
+
+class HabitsGRPOTrainer(QueuedLogs, GRPOTrainer):
+    """GRPOTrainer that hands each batch's rows to the rollout, can reshape batches, and logs extra numbers.
+
+    ``sampler`` (a :class:`habits.train.sampling.GroupSampler`) turns on dynamic sampling and/or the
+    solve-rate curriculum; without it batches are exactly TRL's.
+    """
+
+    def __init__(self, *args: Any, sampler: Any = None, **kwargs: Any) -> None:
+        self._init_logs()  # before TRL's __init__, which may log
+        super().__init__(*args, **kwargs)
+        self.sampler = sampler
+        self.batch_rows: list[dict[str, Any]] = []
 
     # -- batches -----------------------------------------------------------------------------------
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -165,6 +174,18 @@ class HabitsGRPOTrainer(GRPOTrainer):
     def _score(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         self.batch_rows = rows  # the rollout reads the problem of each prompt from here, in order
         return super()._generate_and_score_completions(rows)
+
+
+def sft_trainer(*args: Any, **kwargs: Any) -> Any:
+    """TRL's SFTTrainer with :class:`QueuedLogs` (periodic ID/OOD evaluation on the step's line)."""
+    from trl import SFTTrainer
+
+    class HabitsSFTTrainer(QueuedLogs, SFTTrainer):
+        def __init__(self, *a: Any, **k: Any) -> None:
+            self._init_logs()
+            super().__init__(*a, **k)
+
+    return HabitsSFTTrainer(*args, **kwargs)
 
 
 # -- dynamic sampling / curriculum on TRL's batch dict -----------------------------------------
