@@ -88,6 +88,15 @@ def test_eval_command_writes_one_json_with_every_split(tiny, tmp_path):
     assert len(rows) == 4 and {"split", "problem", "completion", "verdict"} <= set(rows[0])
 
 
+def test_eval_command_with_samples_prints_its_table_and_writes_pass_at_k_with_intervals(tiny, tmp_path):
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(app, ["eval", "--model", str(tiny), "--task", "countdown", "--split", "test",
+                                      "--n", "2", "--k", "2", "--out", str(out), "--set", "max_new_tokens=4"])
+    assert result.exit_code == 0, result.output  # the interval (a pair) once crashed the table
+    split = json.loads(out.read_text())["splits"]["test"]
+    assert "pass@2" in split and len(split["pass@1_interval"]) == 2
+
+
 def test_eval_command_rejects_a_missing_model_directory(tmp_path):
     result = CliRunner().invoke(app, ["eval", "--model", str(tmp_path / "none"), "--task", "countdown"])
     assert result.exit_code != 0 and "does not exist" in str(result.exception)

@@ -55,7 +55,8 @@ def eval_command(
     report = main(cfg)
     table = Table(title=f"{cfg.task}: {cfg.model}")
     first = next(iter(report["splits"].values()))
-    keys = ["accuracy", "success", *(key for key in first if key.startswith("pass@")), "format_error",
+    keys = ["accuracy", "success", *(key for key in first if key.startswith("pass@") and not key.endswith("_interval")),
+            "format_error",
             "mean_length_tokens"]
     budget = report.get("max_attempts", 1)
     habits = list(first.get("behaviors") or {})
