@@ -55,7 +55,7 @@ def test_every_planned_output_lies_in_its_own_chain_folder(config):
 def test_each_arm_trains_its_own_stages_from_the_previous_stages_model(config):
     layout = config.layout
     primed = config.stage_configs("primed", 1, model=str(layout.stage_model("primed", 1, "sft")))
-    assert config.arms["primed"].stages == ("sft", "rl") and config.arms["plain"].stages == ("rl",)
+    assert config.arms["primed"].stages == ["sft", "rl"] and config.arms["plain"].stages == ["rl"]
     assert primed["sft"].data == str(layout.priming("primed", 1))
     assert primed["rl"].output_dir == str(layout.stage("primed", 1, "rl"))
     assert "sft" not in config.stage_configs("plain", 0, model="<model>")

@@ -19,6 +19,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -98,28 +99,97 @@ def plan(config: PipelineConfig) -> list[Stage]:
         for stage in stages[first:]:
             stage.chain = layout.base_chain(base)
     for seed in config.seeds:
-        for name, arm in config.arms.items():
+        for name in arm_order(config):
+            arm = config.arms[name]
             first = len(stages)
             tag = f"arm '{name}' seed {seed}"
-            start = base_model_dir(config, arm.base)
             before, after = layout.evaluation(name, seed, "before"), layout.evaluation(name, seed, "after")
-            if arm.condition is not None:
-                stages.append(Stage(f"{tag}: priming data ({arm.condition})", layout.priming(name, seed),
-                                    _prime_runner(config, name, seed), 0.3))
-                stages.append(_training(config, name, seed, "sft", start, f"{tag}: SFT priming", 2))
-                start = str(layout.stage_model(name, seed, "sft"))
-                stages.append(Stage(f"{tag}: evaluate before RL", before,
-                                    _eval_runner(config, name, seed, start, before), 1))
-            else:
-                stages.append(Stage(f"{tag}: evaluation before RL = base", before,
+            model: str | Callable[[], str] = partial(start_model, config, name, seed)
+            last = arm.stages[-1]
+            # "before" evaluates the model the last stage starts from; "after", what it made. A base's
+            # evaluation is done once per base and copied.
+            if len(arm.stages) == 1 and arm.start is None:
+                stages.append(Stage(f"{tag}: evaluation before {last.upper()} = base", before,
                                     _copy_runner(layout.base_eval(arm.base), before), 0))
-            stages.append(_training(config, name, seed, "rl", start, f"{tag}: RL", 5))
-            trained = str(layout.stage_model(name, seed, "rl"))
-            stages.append(Stage(f"{tag}: evaluate after RL", after,
-                                _eval_runner(config, name, seed, trained, after), 1))
+            for stage in arm.stages:
+                if stage == "sft":
+                    stages.append(Stage(f"{tag}: SFT data ({arm.condition})", layout.priming(name, seed),
+                                        _prime_runner(config, name, seed), 0.3))
+                if stage == last and (len(arm.stages) > 1 or arm.start is not None):
+                    stages.append(Stage(f"{tag}: evaluate before {last.upper()}", before,
+                                        _eval_runner(config, name, seed, model, before), 1))
+                stages.append(_training(config, name, seed, stage, model, f"{tag}: {stage.upper()}",
+                                        2 if stage == "sft" else 5))
+                model = str(layout.stage_model(name, seed, stage))
+            stages.append(Stage(f"{tag}: evaluate after {last.upper()}", after,
+                                _eval_runner(config, name, seed, model, after), 1))
+            source = layout.arm_chain(arm.start.arm, seed) if arm.start is not None else layout.base_chain(arm.base)
             for stage in stages[first:]:
-                stage.chain, stage.after = layout.arm_chain(name, seed), layout.base_chain(arm.base)
+                stage.chain, stage.after = layout.arm_chain(name, seed), source
     return stages
+
+
+def arm_order(config: PipelineConfig) -> list[str]:
+    """The arms, each after the arm it starts from (recipe order otherwise)."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        start = config.arms[name].start
+        if start is not None and start.arm not in ordered:
+            visit(start.arm)  # cycles are refused when the recipe is loaded
+        if name not in ordered:
+            ordered.append(name)
+
+    for name in config.arms:
+        visit(name)
+    return ordered
+
+
+def start_model(config: PipelineConfig, arm: str, seed: int) -> str:
+    """The model ``arm`` starts from: its base, or the model / checkpoint of the arm it starts from.
+
+    Resolved when the arm's first stage runs: ``peak`` needs the source stage's evaluations.
+    """
+    from habits.train.runs import complete_checkpoints
+
+    spec = config.arms[arm]
+    if spec.start is None:
+        return base_model_dir(config, spec.base)
+    start = spec.start
+    run_dir = config.layout.stage(start.arm, seed, start.stage)
+    if start.checkpoint == "final":
+        return str(run_dir / "model")
+    found = {int(path.name.rsplit("-", 1)[1]): path for path in complete_checkpoints(run_dir)}
+    if start.checkpoint.startswith("step-"):
+        step = int(start.checkpoint.removeprefix("step-"))
+        if step not in found:
+            raise ValueError(f"arm {arm!r} starts from {run_dir}/checkpoint-{step}, which its run did not keep "
+                             f"(kept: {', '.join(map(str, sorted(found))) or 'none'})")
+        return str(found[step])
+    if not found:
+        raise ValueError(f"arm {arm!r} starts from the {start.checkpoint} checkpoint of {run_dir}, which kept none")
+    if start.checkpoint == "early":
+        return str(found[min(found)])
+    scores = _evaluations(run_dir / "metrics.jsonl")  # peak: the best held-out OOD accuracy (then ID), earliest
+    kept = [step for step in sorted(found) if step in scores]
+    if not kept:
+        raise ValueError(f"arm {arm!r} starts from the peak checkpoint of {run_dir}, but none of its checkpoints "
+                         "was evaluated (its metrics.jsonl has no eval_*/accuracy at their steps)")
+    return str(found[max(kept, key=lambda step: (scores[step], -step))])
+
+
+def _evaluations(metrics: Path) -> dict[int, float]:
+    """Step -> OOD accuracy (ID when there is no OOD split) of a training run's periodic evaluations."""
+    from habits.io import read_jsonl
+
+    scores: dict[int, float] = {}
+    if not metrics.is_file():
+        return scores
+    for _, row in read_jsonl(metrics):
+        value = row.get("eval_ood/accuracy", row.get("eval_test/accuracy"))
+        if isinstance(value, (int, float)) and isinstance(row.get("step"), int):
+            scores[row["step"]] = float(value)
+    return scores
 
 
 def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
@@ -388,27 +458,33 @@ def _prime_runner(config: PipelineConfig, arm: str, seed: int) -> Callable[[], A
     return run
 
 
-def _training(config: PipelineConfig, arm: str, seed: int, stage: str, model: str, label: str,
+def _model(model: str | Callable[[], str]) -> str:
+    return model if isinstance(model, str) else model()
+
+
+def _training(config: PipelineConfig, arm: str, seed: int, stage: str, model: str | Callable[[], str], label: str,
               weight: float) -> Stage:
     """The plan's entry for one of the arm's training stages (a run directory with its own summary.json)."""
     return Stage(label, config.layout.stage(arm, seed, stage) / "summary.json",
                  _train_runner(config, arm, seed, stage, model), weight)
 
 
-def _train_runner(config: PipelineConfig, arm: str, seed: int, stage: str, model: str) -> Callable[[], Any]:
+def _train_runner(config: PipelineConfig, arm: str, seed: int, stage: str,
+                  model: str | Callable[[], str]) -> Callable[[], Any]:
     def run() -> Any:
         from habits.stages import get_stage
 
-        return get_stage(stage).run(config.stage_configs(arm, seed, model)[stage])
+        return get_stage(stage).run(config.stage_configs(arm, seed, _model(model))[stage])
 
     return run
 
 
-def _eval_runner(config: PipelineConfig, arm: str, seed: int, model: str, out: Path) -> Callable[[], Any]:
+def _eval_runner(config: PipelineConfig, arm: str, seed: int, model: str | Callable[[], str],
+                 out: Path) -> Callable[[], Any]:
     def run() -> Any:
         from habits.stages import get_stage
 
-        eval_config = config.stage_configs(arm, seed, model)["eval"]
+        eval_config = config.stage_configs(arm, seed, _model(model))["eval"]
         eval_config.seed = EVAL_SEED
         eval_config.out = str(out)
         return get_stage("eval").run(eval_config)

@@ -98,20 +98,62 @@ class ReportSpec:
                              f"got {self.paper_model!r}")
 
 
+CHECKPOINTS = ("final", "early", "peak")  # or step-N
+
+
+@dataclass
+class StartSpec:
+    """An arm that starts from another arm's trained model: its final model or one of its checkpoints."""
+
+    arm: str = _help("The arm whose training stage this arm starts from (same seed).", "")
+    stage: str = _help("Which of that arm's training stages: sft or rl.", "sft")
+    checkpoint: str = _help("final (the stage's model), early (its first evaluated checkpoint), peak (the "
+                            "checkpoint with the best OOD accuracy in its periodic evaluation), or step-N.", "final")
+
+    def __post_init__(self) -> None:
+        if not self.arm:
+            raise ValueError("start.arm is required: the arm whose model this arm starts from")
+        if self.checkpoint not in CHECKPOINTS and not re.fullmatch(r"step-[1-9][0-9]*", self.checkpoint):
+            raise ValueError(f"start.checkpoint must be one of {', '.join(CHECKPOINTS)} or step-N, "
+                             f"got {self.checkpoint!r}")
+
+    @property
+    def needs_checkpoints(self) -> bool:
+        """Whether the source stage must keep a checkpoint at each evaluation (all but ``final``)."""
+        return self.checkpoint != "final"
+
+
 @dataclass
 class ArmSpec:
-    """One arm of the comparison: a base, an optional priming condition, then RL."""
+    """One arm: a start (a base, or another arm's model), then a sequence of training stages.
+
+    The first paper's arms are ``[sft, rl]`` (priming, then RL) or ``[rl]``; the SFT-vs-RL study's
+    are ``[sft]`` or ``[rl]`` from a shared checkpoint, each with its own evaluation schedule.
+    """
 
     base: str = _help("Which base (a key of `bases`).", "base")
-    condition: str | None = _help("Priming condition (habits prime-conditions); null: RL straight from the base.",
-                                  None)
+    condition: str | None = _help("SFT data: the priming condition of its traces (habits prime-conditions); "
+                                  "null: RL straight from the start.", None)
+    stages: list[str] | None = _help("Training stages in order (sft, rl); null: [sft, rl] with a condition, "
+                                     "else [rl].", None)
+    start: StartSpec | None = _help("Start from another arm's trained model instead of the base: {arm, stage, "
+                                    "checkpoint: final|early|peak|step-N}.", None)
     sft: dict[str, Any] = _help("Overrides of the shared `sft` section for this arm.", factory=dict)
     rl: dict[str, Any] = _help("Overrides of the shared `rl` section for this arm.", factory=dict)
 
-    @property
-    def stages(self) -> tuple[str, ...]:
-        """The training stages of this arm, in order: SFT priming (when it has a condition), then RL."""
-        return ("sft", "rl") if self.condition is not None else ("rl",)
+    def __post_init__(self) -> None:
+        if self.stages is None:
+            self.stages = ["sft", "rl"] if self.condition is not None else ["rl"]
+        known = ("sft", "rl")
+        bad = [s for s in self.stages if s not in known]
+        if bad or not self.stages or len(set(self.stages)) != len(self.stages):
+            raise ValueError(f"stages must be a non-empty sequence of distinct training stages ({', '.join(known)}), "
+                             f"got {self.stages!r}" + ("; a base's pretraining is `bases.<name>.pretrain`"
+                                                       if "pretrain" in bad else ""))
+        if "sft" in self.stages and self.condition is None:
+            raise ValueError("stages has sft, which trains on priming data: set `condition` (e.g. plain)")
+        if "sft" not in self.stages and self.condition is not None:
+            raise ValueError(f"condition {self.condition!r} is SFT data, but stages {self.stages} has no sft")
 
 
 @dataclass
@@ -181,6 +223,9 @@ class PipelineConfig:
             if arm.condition is not None and arm.condition not in conditions:
                 raise where.error(f"arm {name!r} has unknown condition {arm.condition!r}; choose one of: "
                                   f"{', '.join(conditions)} (or null for no priming)", "condition")
+            if arm.start is not None:
+                self._check_start(name, arm)
+        self._check_start_order()
         for key, kind in (("priming", PrimingSpec), ("diagnose", DiagnoseSpec), ("report", ReportSpec)):
             if isinstance(getattr(self, key), dict):  # built from Python rather than a recipe
                 setattr(self, key, build(kind, getattr(self, key), self.where(key, (key,))))
@@ -194,6 +239,47 @@ class PipelineConfig:
         # Build every stage config once now with a placeholder model, so typos fail before any work.
         for name in self.arms:
             self.stage_configs(name, self.seeds[0], model="<model>")
+
+    def _check_start(self, name: str, arm: ArmSpec) -> None:
+        start = arm.start
+        where = self.where(f"arms.{name}.start", ("arms", name, "start"))
+        source = self.arms.get(start.arm)
+        if source is None:
+            raise where.error(f"arm {name!r} starts from arm {start.arm!r}, which no arm is; arms: "
+                              f"{', '.join(self.arms)}", "arm")
+        if start.arm == name:
+            raise where.error(f"arm {name!r} cannot start from itself", "arm")
+        if start.stage not in source.stages:
+            raise where.error(f"arm {name!r} starts from {start.arm}'s {start.stage} model, but arm {start.arm!r} "
+                              f"trains only {source.stages}; no arm produces that checkpoint", "stage")
+        if start.needs_checkpoints:
+            section = source.sft if start.stage == "sft" else source.rl
+            settings = {**(self.sft if start.stage == "sft" else self.rl), **section}
+            if not settings.get("eval_every"):
+                raise where.error(f"checkpoint {start.checkpoint!r} of {start.arm}'s {start.stage} needs its periodic "
+                                  f"evaluation: set eval_every in arms.{start.arm}.{start.stage} (or the shared "
+                                  f"{start.stage} section)", "checkpoint")
+            step = start.checkpoint.removeprefix("step-")
+            if step.isdigit() and int(step) % int(settings["eval_every"]):
+                raise where.error(f"{start.checkpoint} is not an evaluation step of {start.arm}'s {start.stage} "
+                                  f"(every {settings['eval_every']} steps), so no checkpoint is kept there",
+                                  "checkpoint")
+
+    def _check_start_order(self) -> None:
+        """Refuse a cycle of arms starting from each other (no arm could ever begin)."""
+        for name in self.arms:
+            seen, current = [name], self.arms[name].start
+            while current is not None:
+                if current.arm in seen:
+                    raise self.where(None, ("arms", name, "start")).error(
+                        f"arms start from each other in a cycle: {' -> '.join(seen + [current.arm])}", "arm")
+                seen.append(current.arm)
+                current = self.arms[current.arm].start
+
+    def checkpointed(self, arm: str, stage: str) -> bool:
+        """Whether another arm starts from a checkpoint of ``arm``'s ``stage`` (so it keeps one per evaluation)."""
+        return any(other.start is not None and other.start.arm == arm and other.start.stage == stage
+                   and other.start.needs_checkpoints for other in self.arms.values())
 
     def where(self, label: str | None = None, *prefixes: tuple[str, ...]) -> Where:
         """Where a section of this recipe is, for error messages (file and line from the YAML marks)."""
@@ -248,9 +334,12 @@ class PipelineConfig:
         task = {"task": self.task, "task_args": self.task_args}
         values = {
             "sft": dict(apply_overrides({"report_to": [], **self.sft}, spec.sft),
-                        data=str(layout.priming(arm, seed))),
+                        data=str(layout.priming(arm, seed)), **task),
             "rl": dict(apply_overrides({"report_to": [], **self.rl}, spec.rl), **task),
         }
+        for stage, settings in values.items():
+            if self.checkpointed(arm, stage):  # another arm starts from one of these checkpoints: keep each
+                settings.update(save_steps=settings["eval_every"], save_total_limit=None)
         if not values["rl"].get("train_file"):
             values["rl"].setdefault("train_stream", "rl")  # never the problems the arm was primed on
         configs = {}

@@ -116,6 +116,12 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
                 entry["per_seed"].setdefault(when, {})[split] = {
                     str(seed): (_split_stats(e, split) or {}).get("accuracy") for seed, e in per_seed.items()}
         entry["gain"] = {split: _gain(entry["accuracy"], split) for split in splits}
+        per_seed_points = {seed: arm_points(layout, name, seed, list(arm.stages), splits) for seed in config.seeds}
+        entry["points"] = _mean_points(list(per_seed_points.values()), splits)
+        if len(config.seeds) > 1:
+            entry["points_per_seed"] = {str(seed): points for seed, points in per_seed_points.items()}
+        if arm.start is not None:
+            entry["start"] = {"arm": arm.start.arm, "stage": arm.start.stage, "checkpoint": arm.start.checkpoint}
         summary["arms"][name] = entry
     write_json(layout.summary, summary)
     return summary
@@ -124,3 +130,42 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
 def _gain(accuracy: dict[str, Any], split: str) -> float | None:
     before, after = accuracy["before"][split]["mean"], accuracy["after"][split]["mean"]
     return None if before is None or after is None else after - before
+
+
+def arm_points(layout: Any, arm: str, seed: int, stages: list[str], splits: list[str]) -> list[dict[str, Any]]:
+    """The arm's periodic evaluations in order: ``{"stage", "step", "flops", "accuracy": {split: value}}``.
+
+    Read from each training stage's ``metrics.jsonl`` (rows with ``eval_<split>/accuracy``); FLOPs are
+    the arm's cumulative training compute at that step (``compute/flops``, the paper's estimate).
+    """
+    from habits.io import read_jsonl
+
+    points: list[dict[str, Any]] = []
+    for stage in stages:
+        metrics = layout.stage(arm, seed, stage) / "metrics.jsonl"
+        if not metrics.is_file():
+            continue
+        for _, row in read_jsonl(metrics):
+            accuracy = {split: row.get(f"eval_{split}/accuracy") for split in splits}
+            if all(value is None for value in accuracy.values()):
+                continue
+            if points and stage != points[-1]["stage"] and row.get("step") == 0:
+                continue  # the next stage's step-0 evaluation repeats the previous stage's last model
+            points.append({"stage": stage, "step": row.get("step"), "flops": row.get("compute/flops"),
+                           "accuracy": accuracy})
+    return points
+
+
+def _mean_points(per_seed: list[list[dict[str, Any]]], splits: list[str]) -> list[dict[str, Any]]:
+    """Points averaged over seeds, matched by (stage, step); with one seed, the points as they are."""
+    if len(per_seed) == 1:
+        return per_seed[0]
+    keys = list(dict.fromkeys((p["stage"], p["step"]) for points in per_seed for p in points))
+    merged = []
+    for stage, step in keys:
+        found = [p for points in per_seed for p in points if (p["stage"], p["step"]) == (stage, step)]
+        flops = [p["flops"] for p in found if p["flops"] is not None]
+        merged.append({"stage": stage, "step": step, "flops": sum(flops) / len(flops) if flops else None,
+                       "accuracy": {split: _interval([p["accuracy"][split] for p in found
+                                                      if p["accuracy"].get(split) is not None]) for split in splits}})
+    return merged
