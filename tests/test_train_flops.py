@@ -16,7 +16,8 @@ def tiny_model():
 
 
 def grpo_args(**extra):
-    values = {"generation_batch_size": 4, "num_iterations": 2, "include_num_input_tokens_seen": "no"}
+    values = {"generation_batch_size": 4, "num_generations": 4, "num_iterations": 2,
+              "include_num_input_tokens_seen": "no"}
     values.update(extra)
     return SimpleNamespace(**values)
 
@@ -32,8 +33,9 @@ def log_step(callback, args, state, step, logs):
 
 def test_rl_flops_use_trained_tokens_and_the_measured_generation_factor():
     model, args, state = tiny_model(), grpo_args(), TrainerState()
-    callback = FlopsCallback("rl")
+    callback = FlopsCallback()  # a generating trainer, recognised by its arguments
     callback.on_train_begin(args, state, TrainerControl(), model=model)
+    assert callback.generates
     n = count_parameters(model)
     state.num_input_tokens_seen = 68  # 4 rollouts of 17 tokens: 9 prompt + 8 completion
     first = log_step(callback, args, state, 1, {"completions/mean_length": 8.0, "num_tokens": 68})
@@ -48,7 +50,7 @@ def test_rl_flops_use_trained_tokens_and_the_measured_generation_factor():
 
 def test_rl_flops_with_a_configured_lambda_follow_the_formula_and_include_the_start():
     model, args, state = tiny_model(), grpo_args(num_iterations=1), TrainerState()
-    callback = FlopsCallback("rl", lam=6.0, start_flops=1e6)
+    callback = FlopsCallback(lam=6.0, start_flops=1e6)
     callback.on_train_begin(args, state, TrainerControl(), model=model)
     n = count_parameters(model)
     state.num_input_tokens_seen = 100
@@ -59,33 +61,42 @@ def test_rl_flops_with_a_configured_lambda_follow_the_formula_and_include_the_st
 
 def test_sft_flops_count_trls_logged_tokens_and_continue_after_a_resume():
     model, args, state = tiny_model(), SimpleNamespace(include_num_input_tokens_seen="no"), TrainerState()
-    callback = FlopsCallback("sft")
+    callback = FlopsCallback()
     callback.on_train_begin(args, state, TrainerControl(), model=model)
+    assert not callback.generates
     n = count_parameters(model)
     log_step(callback, args, state, 1, {"loss": 1.0, "num_tokens": 50})
     logs = log_step(callback, args, state, 2, {"loss": 1.0, "num_tokens": 120})
     assert logs["compute/flops"] == 6 * n * 120 and "compute/lambda" not in logs
     assert args.include_num_input_tokens_seen == "no"  # left alone: turning it on changes every log line
     # a new session resumed from step 2: TRL's count restarts at 0, the callback adds what was done
-    resumed = FlopsCallback("sft")
+    resumed = FlopsCallback()
     resumed.on_train_begin(args, state, TrainerControl(), model=model)
     logs = log_step(resumed, args, state, 3, {"loss": 1.0, "num_tokens": 60})
     assert logs["compute/tokens_trained"] == 180
 
 
+def test_a_stage_can_say_it_generates_when_its_arguments_do_not_show_it():
+    model, args, state = tiny_model(), SimpleNamespace(generation_batch_size=2), TrainerState()
+    callback = FlopsCallback(generates=True, lam=2.0)
+    callback.on_train_begin(args, state, TrainerControl(), model=model)
+    state.num_input_tokens_seen = 10
+    logs = log_step(callback, args, state, 1, {"loss": 0.0})
+    assert logs["compute/buffer_tokens"] == 20.0 and logs["compute/tokens_generated"] == 10.0
+
+
 def test_the_end_of_training_totals_get_no_compute_numbers():
     model, args, state = tiny_model(), SimpleNamespace(include_num_input_tokens_seen="no"), TrainerState()
-    callback = FlopsCallback("sft")
+    callback = FlopsCallback()
     callback.on_train_begin(args, state, TrainerControl(), model=model)
     totals = {"train_runtime": 1.0, "train_loss": 0.5}
     callback.on_log(args, state, TrainerControl(), logs=totals)
     assert totals == {"train_runtime": 1.0, "train_loss": 0.5}
 
 
-@pytest.mark.parametrize(("kwargs", "needle"), [({"stage": "ppo"}, "stage must be"),
-                                                ({"stage": "rl", "lam": -1.0}, "lam"),
-                                                ({"stage": "rl", "passes": 0}, "passes"),
-                                                ({"stage": "sft", "start_flops": -5.0}, "start_flops")])
+@pytest.mark.parametrize(("kwargs", "needle"), [({"generates": "rl"}, "generates must be"),
+                                                ({"lam": -1.0}, "lam"), ({"passes": 0}, "passes"),
+                                                ({"start_flops": -5.0}, "start_flops")])
 def test_bad_settings_are_refused_with_the_setting_named(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         FlopsCallback(**kwargs)
@@ -128,7 +139,7 @@ def test_sft_trainer_logs_six_n_flops_per_trained_token(tiny, tmp_path):
     args = SFTConfig(output_dir=str(tmp_path), max_steps=3, per_device_train_batch_size=4, report_to=[],
                      logging_steps=1, save_strategy="no", use_cpu=True)
     SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
-               callbacks=[FlopsCallback("sft"), recorder]).train()
+               callbacks=[FlopsCallback(), recorder]).train()
     n = count_parameters(model)
     assert [row["step"] for row in recorder.rows] == [1, 2, 3]
     for row in recorder.rows:
@@ -152,7 +163,7 @@ def test_grpo_trainer_logs_flops_with_the_generation_factor_measured_from_its_ro
         return [float(len(c)) for c in completions]
 
     GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=data, processing_class=tokenizer,
-                callbacks=[FlopsCallback("rl"), recorder]).train()
+                callbacks=[FlopsCallback(), recorder]).train()
     n = count_parameters(model)
     row = recorder.rows[-1]
     rollouts = 2 * args.generation_batch_size

@@ -56,41 +56,53 @@ def _points(delta: float) -> str:
 
 
 # -- the paper's signs ----------------------------------------------------------------------------
-def paper_signs(summary: Mapping[str, Any], split: str = "ood") -> list[Sign]:
-    """The paper's two signs, computed from the points: which held and which did not, said plainly.
-
-    * every arm that ends in RL: its ``split`` accuracy at the last compute point is at or above its
-      start (its first point);
-    * every arm that ends in SFT: its ``split`` accuracy at the last point is below its best point.
-    """
-    arms = summary.get("arms") or {}
-    out: list[Sign] = []
-    for kind, claim in (("rl", f"RL's {split} accuracy at the last compute point is at or above its start"),
-                        ("sft", f"SFT's {split} accuracy at the last compute point is below its best")):
-        named = [name for name, entry in arms.items() if last_stage(entry) == kind]
-        if not named:
-            out.append((claim, None, f"No arm ends in {kind.upper()}, so this sign cannot be checked."))
-        for name in named:
-            out.append((claim, *_sign(kind, name, arm_curve(arms[name], split), split)))
-    return out
-
-
-def _sign(kind: str, arm: str, curve: list[tuple[float, float]], split: str) -> tuple[bool | None, str]:
-    if len(curve) < 2:
-        return None, (f"Not measurable: arm {arm} has {len(curve)} {split} evaluation(s) with a compute "
-                      "label; it needs a start and a later point.")
+def _keeps_its_start(arm: str, curve: list[tuple[float, float]], split: str) -> tuple[bool, str]:
     (_, start), (last_flops, last) = curve[0], curve[-1]
-    if kind == "rl":
-        held = last >= start
-        verb = "ends at or above" if held else "ends below"
-        return held, (f"{'Held' if held else 'Did not hold'}: arm {arm} {verb} its start on {split} "
-                      f"({_pct(start)} → {_pct(last)} at {last_flops:.3g} FLOPs, {_points(last - start)}).")
+    held = last >= start
+    verb = "ends at or above" if held else "ends below"
+    return held, (f"{'Held' if held else 'Did not hold'}: arm {arm} {verb} its start on {split} "
+                  f"({_pct(start)} → {_pct(last)} at {last_flops:.3g} FLOPs, {_points(last - start)}).")
+
+
+def _falls_from_its_best(arm: str, curve: list[tuple[float, float]], split: str) -> tuple[bool, str]:
+    last_flops, last = curve[-1]
     best_flops, best = max(curve, key=lambda pair: (pair[1], -pair[0]))
     if last < best:
         return True, (f"Held: arm {arm} ends below its best on {split} ({_pct(last)} at {last_flops:.3g} "
                       f"FLOPs vs {_pct(best)} at {best_flops:.3g} FLOPs, {_points(last - best)}).")
     return False, (f"Did not hold: arm {arm} ends at its best {split} accuracy ({_pct(last)} at "
                    f"{last_flops:.3g} FLOPs); no drop from memorisation shows within this compute.")
+
+
+# The paper's sign for an arm, by the stage the arm ends with: (claim, judge of its curve).
+SIGNS = {
+    "rl": ("RL's {split} accuracy at the last compute point is at or above its start", _keeps_its_start),
+    "sft": ("SFT's {split} accuracy at the last compute point is below its best", _falls_from_its_best),
+}
+
+
+def paper_signs(summary: Mapping[str, Any], split: str = "ood") -> list[Sign]:
+    """The paper's two signs (:data:`SIGNS`), computed from the points: which held and which did not.
+
+    * every arm that ends in RL: its ``split`` accuracy at the last compute point is at or above its
+      start (its first point, the checkpoint it started from);
+    * every arm that ends in SFT: its ``split`` accuracy at the last point is below its best point.
+    """
+    arms = summary.get("arms") or {}
+    out: list[Sign] = []
+    for stage, (template, judge) in SIGNS.items():
+        claim = template.format(split=split)
+        named = [name for name, entry in arms.items() if last_stage(entry) == stage]
+        if not named:
+            out.append((claim, None, f"No arm ends in {stage.upper()}, so this sign cannot be checked."))
+        for name in named:
+            curve = arm_curve(arms[name], split)
+            if len(curve) < 2:
+                out.append((claim, None, f"Not measurable: arm {name} has {len(curve)} {split} evaluation(s) "
+                                         "with a compute label; it needs a start and a later point."))
+            else:
+                out.append((claim, *judge(name, curve, split)))
+    return out
 
 
 # -- reward rising while held-out accuracy falls ----------------------------------------------------

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from habits.report.plots import _pyplot
-from habits.report.study import arm_curve, paper_ood, paper_viter_gains
+from habits.report.study import arm_curve, last_stage, paper_ood, paper_viter_gains
 
 SPLIT_TITLES = {"test": "in-distribution (test)", "ood": "out-of-distribution (ood)"}
+LINE_STYLES = {"sft": "--"}  # by the stage an arm ends with; solid otherwise (RL)
 
 
 def _interval(entry: Mapping[str, Any], split: str) -> tuple[list[float], list[float], list[float]] | None:
@@ -49,7 +50,7 @@ def compute_figure(summary: Mapping[str, Any], path: Path, splits: Sequence[str]
             if not curve:
                 continue
             stages = entry.get("stages") or []
-            style = "--" if stages and stages[-1] == "sft" else "-"
+            style = LINE_STYLES.get(last_stage(entry), "-")
             color = colors[index % len(colors)]
             label = f"{name} ({' → '.join(stages)})" if stages else name
             ax.plot([f for f, _ in curve], [v for _, v in curve], style, marker="o", markersize=3,

@@ -39,29 +39,30 @@ from transformers import TrainerCallback
 
 from habits.compute import count_parameters
 
-STAGES = ("sft", "rl")
-
-
 class FlopsCallback(TrainerCallback):
     """Cumulative training FLOPs of one stage, added to every log line as ``compute/*``.
 
-    ``stage``: ``"sft"`` or ``"rl"``. ``n_params``: N (default: counted from the model at the start).
-    ``lam``: λ for RL, a number, or None to measure it from the rollouts (the paper's definition).
+    ``generates``: whether the stage generates its own training data (on-policy RL: pays
+    ``2·N·D_buffer`` on top); default: detected from the trainer's arguments (TRL's generating
+    trainers, GRPO and RLOO, have ``num_generations``). ``n_params``: N (default: counted from the
+    model at the start). ``lam``: λ, a number, or None to measure it from the rollouts (the paper's
+    definition).
     ``passes``: optimisation passes over each rollout (GRPO ``num_iterations``; default: read from
     the trainer's arguments, else 1). ``start_flops``: FLOPs the arm spent before this stage.
     """
 
-    def __init__(self, stage: str, n_params: int | None = None, lam: float | None = None,
+    def __init__(self, generates: bool | None = None, n_params: int | None = None, lam: float | None = None,
                  passes: int | None = None, start_flops: float = 0.0) -> None:
-        if stage not in STAGES:
-            raise ValueError(f"FlopsCallback: stage must be one of {', '.join(STAGES)}, got {stage!r}")
+        if generates not in (None, True, False):
+            raise ValueError(f"FlopsCallback: generates must be True, False or None (detect), "
+                             f"got {generates!r}")
         if lam is not None and (lam < 0 or lam != lam):
             raise ValueError(f"FlopsCallback: lam (λ) must be a number >= 0 or None (measured), got {lam!r}")
         if passes is not None and passes < 1:
             raise ValueError(f"FlopsCallback: passes must be >= 1, got {passes}")
         if start_flops < 0:
             raise ValueError(f"FlopsCallback: start_flops must be >= 0, got {start_flops}")
-        self.stage = stage
+        self.generates = generates
         self.n_params = n_params
         self.lam = lam
         self.passes = passes
@@ -78,12 +79,12 @@ class FlopsCallback(TrainerCallback):
     @property
     def tokens_trained(self) -> float:
         """D_SFT or D_RL so far."""
-        return float(self.tokens) * (self.passes or 1) if self.stage == "rl" else float(self.tokens)
+        return float(self.tokens) * (self.passes or 1) if self.generates else float(self.tokens)
 
     @property
     def buffer_tokens(self) -> float:
         """D_buffer so far (RL): λ·D_RL, or the measured E·d̄_i·d̄_o (+ an estimate for unlogged rollouts)."""
-        if self.stage != "rl":
+        if not self.generates:
             return 0.0
         if self.lam is not None:
             return self.lam * self.tokens_trained
@@ -99,7 +100,7 @@ class FlopsCallback(TrainerCallback):
     def values(self) -> dict[str, float]:
         """What a log line gets."""
         out = {"compute/flops": self.flops, "compute/tokens_trained": self.tokens_trained}
-        if self.stage == "rl":
+        if self.generates:
             out["compute/tokens_generated"] = float(self.tokens)
             out["compute/buffer_tokens"] = self.buffer_tokens
             lam = self.lam if self.lam is not None else self.last_lambda
@@ -113,11 +114,13 @@ class FlopsCallback(TrainerCallback):
             if model is None:
                 raise ValueError("FlopsCallback: give n_params, or use it in a Trainer (it passes the model)")
             self.n_params = count_parameters(model)
+        if self.generates is None:
+            self.generates = hasattr(args, "num_generations")
         if self.passes is None:
             self.passes = int(getattr(args, "num_iterations", 1) or 1)
-        # RL: TRL always keeps the state's counter; SFT: only when the run asked for it.
+        # Generating trainers always keep the state's counter; SFT only when the run asked for it.
         counting = getattr(args, "include_num_input_tokens_seen", "no") not in ("no", False)
-        self.from_state = self.stage == "rl" or counting
+        self.from_state = self.generates or counting
         restored = _restored(state)
         self.buffer, self.last_lambda = restored["buffer"], restored["lambda"]
         # The state's counter is saved with checkpoints; TRL's SFT count restarts at 0 in a resumed session.
@@ -131,7 +134,7 @@ class FlopsCallback(TrainerCallback):
         seen = int(state.num_input_tokens_seen or 0)
         new = seen - self.tokens
         self.tokens = seen
-        if self.stage == "rl" and self.lam is None and new > 0:
+        if self.generates and self.lam is None and new > 0:
             self.pending_tokens += new
             self.pending_rollouts += _rollouts_per_generation(args)
         return control
@@ -141,7 +144,7 @@ class FlopsCallback(TrainerCallback):
             return  # the end-of-training totals, not a step
         if not self.from_state and logs.get("num_tokens") is not None:
             self.tokens = self.session_offset + int(logs["num_tokens"])
-        if self.stage == "rl" and self.lam is None:
+        if self.generates and self.lam is None:
             self._commit(logs.get("completions/mean_length"))
         values = self.values()
         logs.update(values)
@@ -151,7 +154,7 @@ class FlopsCallback(TrainerCallback):
             state.log_history[-1].update(values)
 
     def on_train_end(self, args, state, control, **kwargs):
-        if self.stage == "rl" and self.lam is None:
+        if self.generates and self.lam is None:
             self._commit(None)
 
     def _commit(self, mean_completion: float | None) -> None:
