@@ -178,6 +178,34 @@ def start_model(config: PipelineConfig, arm: str, seed: int) -> str:
     return str(found[max(kept, key=lambda step: (scores[step], -step))])
 
 
+def arm_flops_before(config: PipelineConfig, arm: str, seed: int, stage: str) -> float:
+    """Training FLOPs behind the model ``arm``'s ``stage`` starts from, counted from the base.
+
+    An arm that starts from another arm's model carries that model's compute (the paper's D_init),
+    so arms scaled from one shared checkpoint start their curves at the same x.
+    """
+    from habits.compute import flops_at
+    from habits.io import read_json, read_jsonl
+
+    layout, spec = config.layout, config.arms[arm]
+    index = spec.stages.index(stage)
+    if index:
+        summary = layout.stage(arm, seed, spec.stages[index - 1]) / "summary.json"
+        return float(read_json(summary).get("flops") or 0.0) if summary.is_file() else 0.0
+    if spec.start is None:
+        return 0.0
+    start = spec.start
+    run_dir = layout.stage(start.arm, seed, start.stage)
+    model = Path(start_model(config, arm, seed))
+    if model.name.startswith("checkpoint-") and (run_dir / "metrics.jsonl").is_file():
+        rows = [row for _, row in read_jsonl(run_dir / "metrics.jsonl")]
+        found = flops_at(rows, int(model.name.rsplit("-", 1)[1]))
+        if found is not None:
+            return float(found)
+    summary = run_dir / "summary.json"
+    return float(read_json(summary).get("flops") or 0.0) if summary.is_file() else 0.0
+
+
 def _evaluations(metrics: Path) -> dict[int, float]:
     """Step -> OOD accuracy (ID when there is no OOD split) of a training run's periodic evaluations."""
     from habits.io import read_jsonl
@@ -474,7 +502,9 @@ def _train_runner(config: PipelineConfig, arm: str, seed: int, stage: str,
     def run() -> Any:
         from habits.stages import get_stage
 
-        return get_stage(stage).run(config.stage_configs(arm, seed, _model(model))[stage])
+        settings = config.stage_configs(arm, seed, _model(model))[stage]
+        settings.start_flops = arm_flops_before(config, arm, seed, stage)
+        return get_stage(stage).run(settings)
 
     return run
 

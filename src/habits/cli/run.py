@@ -25,12 +25,20 @@ def run(
     config: Annotated[Path, typer.Argument(help="Pipeline recipe, e.g. configs/demo.yaml.")],
     overrides: SetOption = None,
     restart: Annotated[bool, typer.Option(help="Delete the run directory and start over.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Validate the recipe (every arm's stage configs) and "
+                                                        "print the plan; run nothing.")] = False,
 ) -> None:
-    """Base -> diagnose -> for each arm: prime -> RL -> evaluate ID/OOD -> report. Re-run to resume."""
-    from habits.pipeline import main
+    """Base -> diagnose -> for each arm: its stages (prime, SFT, RL) -> evaluate ID/OOD -> report. Re-run to resume."""
+    from habits.pipeline import main, plan
     from habits.pipeline_config import load_pipeline
 
-    main(load_pipeline(config, parse_overrides(overrides)), restart=restart)
+    pipeline = load_pipeline(config, parse_overrides(overrides))
+    if check:
+        for stage in plan(pipeline):
+            console.print(f"{stage.chain}: {stage.label}", highlight=False)
+        console.print(f"[green]{config}: recipe OK[/] ({len(pipeline.arms)} arms x {len(pipeline.seeds)} seeds)")
+        return
+    main(pipeline, restart=restart)
 
 
 def pretrain(

@@ -48,9 +48,12 @@ def build_report(config: Any) -> Path:
                               config.report.paper_model, plots / "paper_curves.png"),
     }
     diagnoses = {base: layout.diagnosis_plot(base) for base in summary["bases"]}
+    from habits.report.study_section import has_study, study_section
+
+    extra = [study_section(config, summary, plots)] if has_study(summary) else []
     html = render_html(summary, {k: v for k, v in figures.items() if v is not None},
                        {k: v for k, v in diagnoses.items() if v.is_file()}, findings(summary),
-                       expectation(summary))
+                       expectation(summary), extra)
     with atomic_write(layout.report) as handle:
         handle.write(html)
     return layout.report

@@ -88,8 +88,9 @@ def _base_section(summary: dict[str, Any], diagnoses: dict[str, Path]) -> str:
 
 
 def render_html(summary: dict[str, Any], figures: dict[str, Path], diagnoses: dict[str, Path],
-                notes: list[str], expected: list[tuple[str, bool | None, str]] | None = None) -> str:
-    """The whole page."""
+                notes: list[str], expected: list[tuple[str, bool | None, str]] | None = None,
+                extra: list[str] | None = None) -> str:
+    """The whole page; ``extra``: more sections (HTML) placed after the final table."""
     task = html.escape(f"{summary['task']} {summary.get('task_args') or ''}")
     sections = [
         f"<h1>habits run: {html.escape(summary['name'])}</h1>",
@@ -98,6 +99,7 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], diagnoses: di
         _expectation_section(expected or []),
         "<h2>Findings</h2><ul class=findings>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>",
         "<h2>Final table</h2>" + _final_table(summary),
+        *(extra or []),
     ]
     if "before_after" in figures:
         sections.append(_img(figures["before_after"], "accuracy before and after RL"))

@@ -76,6 +76,10 @@ class RunConfig:
     torch_threads: int | None = described("CPU threads for torch (null: torch's default). 1 is fastest on a busy "
                                           "2-core machine.", None)
     lora: LoraArgs = described("LoRA settings.", factory=LoraArgs)
+    start_flops: float = described("Training FLOPs the arm spent before this stage (the pipeline sets it), so "
+                                   "compute/flops in metrics.jsonl is the arm's running total.", 0.0)
+    drift_probes: int = described("Probe prompts for drift/kl_to_start (KL to the start model, logged at each "
+                                  "periodic evaluation); 0: off.", 16)
     trl: dict[str, Any] = described("TRL fields (written at the top level of a recipe), validated by TRL's "
                                     "config class and passed to it unchanged.", factory=dict)
 
@@ -122,6 +126,9 @@ class RunConfig:
             raise ConfigError("output_dir is required", "output_dir")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}", "precision")
+        if self.start_flops < 0 or self.drift_probes < 0:
+            raise ConfigError("start_flops and drift_probes must be >= 0", "start_flops" if self.start_flops < 0
+                              else "drift_probes")
         if self.torch_threads is not None and self.torch_threads < 1:
             raise ConfigError(f"torch_threads must be >= 1 or null, got {self.torch_threads}", "torch_threads")
         if not isinstance(self.trl, dict):
@@ -361,6 +368,12 @@ class RLConfig(RunConfig):
                                                 "max_completion_length).", None)
     behaviors: bool = described("Count the four behaviors in every step's completions (offline lexical "
                                 "classifier).", True)
+    generation_factor: float | None = described("λ of the compute estimate (generation reads λ·D_RL tokens; the "
+                                                "paper: 6 for GeneralPoints, 5.1 for V-IRL); null: measured from "
+                                                "the rollouts.", None)
+    reward_control: str | None = described("Replace the task's reward by a control: random (reward 1 with "
+                                           "probability 0.5, whatever the answer) or format_only (1 unless the "
+                                           "answer cannot be read); null: the task's reward.", None)
     stage: str = "rl"
 
     @classmethod
@@ -407,12 +420,21 @@ class RLConfig(RunConfig):
         if self.curriculum not in CURRICULA:
             raise ConfigError(f"curriculum must be one of {', '.join(CURRICULA)}, got {self.curriculum!r}",
                               "curriculum")
+        if self.generation_factor is not None and self.generation_factor < 0:
+            raise ConfigError(f"generation_factor must be >= 0 or null, got {self.generation_factor}",
+                              "generation_factor")
+        if self.reward_control not in (None, "random", "format_only"):
+            raise ConfigError(f"reward_control must be random, format_only or null, got {self.reward_control!r}",
+                              "reward_control")
         if self.sampling_rounds < 1:
             raise ConfigError(f"sampling_rounds must be >= 1, got {self.sampling_rounds}", "sampling_rounds")
         if self.dynamic_sampling is None:
             from habits.train.presets import dynamic_sampling_default
 
             self.dynamic_sampling = dynamic_sampling_default(self.preset)
+        if self.reward_control is not None and (self.dynamic_sampling or self.curriculum != "uniform"):
+            raise ConfigError("reward_control replaces the verifier's reward, which dynamic sampling and the "
+                              "solve-rate curriculum filter on; turn those off for a control run", "reward_control")
         super().__post_init__()
         args = self.args
         if args.max_steps < 1:

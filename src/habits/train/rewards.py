@@ -110,10 +110,20 @@ def resolve_reward(spec: Any) -> Callable[..., list[float]]:
     return func
 
 
-def build_rewards(task: Task, format_weight: float = 0.0, extra: Sequence[Any] = (),
-                  behaviors: bool = True) -> tuple[list[Callable[..., list[float]]], list[float]]:
-    """Reward functions and their weights for GRPOTrainer: outcome, optional format, user extras."""
-    funcs: list[Callable[..., list[float]]] = [OutcomeReward(task, behaviors=behaviors)]
+def build_rewards(task: Task, format_weight: float = 0.0, extra: Sequence[Any] = (), behaviors: bool = True,
+                  control: str | None = None, seed: int = 0) -> tuple[list[Callable[..., list[float]]], list[float]]:
+    """Reward functions and their weights for GRPOTrainer: outcome, optional format, user extras.
+
+    ``control`` (``random`` or ``format_only``, :mod:`habits.train.reward_controls`) replaces the
+    outcome reward, to tell what RL learns from the reward itself; the true accuracy is still logged.
+    """
+    if control is not None:
+        from habits.train.reward_controls import control_reward
+
+        outcome: Callable[..., list[float]] = control_reward(control, task, seed=seed)
+    else:
+        outcome = OutcomeReward(task, behaviors=behaviors)
+    funcs: list[Callable[..., list[float]]] = [outcome]
     weights = [1.0]
     if format_weight:
         funcs.append(format_reward)

@@ -77,7 +77,8 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
     out = runs.prepare_run_dir(config)
     problems = load_problems(config, task, out)
     train = rl_dataset(task, problems)
-    reward_funcs, weights = build_rewards(task, config.format_reward, config.extra_rewards, config.behaviors)
+    reward_funcs, weights = build_rewards(task, config.format_reward, config.extra_rewards, config.behaviors,
+                                          control=config.reward_control, seed=config.seed)
     rollout = build_rollout(config.revise_attempts, task, config.revise_feedback)
     sampler = None
     if config.dynamic_sampling or config.curriculum != "uniform":
@@ -95,11 +96,12 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
     stop = StopOnSignal()
+    monitors = runs.monitor_callbacks(config, task, config.generation_factor)  # compute/*, drift/*
     trainer = trl_seam.HabitsGRPOTrainer(
         model=config.model, reward_funcs=reward_funcs, args=config.trl_args(reward_weights=weights),
         train_dataset=train, processing_class=tokenizer, peft_config=runs.peft_config(config),
         rollout_func=trl_seam.rollout_func(rollout) if rollout is not None else None, sampler=sampler,
-        callbacks=[MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
+        callbacks=[*monitors, MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
     )
     resume = runs.resume_point(config)
     if sampler is not None:
@@ -117,6 +119,7 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
         **runs.last_logged(trainer, "reward", "accuracy", "completions/mean_length", "frac_reward_zero_std",
                            *(f"eval_{s}/accuracy" for s in config.eval_splits)),
     }
+    summary["flops"] = monitors[0].flops  # the arm's training compute so far (the paper's estimate)
     if stop.requested:
         found = runs.complete_checkpoints(out)
         summary.update(status="interrupted", checkpoint=str(found[-1]) if found else None)

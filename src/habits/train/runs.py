@@ -226,3 +226,38 @@ def last_logged(trainer: Any, *keys: str) -> dict[str, Any]:
             if key not in found and key in entry:
                 found[key] = entry[key]
     return found
+
+
+def monitor_callbacks(config: RunConfig, task: Any | None, lam: float | None = None) -> list[Any]:
+    """Callbacks that add to every log line, so they go before the one writing ``metrics.jsonl``.
+
+    ``compute/*``: the stage's training FLOPs in the paper's estimate, from ``config.start_flops``
+    (:class:`habits.train.flops.FlopsCallback`). ``drift/kl_to_start``: with a task and a periodic
+    evaluation, KL to the start model on ``drift_probes`` fixed test-split prompts, at each evaluation
+    (:class:`habits.train.drift.DriftCallback`).
+    """
+    from habits.train.flops import FlopsCallback
+
+    callbacks: list[Any] = [FlopsCallback(lam=lam, start_flops=config.start_flops)]
+    every = getattr(config, "eval_every", 0)
+    if task is not None and every and config.drift_probes:
+        from habits.evaluate import eval_problems
+        from habits.train.drift import DriftCallback
+
+        if not task.shows_images:  # the probe is text; an image prompt's text alone says little
+            steps = [step for p in eval_problems(task, "test", config.drift_probes, config.seed) for step in task.steps(p)]
+            probes = [_prompt_text(task.prompt(step)) for step in steps[:config.drift_probes]]
+            callbacks.append(DriftCallback(probes, every, cache_path=Path(config.output_dir) / "drift_reference.pt",
+                                           start_model=config.model))
+    return callbacks
+
+
+def _prompt_text(prompt: Any) -> str:
+    """A prompt as plain text: chat messages' text contents joined (the probe needs no template)."""
+    if isinstance(prompt, str):
+        return prompt
+    parts = []
+    for message in prompt:
+        content = message.get("content", "")
+        parts += [content] if isinstance(content, str) else [c.get("text", "") for c in content if isinstance(c, dict)]
+    return "\n".join(part for part in parts if part)

@@ -52,10 +52,11 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
     args = config.trl_args()
     tokenizer = _processing_class(config.model, vision)
     stop = StopOnSignal()
+    monitors = runs.monitor_callbacks(config, config.build_task() if config.task else None)  # compute/*, drift/*
     trainer = trl_seam.sft_trainer(
         model=config.model, args=args, train_dataset=train, eval_dataset=evaluation, processing_class=tokenizer,
         peft_config=runs.peft_config(config),
-        callbacks=[MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
+        callbacks=[*monitors, MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
     )
     if config.eval_every:  # held-out ID/OOD accuracy along SFT, as RL logs it (the SFT-vs-RL study's curves)
         from habits.evaluate import in_training_eval
@@ -71,6 +72,7 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
         "global_step": trainer.state.global_step, "resumed_from": resume,
         "train_loss": result.training_loss, **runs.last_logged(trainer, "loss", "mean_token_accuracy"),
     }
+    summary["flops"] = monitors[0].flops  # the arm's training compute so far (the paper's estimate)
     if stop.requested:
         summary.update(status="interrupted", checkpoint=_last(out))
     else:
