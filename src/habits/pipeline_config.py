@@ -225,6 +225,15 @@ class PipelineConfig:
                                   f"{', '.join(conditions)} (or null for no priming)", "condition")
             if arm.start is not None:
                 self._check_start(name, arm)
+            if arm.condition is not None:  # SFT data are program-written traces: the task must have a search
+                from habits.traces.conditions import get_condition
+
+                planned = bool(get_condition(arm.condition).generated_behaviors
+                               & {"subgoal_setting", "backward_chaining"})
+                try:
+                    get_task(self.task, **self.task_args).check_traceable(planned)
+                except ValueError as exc:
+                    raise where.error(f"arm {name!r} trains SFT on priming data, but {exc}", "condition") from None
         self._check_start_order()
         for key, kind in (("priming", PrimingSpec), ("diagnose", DiagnoseSpec), ("report", ReportSpec)):
             if isinstance(getattr(self, key), dict):  # built from Python rather than a recipe
