@@ -75,6 +75,7 @@ def _starting_model(config: PipelineConfig, base: str) -> str:
 def plan(config: PipelineConfig) -> list[Stage]:
     """Every stage of the run, in order."""
     from habits.diagnose import DiagnoseConfig
+    from habits.stages import get_stage
 
     layout = config.layout
     stages: list[Stage] = []
@@ -112,14 +113,14 @@ def plan(config: PipelineConfig) -> list[Stage]:
                 stages.append(Stage(f"{tag}: evaluation before {last.upper()} = base", before,
                                     _copy_runner(layout.base_eval(arm.base), before), 0))
             for stage in arm.stages:
-                if stage == "sft":
+                if get_stage(stage).trains_on_priming:
                     stages.append(Stage(f"{tag}: SFT data ({arm.condition})", layout.priming(name, seed),
                                         _prime_runner(config, name, seed), 0.3))
                 if stage == last and (len(arm.stages) > 1 or arm.start is not None):
                     stages.append(Stage(f"{tag}: evaluate before {last.upper()}", before,
                                         _eval_runner(config, name, seed, model, before), 1))
                 stages.append(_training(config, name, seed, stage, model, f"{tag}: {stage.upper()}",
-                                        2 if stage == "sft" else 5))
+                                        get_stage(stage).weight))
                 model = str(layout.stage_model(name, seed, stage))
             stages.append(Stage(f"{tag}: evaluate after {last.upper()}", after,
                                 _eval_runner(config, name, seed, model, after), 1))

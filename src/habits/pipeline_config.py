@@ -262,8 +262,7 @@ class PipelineConfig:
             raise where.error(f"arm {name!r} starts from {start.arm}'s {start.stage} model, but arm {start.arm!r} "
                               f"trains only {source.stages}; no arm produces that checkpoint", "stage")
         if start.needs_checkpoints:
-            section = source.sft if start.stage == "sft" else source.rl
-            settings = {**(self.sft if start.stage == "sft" else self.rl), **section}
+            settings = {**getattr(self, start.stage), **getattr(source, start.stage)}  # shared, then the arm's
             if not settings.get("eval_every"):
                 raise where.error(f"checkpoint {start.checkpoint!r} of {start.arm}'s {start.stage} needs its periodic "
                                   f"evaluation: set eval_every in arms.{start.arm}.{start.stage} (or the shared "

@@ -27,6 +27,8 @@ class StageSpec:
     config: str
     main: str
     command: str  # the CLI command that runs it alone: `habits <command> --config …`
+    trains_on_priming: bool = False  # in an arm: its data are the arm's priming rows (written first)
+    weight: float = 1.0  # rough relative cost in an arm, for the pipeline's ETA
 
     def config_class(self) -> type:
         return _load(self.config)
@@ -49,8 +51,9 @@ def register(spec: StageSpec) -> StageSpec:
 
 register(StageSpec("pretrain", "habits.models.pretrain:PretrainConfig", "habits.models.pretrain:main",
                    "pretrain"))
-register(StageSpec("sft", "habits.train.config:SFTConfig", "habits.train.sft:main", "train sft"))
-register(StageSpec("rl", "habits.train.config:RLConfig", "habits.train.rl:main", "train rl"))
+register(StageSpec("sft", "habits.train.config:SFTConfig", "habits.train.sft:main", "train sft",
+                   trains_on_priming=True, weight=2))
+register(StageSpec("rl", "habits.train.config:RLConfig", "habits.train.rl:main", "train rl", weight=5))
 register(StageSpec("eval", "habits.evaluate:EvalConfig", "habits.evaluate:main", "eval"))
 
 
