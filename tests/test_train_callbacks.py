@@ -76,3 +76,13 @@ def test_solve_rates_travel_with_the_checkpoint_a_run_resumes_from(tmp_path):
     fresh = SolveRates()
     SolveRatesCheckpoint(fresh, None).on_train_begin(None, state, TrainerControl())
     assert fresh.attempts == {}
+
+
+def test_metrics_file_keeps_step_lines_that_carry_runtime_and_drops_only_the_final_totals(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    callback = MetricsJsonl(path)
+    state = SimpleNamespace(global_step=1, is_world_process_zero=True)
+    callback.on_log(None, state, TrainerControl(), logs={"loss": 1.0, "train_runtime": 3.0})  # a counting run's step
+    callback.on_log(None, state, TrainerControl(), logs={"train_loss": 1.0, "train_runtime": 4.0})  # the totals
+    assert [json.loads(line) for line in path.read_text().splitlines()] == [
+        {"step": 1, "loss": 1.0, "train_runtime": 3.0}]

@@ -55,8 +55,10 @@ class MetricsJsonl(TrainerCallback):
             handle.write("".join(line + "\n" for line in kept))
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs or "train_runtime" in logs:
-            return  # the end-of-training totals go to summary.json, keeping one line per step here
+        if not state.is_world_process_zero or not logs or "train_loss" in logs:
+            # The end-of-training totals go to summary.json, keeping one line per step here. Keyed on
+            # train_loss: with include_num_input_tokens_seen every step's line carries train_runtime.
+            return
         row = {"step": state.global_step, **{key: _clean(value) for key, value in logs.items()}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
