@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from habits.behaviors.patterns import compile_ascii, reverse
+
 _META = set(".^$*+?{}[]|()\\")
+_MEMOS: dict[tuple, int] = {}
 
 
 @dataclass(frozen=True, eq=False)  # identity: cues are looked up in dicts per text
@@ -41,12 +44,21 @@ class Cue:
     also: frozenset[str] = frozenset()  # and one of these words too ("no good": "good"), when given
     also_text: tuple[str, ...] = ()  # or one of these strings ("left:": ":")
     bounded: bool = False  # the pattern itself checks that it starts a word (no check in Python)
-    memo: tuple = field(default=(), compare=False)  # what makes two cues find the same matches
+    memo: int = field(default=0, compare=False)  # cues with the same number find the same matches (set below)
     simple: bool = field(default=False, compare=False)  # every regex match is accepted as it is (set below)
     shared: bool = field(default=False, compare=False)  # another set has a cue with the same matches (set below)
+    direct: bool = field(default=False, compare=False)  # simple and not shared: matches straight from the regex
+    # ``before`` and ``not_before`` reversed: one anchored match on the reversed window (patterns.py)
+    before_reversed: re.Pattern | None = field(default=None, compare=False)
+    not_before_reversed: re.Pattern | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "memo", (self.pattern, self.before, self.not_before, self.window, self.word))
+        # a small number, not the tuple itself: hashing a compiled pattern hashes its whole code
+        memo = (self.pattern, self.before, self.not_before, self.window, self.word)
+        object.__setattr__(self, "memo", _MEMOS.setdefault(memo, len(_MEMOS)))
+        for name in ("before", "not_before"):
+            context = getattr(self, name)
+            object.__setattr__(self, name + "_reversed", None if context is None else reverse(context.pattern))
         simple = (self.before is None and self.not_before is None and bool(self.key)
                   and (self.bounded or not self.word or not self.key[0].isalpha()))
         object.__setattr__(self, "simple", simple)
@@ -105,9 +117,9 @@ def cue(
         pattern = re.escape(literal) + f"(?<![a-z0-9]{re.escape(literal)})" + rest
     items = also.split()
     return Cue(
-        re.compile(pattern, re.MULTILINE),
-        re.compile(before + "$") if before else None,
-        re.compile(not_before + "$") if not_before else None,
+        compile_ascii(pattern, re.MULTILINE),  # cues run on prepared text, which is ASCII
+        compile_ascii(before + "$") if before else None,
+        compile_ascii(not_before + "$") if not_before else None,
         key=key,
         key_is_word=whole or bool(gate),
         gate=tuple(gate.split()) if gate else ((key,) if whole else ()),

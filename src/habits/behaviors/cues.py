@@ -15,6 +15,7 @@ one clause per line, a newline at both ends, ticks as ``(ok)`` and crosses as ``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from habits.behaviors.cue import Cue, CueSet, cue, cues
 
@@ -22,6 +23,10 @@ __all__ = ["Cue", "CueSet", "SETS", "activate", "cue", "cues"]
 
 
 NUM = r"\d+(?:\.\d+)?"
+# The same, possessive (never given back): for the cues tried at every "=", where giving back digits or
+# spaces cannot lead to another match (what follows is never a digit or a space) but costs the regex
+# engine most of its time on the many "=" that do not match.
+NUM_ONCE = r"\d++(?:\.\d+)?+"
 _RULE_OBJECT = (
     r"(?!\s+(?:the\s+|what\s+|which\s+|how\s+|if\s+the\s+|that\s+the\s+|my\s+)?(?:rules?|instructions?|"
     r"problem|question|task|card\s+values?|operations?|allowed|constraints?|statement|format|input|"
@@ -127,7 +132,7 @@ VERIFY = CueSet(
     cue(r"no\s+\d+\b", before=r"\b(?:but|there's|there\s+is)\s+", fail=True),
     cue(r"no\s+\d+\s*[.!]", fail=True),
     # hitting the target: "= 24!", "bingo"
-    cue(r"=\s*-?" + NUM + r"\s*!(?!=)"),  # not "=7!=10", a failed comparison
+    cue(r"=\s*+-?+" + NUM_ONCE + r"\s*+!(?!=)"),  # not "=7!=10", a failed comparison
     *cues(r"bingo|got\s+it|there\s+it\s+is|found\s+it|yay", r"\b"),
     # one-word verdicts ending or starting a clause: "66+31=97 no", "Nope.", "| no |"
     cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", before=_VERDICT_BEFORE, fail=True),
@@ -359,7 +364,7 @@ BACKWARD = CueSet(
     ),
 )
 # "24 = 4 * 6": a value written as an operation; counts when the value is the target or still needed.
-_DECOMPOSITION = cue(r"=\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"(?:\n|[\s:(,])(\d+)\s*")
+_DECOMPOSITION = cue(r"=\s*+\(?+\s*+" + NUM_ONCE + r"\s*+[-+*/]", before=r"(?:\n|[\s:(,])(\d+)\s*")
 DECOMPOSE = CueSet(
     _DECOMPOSITION,
     cue(r"comes?\s+from\s+\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+", gate="come comes"),
@@ -412,7 +417,7 @@ TARGET_VOTES = CueSet(
     cue(gate="formula", pattern=r"\"formula\"\s*:\s*\"[^\"\n]*=\s*(\d+)\s*\"", weight=5),
     *cues(r"not|close\s+to|near|short\s+of|!=|==|vs", r"\s*(\d+)\b", weight=2),
     cue(
-        r"=\s*(\d+)\s*(?:!(?!=)|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)",
+        r"=\s*+(\d++)\s*+(?:!(?!=)|\(ok\)|[,.]?\s*(?:yes|correct|good|that's\s+it|this\s+works|that\s+works|bingo)\b)",
         weight=2,  # a tick confirms sub-results too ("3 + 2 = 5 (ok)" on the way to 35)
     ),
     cue(r"reach\s+(\d+)\b", weight=3),
@@ -431,7 +436,7 @@ TARGET_VOTES = CueSet(
     ),  # reused, not recompiled
     *(Cue(member.pattern, member.before, window=member.window, weight=4, key=member.key, key_is_word=member.key_is_word,
           gate=member.gate, bounded=member.bounded) for member in _UNDONE),  # "24 / 4 = 6, so I need": reused, not recompiled
-    cue(r"=\s*(\d+)\b", weight=1),
+    cue(r"=\s*+(\d++)\b", weight=1),
 )
 
 
@@ -447,24 +452,27 @@ SETS: dict[str, CueSet] = {
     "from_target": FROM_TARGET,
     "target_votes": TARGET_VOTES,
 }
-_MEMOS: dict[tuple, int] = {}
+_MEMOS: dict[int, int] = {}
 for _set in SETS.values():
     for _member in _set:
         _MEMOS[_member.memo] = _MEMOS.get(_member.memo, 0) + 1
 for _set in SETS.values():
     for _member in _set:
         object.__setattr__(_member, "shared", _MEMOS[_member.memo] > 1)
+        object.__setattr__(_member, "direct", _member.simple and not _member.shared)
 # Each cue is looked up by its most telling words: those after its key when it has some and they are
 # not common ("no good": "good"), else the words that can start it; the other condition is checked
 # only for the few cues found.
 _COMMON = frozenset("a an the to of it is that this and in i we be for by up with as on or so no not at from "
                     "me my you do does".split())
 _TRIGGERS: dict[str, list[tuple[str, Cue, frozenset[str] | None]]] = {}
-_BY_KEY: list[tuple[str, Cue]] = []  # cues without a word: looked up by their leading literal
+# cues without a word: looked up by their leading literal (a literal regex search, which is several
+# times faster than ``in`` on a text that lacks it); a key shared by several cues is looked up once
+_BY_KEY: list[tuple[str, Cue, str, Callable | None]] = []
 for _name, _set in SETS.items():
     for _member in _set:
         if not _member.gate:
-            _BY_KEY.append((_name, _member))
+            _BY_KEY.append((_name, _member, _member.key, re.compile(re.escape(_member.key)).search if _member.key else None))
         elif _member.also and _member.also.isdisjoint(_COMMON):
             for _word in _member.also:
                 _TRIGGERS.setdefault(_word, []).append((_name, _member, frozenset(_member.gate)))
@@ -472,22 +480,33 @@ for _name, _set in SETS.items():
             for _word in _member.gate:
                 _TRIGGERS.setdefault(_word, []).append((_name, _member, _member.also or None))
 _ALL_WORDS = frozenset(_TRIGGERS)
+# cues that also need one of some strings in the text ("?", ":") and no word: checked last, per set
+_TEXT_GATED = {name: any(m.also_text and not m.also for m in found) for name, found in SETS.items()}
 
 
 def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
     """For every set, the cues that can match ``text`` (whose set of words is ``words``)."""
     out: dict[str, list[Cue]] = {name: [] for name in SETS}
-    for name, member in _BY_KEY:
-        if (not member.key or member.key in text) and (not (member.also or member.also_text)
-                                                       or _also(member, text, words)):
-            out[name].append(member)
+    present: dict[str, bool] = {}
+    for name, member, key, search in _BY_KEY:
+        if search is not None:
+            found = present.get(key)
+            if found is None:
+                found = present[key] = search(text) is not None
+            if not found:
+                continue
+        if (member.also or member.also_text) and not _also(member, text, words):
+            continue
+        out[name].append(member)
     for word in _ALL_WORDS & words:
         for name, member, check in _TRIGGERS[word]:
             if check is None or not check.isdisjoint(words):
                 out[name].append(member)
     for name, found in out.items():
-        found = list(dict.fromkeys(found))  # a cue found by two of its words runs once
-        out[name] = [m for m in found if not m.also_text or m.also or any(item in text for item in m.also_text)]
+        if len(found) > 1:
+            found = out[name] = list(dict.fromkeys(found))  # a cue found by two of its words runs once
+        if _TEXT_GATED[name]:
+            out[name] = [m for m in found if not m.also_text or m.also or any(item in text for item in m.also_text)]
     return out
 
 

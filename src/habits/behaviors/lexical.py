@@ -10,8 +10,12 @@ bench_lexical.py``, ``habits curate``) and deterministic; the LLM judge
 
 How it works. The text is normalised once (:mod:`habits.behaviors.text`: ASCII, lower case, one
 clause per line -- lines, sentences, comma-separated calculations). The cues of
-:mod:`habits.behaviors.cues` whose words occur in the text then run over the *whole* text in C,
-and matches are mapped to clause indices with ``bisect``. One clause contributes at most one
+:mod:`habits.behaviors.cues` whose words occur in the text then run over the *whole* text in C
+(:mod:`habits.behaviors.document`), and matches are mapped to clause indices with ``bisect``.
+The regular expressions here are written so that Python's engine can skip in C to where a match
+may start (a literal or one character class first) and compiled for ASCII
+(:mod:`habits.behaviors.patterns`); each is equivalent to its plain form, which the tests keep
+(``tests/test_behaviors_fast_paths.py``). One clause contributes at most one
 instance per behavior; the instances are sets of clauses, so counts and spans agree by
 construction. Guards encode the taxonomy's look-alikes: nothing is a check or a switch before the
 first calculation or stated attempt (a check that names its own number -- "36 works" -- needs
@@ -29,18 +33,17 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from collections import Counter
-from collections.abc import Iterator, Sequence
 
-from habits.behaviors import cues as C
+from habits.behaviors.document import START, Doc, clauses_of
+from habits.behaviors.patterns import compile_ascii
 from habits.behaviors.taxonomy import empty_counts
-from habits.behaviors.text import MAX_CHARS, prepare, prepare_mapped, words
+from habits.behaviors.text import MAX_CHARS, prepare_mapped, prepare_with_words
 
 __all__ = ["MAX_CHARS", "behavior_spans", "count_behaviors", "infer_target"]
 
 # A calculation or a stated result: checks and switches need an attempt before them.
-_ATTEMPT = re.compile(
+_ATTEMPT = compile_ascii(
     r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
     r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
     r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d"
@@ -49,121 +52,53 @@ _ATTEMPT = re.compile(
     r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b"
     r"|\bmy\s+(?:first\s+|initial\s+)?(?:guess|attempt|try)\b|\blet\s+(?:me|us)\s+(?:try|attempt)\b"
 )
-_ARITH = re.compile(
-    r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
-    r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
+# A calculation: "3 * 8", "= 24", ") + 1", "multiply by 4". The alternatives (a digit, ")" or one of
+# the words, then the rest) are written after one character class that every match starts with:
+# Python's regex engine then skips in C to the next such character instead of trying four
+# alternatives at every position (the same matches, several times faster). The patterns below that
+# open with a look-behind read it after their first digit for the same reason.
+_ARITH = compile_ascii(
+    r"[\d)adimpst](?:(?<=\d)\s*(?:[-+*/]\s*\(?\s*\d|=\s*-?\(?\d)|(?<=\))\s*[-+*/=]\s*\(?\d"
+    r"|(?:(?<=a)dd|(?<=s)ubtract|(?<=m)ultiply|(?<=d)ivide|(?<=t)imes|(?<=p)lus|(?<=m)inus)\b[^\n]{0,20}?\d)"
 )
-_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+_NUMBER = compile_ascii(r"\d(?<![\d.]\d)\d*(?:\.\d+)?")  # a whole number: no digit or point before it
 # "24 = 4 * 6": a number (not a result) written as one operation -- a plan when it is the target
 # ("13 = 7 * 2 - 1" is a whole expression, an attempt).
-_SPLIT = re.compile(r"(?<![\d.)+*/-])(?<![\d.)+*/-] )(\d+) *= *\d+ *[-+*/] *\d+(?!\d|\.\d| *[-+*/(])")
-_ANSWERISH = re.compile(r"<answer>|\"(?:formula|answer|number)\"\s*:|^\s*\{")
+_SPLIT = compile_ascii(r"(\d(?<![\d.)+*/-]\d)(?<![\d.)+*/-] \d)\d*) *= *\d+ *[-+*/] *\d+(?!\d|\.\d| *[-+*/(])")
+# An answer rather than a step: "<answer>", a JSON field, a clause that opens a JSON object.
+_ANSWER_FIELD = compile_ascii(r"\"(?:formula|answer|number)\"\s*:")
+_OPENS_OBJECT = compile_ascii(r"\s*\{")
 # Settling on an answer after the attempts ("I'll settle on 3 * 8 + 1, the nearest I got"), not trying.
-_SETTLING = re.compile(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
-_SETTLING_WORDS = ("settle", "go with", "closest", "nearest")
-_FRESH = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
-_LEADING_NUMBER = re.compile(r"^\D{0,30}?(\d+(?:\.\d+)?)")
-_LAST_RESULT = re.compile(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")
-_RULE_RESTATEMENT = re.compile(
+_SETTLING = compile_ascii(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
+_FRESH = compile_ascii(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
+_LEADING_NUMBER = compile_ascii(r"\D{0,30}?(\d+(?:\.\d+)?)")  # at the start of a clause (match, not search)
+_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)")
+_RULE_RESTATEMENT = compile_ascii(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
     r"|\buse\s+(?:all|each|every)\b"
 )
-_INTERMEDIATE = re.compile(r"\bfirst\b|intermediate|milestone|stepping|sub-?goal|sub-?target")
-_NOT_RESTATEMENT = re.compile(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
+_INTERMEDIATE = compile_ascii(r"\bfirst\b|intermediate|milestone|stepping|sub-?goal|sub-?target")
+_NOT_RESTATEMENT = compile_ascii(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
                               r"milestone|stepping|immediate|suffices|enough\s+to|reduce")
 
 
+_UNSET = object()
+_NUMBERS: dict[str, int | None] = {}  # int(float(s)) is slow, and a text names the same numbers again and again
+
+
 def _number(group: str | None) -> int | None:
-    try:
-        return int(float(group)) if group else None
-    except (ValueError, OverflowError):
+    if not group:
         return None
-
-
-class _Doc:
-    """A prepared text: its clauses (lines), its words, and its cues' matches, found on demand."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.words = words(text)
-        self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
-        self._accepted: dict[tuple, list[tuple[int, re.Match, re.Match | None]]] = {}  # by Cue.memo
-        self.lines = text.split("\n")  # in C; clause i starts at starts[i]
-        self.starts = [0, *accumulate(len(line) + 1 for line in self.lines[:-1])]
-        self.n = len(self.lines)
-        self._splits: dict[int, re.Match | None] = {}
-
-    def __len__(self) -> int:
-        return self.n
-
-    def of(self, position: int) -> int:
-        return bisect_right(self.starts, position) - 1
-
-    def line(self, index: int) -> str:
-        return self.lines[index]
-
-    def continues(self, index: int) -> bool:
-        """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
-        if index == 0:
-            return False
-        head = _LEADING_NUMBER.search(self.line(index))
-        tail = _LAST_RESULT.search(self.line(index - 1))
-        return bool(head and tail and head.group(1) == tail.group(1))
-
-    def matches(self, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
-        """The accepted matches of ``cue``: ``(position, match, match of cue.before)``; found once per
-        text (a decomposition both votes for the target and is backward chaining)."""
-        accepted = self._accepted.get(cue.memo)
-        if accepted is None:
-            accepted = self._accepted[cue.memo] = _accept(self.text, cue)
-        return accepted
-
-    def scan(self, cues: Sequence[C.Cue]) -> list[tuple[int, C.Cue, re.Match, re.Match | None]]:
-        """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``."""
-        text, out = self.text, []
-        for cue in cues:
-            if cue.simple and not cue.shared:  # most cues: straight from the regex engine, nothing to keep
-                out.extend([(match.start(), cue, match, None) for match in cue.pattern.finditer(text)])
-            else:
-                out.extend([(start, cue, match, context) for start, match, context in self.matches(cue)])
-        return out
-
-    def lines_of(self, cues: Sequence[C.Cue]) -> list[tuple[int, int]]:
-        """``(line, position)`` of every accepted match of ``cues``."""
-        text, starts, out = self.text, self.starts, []
-        for cue in cues:
-            if cue.simple and not cue.shared:
-                out.extend([(bisect_right(starts, start) - 1, start)
-                            for start in (match.start() for match in cue.pattern.finditer(text))])
-            else:
-                out.extend([(bisect_right(starts, start) - 1, start) for start, _, _ in self.matches(cue)])
-        return out
-
-
-def _accept(text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
-    """The matches that start a word (when the cue must) and have the required context before them."""
-    if cue.before is None and cue.not_before is None and cue.key:  # most cues: nothing to check in Python
-        if cue.bounded or not cue.word or not cue.key[0].isalpha():
-            return [(match.start(), match, None) for match in cue.pattern.finditer(text)]
-    out = []
-    check_word = cue.word and not cue.bounded
-    for match in cue.pattern.finditer(text):
-        start = match.start()
-        if text[start] == "\n":
-            start += 1  # a clause-start cue belongs to the clause after the newline
-        if check_word and start and text[start].isalpha() and text[start - 1].isalnum():
-            continue  # inside a word: "another" is not "other"
-        context = None
-        if cue.before is not None or cue.not_before is not None:
-            window = text[max(0, start - cue.window) : start]
-            if cue.not_before is not None and cue.not_before.search(window):
-                continue
-            if cue.before is not None:
-                context = cue.before.search(window)
-                if context is None:
-                    continue
-        out.append((start, match, context))
-    return out
+    value = _NUMBERS.get(group, _UNSET)
+    if value is _UNSET:
+        try:
+            value = int(float(group))
+        except (ValueError, OverflowError):
+            value = None
+        if len(_NUMBERS) >= 100_000:
+            _NUMBERS.clear()
+        _NUMBERS[group] = value
+    return value
 
 
 def _value(match: re.Match, context: re.Match | None) -> int | None:
@@ -178,38 +113,44 @@ def _value(match: re.Match, context: re.Match | None) -> int | None:
 
 def infer_target(text: str) -> int | None:
     """The number the reasoning in ``text`` aims at, by weighted votes ("target: 24" counts most)."""
-    return _infer_target(_Doc(prepare(text)))
+    return _infer_target(Doc(*prepare_with_words(text)))
 
 
-def _infer_target(doc: _Doc) -> int | None:
+def _infer_target(doc: Doc) -> int | None:
     prepared = doc.text
     first = _ARITH.search(prepared)
     first_arith = first.start() if first else len(prepared)
-    votes: Counter[int] = Counter()
+    votes: dict[int, int] = {}
     for cue in doc.active["target_votes"]:
-        if cue.early:
+        weight = cue.weight
+        if cue.early:  # matches come in order: the first one after the first calculation ends the look
             for start, match, context in doc.matches(cue):
+                if start >= first_arith:
+                    break
                 value = _value(match, context)
-                if start < first_arith and value is not None:
-                    votes[value] += cue.weight
+                if value is not None:
+                    votes[value] = votes.get(value, 0) + weight
             continue
         if cue.before is None:  # findall runs in C; these cues match often ("= 12")
-            for found, hits in Counter(cue.pattern.findall(prepared)).items():
+            found = cue.pattern.findall(prepared)
+            if not found:
+                continue
+            for found, hits in Counter(found).items():
                 value = _number(found)
                 if value is not None:
-                    votes[value] += cue.weight * hits
+                    votes[value] = votes.get(value, 0) + weight * hits
             continue
         for _, match, context in doc.matches(cue):
             value = _value(match, context)
             if value is not None:
-                votes[value] += cue.weight
+                votes[value] = votes.get(value, 0) + weight
     if first is not None:  # reasoning that opens by splitting a number ("63 = 60 + 3") starts from the target
         line_start = prepared.rfind("\n", 0, first.start()) + 1
         for split in _SPLIT.finditer(prepared, line_start, prepared.find("\n", first.start())):
             if split.start() <= first.start() < split.end():
                 value = _number(split.group(1))
                 if value is not None:
-                    votes[value] += 3
+                    votes[value] = votes.get(value, 0) + 3
                 break
     if not votes:
         return None
@@ -241,10 +182,10 @@ def count_behaviors(text: str, *, target: int | None = None) -> dict[str, int]:
         return empty_counts()
     if not isinstance(text, str):
         raise TypeError(f"count_behaviors expects a string, got {type(text).__name__}")
-    prepared = prepare(text)
+    prepared, found = prepare_with_words(text)
     if not prepared.strip():
         return empty_counts()
-    return {name: len(lines) for name, lines in _instances(_Doc(prepared), target).items()}
+    return {name: len(lines) for name, lines in _instances(Doc(prepared, found), target).items()}
 
 
 def behavior_spans(text: str, *, target: int | None = None) -> dict[str, list[tuple[int, int]]]:
@@ -263,7 +204,7 @@ def behavior_spans(text: str, *, target: int | None = None) -> dict[str, list[tu
     prepared, origin = prepare_mapped(text)
     if not prepared.strip():
         return spans
-    doc = _Doc(prepared)
+    doc = Doc(prepared)
     for name, lines in _instances(doc, target).items():
         for line in sorted(lines):
             first = doc.starts[line]
@@ -277,7 +218,7 @@ def behavior_spans(text: str, *, target: int | None = None) -> dict[str, list[tu
     return spans
 
 
-def _instances(doc: _Doc, target: int | None) -> dict[str, set[int]]:
+def _instances(doc: Doc, target: int | None) -> dict[str, set[int]]:
     """The clauses (line indices of ``doc``) holding an instance of each behavior."""
     prepared = doc.text
     known: list[int | None] = [] if target is None else [target]
@@ -293,16 +234,25 @@ def _instances(doc: _Doc, target: int | None) -> dict[str, set[int]]:
 
     # Verification: any check at or after the first calculation (a check needs something to check).
     verify_lines: set[int] = set()
-    last_fail: dict[int, int] = {}
+    last_fail: dict[int, int] = {}  # (in the order the clauses were first judged failures: it matters below)
     starts = doc.starts
-    for start, cue, match, _ in doc.scan(doc.active["verify"]):
-        line = bisect_right(starts, start) - 1
-        if line < first_line and not cue.anchored:
+    first_start = starts[first_line]  # a match before it is in a clause before the first calculation
+    for cue in doc.active["verify"]:
+        fail, anchored = cue.fail, cue.anchored
+        if cue.direct and fail is False:  # most checks: only their clauses matter, found in C
+            found = cue.pattern.search(prepared)  # most find nothing: one call says so
+            if found is not None:
+                found = map(START, cue.pattern.finditer(prepared, found.start()))
+                verify_lines.update(clauses_of(starts, found if anchored else filter(first_start.__le__, found)))
             continue
-        verify_lines.add(line)
-        if cue.fail is True or (cue.fail is not False and cue.fail.search(match.group())):
-            if start > last_fail.get(line, -1):
-                last_fail[line] = start
+        for start, match, _ in doc.matches(cue):
+            if start < first_start and not anchored:
+                continue
+            line = bisect_right(starts, start) - 1
+            verify_lines.add(line)
+            if fail is True or (fail is not False and fail.search(match.group())):
+                if start > last_fail.get(line, -1):
+                    last_fail[line] = start
     # A judged attempt ("that overshoots") is an attempt too: a switch may follow it. The target
     # split into a plan ("24 = 4 * 6") is not: "24 = 4 * 6. Try 11 - 5 = 6" switches nothing.
     first_attempt = min([_first_attempt(prepared, first, get_target), *last_fail.values()])
@@ -343,32 +293,37 @@ def _target_split(prepared: str, found: re.Match, get_target) -> re.Match | None
     return None
 
 
-def _backtracking(doc: _Doc, first_arith: int, last_fail: dict[int, int], get_target) -> set[int]:
+def _backtracking(doc: Doc, first_arith: int, last_fail: dict[int, int], get_target) -> set[int]:
     """Clauses that switch approach: explicit switches, weak ones that do not continue the previous
     result, and a fresh calculation right after a clause that judged an attempt a failure. A switch
     announced and then made ("Let me try another approach. Try 3 + 4 = 7") is one switch."""
-    prepared, clauses = doc.text, doc
-    switches: dict[int, int] = {}
-    for line, start in doc.lines_of(doc.active["switch"]):
-        if start > first_arith and start > switches.get(line, -1):
-            switches[line] = start
-    for line, start in doc.lines_of(doc.active["weak_switch"]):
-        if start > first_arith and line not in switches and not clauses.continues(line):
+    prepared, clauses, texts, n = doc.text, doc, doc.lines, doc.n
+    switches: dict[int, int] = {}  # clause -> where its (last) switch starts
+    starts = doc.starts
+    for cue in doc.active["switch"]:
+        for start in doc.positions(cue):
+            if start > first_arith:
+                line = bisect_right(starts, start) - 1
+                if start > switches.get(line, -1):
+                    switches[line] = start
+    for line, start in doc.firsts(doc.active["weak_switch"], first_arith).items():
+        if line not in switches and not _continues(clauses, line):
             switches[line] = start
     lines = set(switches)
     for line, fail_at in last_fail.items():
-        if line not in lines and _switches_within(clauses.lines[line], fail_at - clauses.starts[line]):
+        if line not in lines and _switches_within(texts[line], fail_at - clauses.starts[line]):
             lines.add(line)
         following = line + 1
-        while following < clauses.n - 1 and following - line <= 2 and _fragment(clauses.lines[following]):
+        while following < n - 1 and following - line <= 2 and _fragment(texts[following]):
             following += 1  # "9 * 5 = 45, no. Hmm. 5 * 3 = 15": the switch is after the fragment
-        if following >= clauses.n or following in lines:
+        if following >= n or following in lines:
             continue
         if line in switches and switches[line] > fail_at:
             continue  # "that fails, let me try ..." was counted in this clause already
-        text = clauses.lines[following]
-        if (_ARITH.search(text) and not _ANSWERISH.search(text) and not clauses.continues(following)
-                and not (any(word in text for word in _SETTLING_WORDS) and _SETTLING.search(text))):
+        text = texts[following]
+        if (_ARITH.search(text) and not _answerish(text) and not _continues(clauses, following)
+                and not (("settle" in text or "go with" in text or "closest" in text or "nearest" in text)
+                         and _SETTLING.search(text))):
             lines.add(following)
     kept: set[int] = set()
     previous = None
@@ -387,16 +342,38 @@ def _switches_within(line: str, fail_at: int) -> bool:
     found = _FRESH.search(line, fail_at)  # "multiply by 3" after "8 is too small" works on the 8: not fresh
     if found is None:
         return False
-    result = _LAST_RESULT.search(line[:fail_at])
+    result = _last_result(line[:fail_at])
     return bool(result and found.group(1) != result.group(1))
+
+
+def _last_result(line: str) -> re.Match | None:
+    """The result the clause ``line`` ends with: the number after its last "=" (None if no number follows it)."""
+    at = line.rfind("=")
+    return _RESULT.match(line, at) if at >= 0 else None
+
+
+def _continues(doc: Doc, index: int) -> bool:
+    """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
+    if index == 0:
+        return False
+    head = _LEADING_NUMBER.match(doc.lines[index])
+    if head is None:
+        return False
+    tail = _last_result(doc.lines[index - 1])
+    return tail is not None and head.group(1) == tail.group(1)
+
+
+def _answerish(line: str) -> bool:
+    """The clause gives an answer ("<answer>", a JSON field or object) rather than a step."""
+    return "<answer>" in line or _ANSWER_FIELD.search(line) is not None or _OPENS_OBJECT.match(line) is not None
 
 
 def _fragment(line: str) -> bool:
     """A clause too short to be a step of its own: "hmm.", "2.", "5 / ...", "ok so"."""
-    return len(line) <= 12 and not _ARITH.search(line)
+    return len(line) <= 12 and _ARITH.search(line) is None
 
 
-def _tried(prepared: str, clauses: _Doc, first: int, last: int, get_target) -> bool:
+def _tried(prepared: str, clauses: Doc, first: int, last: int, get_target) -> bool:
     """Clauses ``first`` to ``last - 1`` calculate something other than a split of the target."""
     end = clauses.starts[last]
     found = _ARITH.search(prepared, clauses.starts[first], end)  # one pass in C over the whole span
@@ -408,14 +385,12 @@ def _tried(prepared: str, clauses: _Doc, first: int, last: int, get_target) -> b
     return False
 
 
-def _subgoals(doc: _Doc, first_arith: int, get_target) -> tuple[set[int], set[int]]:
+def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int]]:
     """Goal language that does not restate the target, and needed numbers other than the target."""
     clauses = doc
     needed: set[int] = set()
     lines = set()
-    for line, start in doc.lines_of(doc.active["subgoal"]):
-        if line in lines:
-            continue
+    for line, start in doc.firsts(doc.active["subgoal"]).items():
         if not _restates_target(clauses.lines[line], get_target()):
             lines.add(line)
             goal = _NUMBER.search(doc.text, start, doc.starts[line + 1] if line + 1 < doc.n else len(doc.text))
@@ -429,18 +404,23 @@ def _subgoals(doc: _Doc, first_arith: int, get_target) -> tuple[set[int], set[in
         if start < first_arith and target is None:
             continue  # before any calculation and with no known target, "need N" is most likely the task
         line = clauses.of(start)
-        if _RULE_RESTATEMENT.search(clauses.lines[line]):
+        text = clauses.lines[line]
+        if ("each" in text or "every" in text or "all" in text or "exactly" in text or "use" in text) \
+                and _RULE_RESTATEMENT.search(text):
             continue
         lines.add(line)
         needed.add(value)
     return needed, lines
 
 
-def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
+def _backward(doc: Doc, needed: set[int], get_target) -> set[int]:
     """Explicit backward language, or the target (or a value still needed) written as an operation
     to undo; numbers on a backward clause become needed in turn ("24 = 3 * 8", then "8 = 11 - 3")."""
     prepared, clauses = doc.text, doc
-    lines = {line for line, _ in doc.lines_of(doc.active["backward"])}
+    lines: set[int] = set()
+    for cue in doc.active["backward"]:
+        for start in doc.positions(cue):
+            lines.add(bisect_right(doc.starts, start) - 1)
     from_target = list(doc.scan(doc.active["from_target"]))
     decomposing = list(doc.scan(doc.active["decompose"]))
     if not from_target and not decomposing:
@@ -461,7 +441,7 @@ def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
     for _ in range(3):  # needed values propagate a few steps
         grew = False
         for line, value in decompositions:
-            if value in needed and line not in lines and not _ANSWERISH.search(clauses.lines[line]):
+            if value in needed and line not in lines and not _answerish(clauses.lines[line]):
                 lines.add(line)
                 needed.update(_numbers(clauses.lines[line]))
                 grew = True
@@ -470,11 +450,8 @@ def _backward(doc: _Doc, needed: set[int], get_target) -> set[int]:
     return lines
 
 
-def _numbers(line: str) -> Iterator[int]:
-    for found in _NUMBER.findall(line):
-        value = _number(found)
-        if value is not None:
-            yield value
+def _numbers(line: str) -> list[int]:
+    return [value for value in map(_number, _NUMBER.findall(line)) if value is not None]
 
 
 def _ends_expression(prepared: str, line_start: int, position: int) -> bool:

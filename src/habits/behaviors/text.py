@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from habits.behaviors.patterns import compile_ascii
+
 MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds time on hostile input
 
 # Full-width ASCII variants (U+FF01-FF5E) become their ASCII character, one for one.
@@ -70,23 +72,29 @@ REPLACEMENTS = (
 # also after a verdict: "=24 vs 24 yes,6+24=30").
 # Simple passes that start with a literal and have a constant replacement run in C at hundreds of
 # MB/s; a single pass with a group in its replacement would call back into Python per match.
+_VERDICTS = ("no", "nope", "nah", "yes", "ok", "wrong", "hmm", "hmmm", "ugh", "argh", "(no)", "(ok)")
 BOUNDARIES = (
-    (re.compile(r"\n\s*"), "\n"),
+    (compile_ascii(r"\n\s*"), "\n"),
     # (not after a list number: "1. 4 * 8 = 32" is one clause)
-    (re.compile(r"\.(?<!\n\d\.)(?<!\n\d\d\.)(?<!^\d\.)(?<!^\d\d\.) \s*"), ".\n"),
-    (re.compile(r"! \s*"), "!\n"),
-    (re.compile(r"\? \s*"), "?\n"),
-    (re.compile(r";\s*"), "\n"),
-    (re.compile(r"->\s*"), "\n"),
-    (re.compile(r"=>\s*"), "\n"),
+    (compile_ascii(r"\.(?<!\n\d\.)(?<!\n\d\d\.)(?<!^\d\.)(?<!^\d\d\.) \s*"), ".\n"),
+    (compile_ascii(r"! \s*"), "!\n"),
+    (compile_ascii(r"\? \s*"), "?\n"),
+    (compile_ascii(r";\s*"), "\n"),
+    (compile_ascii(r"->\s*"), "\n"),
+    (compile_ascii(r"=>\s*"), "\n"),
     # (the one-character look-behind first: most commas follow none of these)
-    (re.compile(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
+    (compile_ascii(r",(?<=[\d)so],)(?:(?<=[\d)],)|(?<=\byes,)|(?<=\bno,))\s*(?=\(?\d+(?:\.\d+)?\s*[-+*/](?!>))"), "\n"),
     # a verdict and the next calculation on one line: "= 18 nope 24 - 2 = 22" (one pass per verdict,
     # each starting with its literal: a single pass would stop at every space)
-    *((re.compile(re.escape(word) + f" (?<![a-z']{re.escape(word)} )" + r"(?= ?\(?-?\d+(?:\.\d+)?\s*[-+*/]\s*\(?\d)"),
-       word + "\n") for word in ("no", "nope", "nah", "yes", "ok", "wrong", "hmm", "hmmm", "ugh", "argh", "(no)", "(ok)")),
+    *((compile_ascii(re.escape(word) + f" (?<![a-z']{re.escape(word)} )" + r"(?= ?\(?-?\d+(?:\.\d+)?\s*[-+*/]\s*\(?\d)"),
+       word + "\n") for word in _VERDICTS),
 )
+# The word each pass needs (None: always run). A verdict pass can only match where its word is a
+# word of the text, and no pass changes the text's set of words (each turns separators into a
+# newline), so the words found once before the passes say which verdict passes can be skipped.
+_NEEDS = (None,) * (len(BOUNDARIES) - len(_VERDICTS)) + tuple(word.strip("()") for word in _VERDICTS)
 _NOISE = re.compile(r"[`#\r\t]")
+_NOISE_AND_CASE = bytes.maketrans(b"`#\r\tABCDEFGHIJKLMNOPQRSTUVWXYZ", b"    abcdefghijklmnopqrstuvwxyz")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _BOLD = re.compile(r"\*\*")
 
@@ -97,21 +105,32 @@ def _superscript(match: re.Match) -> str:
 
 def prepare(text: str) -> str:
     """Lower-cased ASCII text with one clause per line and a newline at both ends."""
+    return prepare_with_words(text)[0]
+
+
+def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
+    """``prepare(text)`` and its set of words (:func:`words`), found on the way."""
     text = text[:MAX_CHARS]
     if not text.isascii():
-        if _WIDE.search(text):
-            text = text.translate(_WIDE_TABLE)
-        if _SUPERSCRIPT.search(text):
-            text = _SUPERSCRIPT.sub(_superscript, text)
+        # Every mapping below turns characters of its own into ASCII, so their order does not matter:
+        # the common ones first, then the rarer look-ups only for a text that still needs them.
         for old, new in REPLACEMENTS:
             if old in text:
                 text = text.replace(old, new)
-        text = text.encode("ascii", "ignore").decode("ascii")
-    # "**" is markdown bold far more often than a power (which the tasks do not allow anyway).
-    text = _NOISE.sub(" ", text.replace("**", " ")).lower()
-    for boundary, replacement in BOUNDARIES:
-        text = boundary.sub(replacement, text)
-    return "\n" + text + "\n"
+        if not text.isascii():
+            if _WIDE.search(text):
+                text = text.translate(_WIDE_TABLE)
+            if _SUPERSCRIPT.search(text):
+                text = _SUPERSCRIPT.sub(_superscript, text)
+    # "**" is markdown bold far more often than a power (which the tasks do not allow anyway); the
+    # noise characters and upper case are mapped by one bytes.translate (the text is ASCII by now)
+    ascii_bytes = text.encode("ascii", "ignore").replace(b"**", b" ").translate(_NOISE_AND_CASE)
+    found = frozenset(ascii_bytes.translate(_WORD_BYTES).decode("ascii").split())
+    text = ascii_bytes.decode("ascii")
+    for (boundary, replacement), needs in zip(BOUNDARIES, _NEEDS):
+        if needs is None or needs in found:
+            text = boundary.sub(replacement, text)
+    return "\n" + text + "\n", found
 
 
 def prepare_mapped(text: str) -> tuple[str, list[int]]:

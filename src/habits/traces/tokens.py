@@ -16,9 +16,32 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\w\s]|_")
 TokenCounter = Callable[[str], int]
 
 
+def _ascii_class(code: int) -> int:
+    """What ``_TOKEN`` makes of an ASCII character: a digit (0), a letter (a), "_", a space or other (.)."""
+    char = chr(code)
+    if char.isdecimal():  # the regex's classes are str's: \d isdecimal, \w isalnum or "_", \s isspace
+        return ord("0")
+    if char == "_":
+        return ord("_")
+    if char.isalnum():
+        return ord("a")
+    return ord(" ") if char.isspace() else ord(".")
+
+
+_CLASSES = bytes(map(_ascii_class, range(128))) + b"." * 128
+_RUNS = bytes.maketrans(b"._", b"  ")  # digits and letters stay; the rest separates runs
+
+
 def count_regex_tokens(text: str) -> int:
     """Numbers, words and single punctuation marks: ``"25 - 7 = 18."`` -> 6 tokens."""
-    return len(_TOKEN.findall(text))
+    if not text.isascii():
+        return len(_TOKEN.findall(text))
+    # The same count without the regex (several times faster on long documents): each character
+    # becomes its class, and a token is a run of digits, a run of letters, or one other character
+    classes = text.encode("ascii").translate(_CLASSES)
+    runs = b" " + classes.translate(_RUNS)
+    starts = runs.count(b" 0") + runs.count(b" a") + runs.count(b"a0") + runs.count(b"0a")
+    return starts + classes.count(b".") + classes.count(b"_")
 
 
 FILLERS = (" .", ".", " ,", ",", " -", "-", " _", "_")  # the length-matched control's dot, in order of preference
