@@ -69,10 +69,12 @@ def plain(pattern: re.Pattern) -> re.Pattern:
 _PLAIN: dict[re.Pattern, re.Pattern] = {}
 
 
-def plain_accept(text_: str, reversed_text: str, cue: cues.Cue) -> list:
+def plain_accept(text_: str, reversed_text: str, cue: cues.Cue, stop: int | None = None) -> list:
     """Every regex match of the cue that starts a word where it must, with its context searched for."""
     out = []
     for match in cue.pattern.finditer(text_):
+        if stop is not None and match.start() >= stop:
+            break
         start = match.start()
         if text_[start] == "\n":
             start += 1
@@ -93,12 +95,12 @@ def plain_accept(text_: str, reversed_text: str, cue: cues.Cue) -> list:
 def plain_activate(prepared: str, found: frozenset[str]) -> dict[str, list[cues.Cue]]:
     """Each cue's key looked up with ``in``, each word-gated cue through its words (same order as before)."""
     out: dict[str, list[cues.Cue]] = {name: [] for name in cues.SETS}
-    for name, member, key, _ in cues._BY_KEY:
+    for name, member, key in cues._BY_KEY:
         if (not key or key in prepared) and (not (member.also or member.also_text)
                                             or member.also & found or any(t in prepared for t in member.also_text)):
             out[name].append(member)
     for word in cues._ALL_WORDS & found:
-        for name, member, check in cues._TRIGGERS[word]:
+        for name, member, check, _ in cues._TRIGGERS[word]:
             if check is None or not check.isdisjoint(found):
                 out[name].append(member)
     return {name: [m for m in dict.fromkeys(ms) if not m.also_text or m.also or any(t in prepared for t in m.also_text)]
@@ -117,6 +119,8 @@ def plain_prepare(raw: str) -> str:
     raw = raw.encode("ascii", "ignore").decode("ascii")
     raw = re.sub(r"[`#\r\t]", " ", raw.replace("**", " ")).lower()
     for boundary, replacement in text.BOUNDARIES:
+        if boundary.pattern.startswith("\n"):
+            boundary = re.compile(r"\n\s*")  # every newline replaced by itself and the white space after it
         raw = plain(boundary).sub(replacement, raw)
     return "\n" + raw + "\n"
 
@@ -278,3 +282,12 @@ def test_fast_paths_count_and_place_behaviors_as_the_plain_classifier(request):
     mismatches = [t for t, a, b in zip(texts, fast, slow) if a != b]
     assert not mismatches, mismatches[:3]
     assert {name for counts, *_ in fast for name, n in counts.items() if n} == set(BEHAVIORS)
+
+
+def test_each_boundary_pass_is_skipped_only_when_it_has_nothing_to_do():
+    assert len(text._NEEDS) == len(text.BOUNDARIES)
+    for (boundary, _), (mark, word) in zip(text.BOUNDARIES, text._NEEDS):
+        source = boundary.pattern.replace(r"\n", "\n")
+        assert (mark is None) != (word is None)
+        assert mark is None or mark in source  # every match holds the mark
+        assert word is None or re.match(r"\\?\(?" + word, boundary.pattern)  # a verdict pass starts with its word

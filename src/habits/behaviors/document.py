@@ -65,6 +65,22 @@ class Doc:
             accepted = self._accepted[cue.memo] = accept(self.text, self.reversed, cue)
         return accepted
 
+    def matches_before(self, cue: C.Cue, stop: int) -> list[tuple[int, re.Match, re.Match | None]]:
+        """The first of ``matches(cue)``: those whose regex match starts before ``stop`` (and no more
+        of the text is searched than it takes to know)."""
+        if cue.key and self.text.find(cue.key, 0, stop + len(cue.key) - 1) < 0:
+            return []  # every match starts with the key
+        if cue.shared or cue.memo in self._accepted:
+            return [found for found in self.matches(cue) if found[1].start() < stop]
+        if cue.direct:
+            out = []
+            for match in cue.pattern.finditer(self.text):
+                if match.start() >= stop:
+                    break
+                out.append((match.start(), match, None))
+            return out
+        return accept(self.text, self.reversed, cue, stop)
+
     def scan(self, cues: Sequence[C.Cue]) -> list[tuple[int, C.Cue, re.Match, re.Match | None]]:
         """Every accepted match of ``cues``: ``(position, cue, match, match of cue.before)``."""
         text, out = self.text, []
@@ -100,13 +116,15 @@ class Doc:
         return firsts
 
 
-def accept(text: str, reversed_text: str, cue: C.Cue) -> list[tuple[int, re.Match, re.Match | None]]:
+def accept(text: str, reversed_text: str, cue: C.Cue, stop: int | None = None
+           ) -> list[tuple[int, re.Match, re.Match | None]]:
     """The matches that start a word (when the cue must) and have the required context before them;
-    with each, the match of ``cue.before`` when that pattern captures a value (else None)."""
+    with each, the match of ``cue.before`` when that pattern captures a value (else None). With
+    ``stop``: only those whose regex match starts before it."""
     first = cue.pattern.search(text)  # most cues find nothing in most texts: one call says so
     if first is None:
         return []
-    if cue.before is None and cue.not_before is None and cue.key:  # most cues: nothing to check in Python
+    if cue.before is None and cue.not_before is None and cue.key and stop is None:  # nothing to check
         if cue.bounded or not cue.word or not cue.key[0].isalpha():
             return [(match.start(), match, None) for match in cue.pattern.finditer(text, first.start())]
     out = []
@@ -116,6 +134,8 @@ def accept(text: str, reversed_text: str, cue: C.Cue) -> list[tuple[int, re.Matc
     size, width = len(text), cue.window
     for match in cue.pattern.finditer(text, first.start()):
         start = match.start()
+        if stop is not None and start >= stop:
+            break
         if text[start] == "\n":
             start += 1  # a clause-start cue belongs to the clause after the newline
         if check_word and start and text[start].isalpha() and text[start - 1].isalnum():

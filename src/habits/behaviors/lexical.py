@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from itertools import repeat
 
 from habits.behaviors.document import START, Doc, clauses_of
 from habits.behaviors.patterns import compile_ascii
@@ -123,8 +124,8 @@ def _infer_target(doc: Doc) -> int | None:
     votes: dict[int, int] = {}
     for cue in doc.active["target_votes"]:
         weight = cue.weight
-        if cue.early:  # matches come in order: the first one after the first calculation ends the look
-            for start, match, context in doc.matches(cue):
+        if cue.early:  # only what is said before the first calculation (where the task is restated)
+            for start, match, context in doc.matches_before(cue, first_arith):
                 if start >= first_arith:
                     break
                 value = _value(match, context)
@@ -133,10 +134,12 @@ def _infer_target(doc: Doc) -> int | None:
             continue
         if cue.before is None:  # findall runs in C; these cues match often ("= 12")
             found = cue.pattern.findall(prepared)
-            if not found:
-                continue
-            for found, hits in Counter(found).items():
-                value = _number(found)
+            if len(found) > 4:  # ("= 12" again and again: counted in C)
+                found = Counter(found).items()
+            else:
+                found = zip(found, repeat(1))
+            for number, hits in found:
+                value = _number(number)
                 if value is not None:
                     votes[value] = votes.get(value, 0) + weight * hits
             continue

@@ -74,7 +74,7 @@ REPLACEMENTS = (
 # MB/s; a single pass with a group in its replacement would call back into Python per match.
 _VERDICTS = ("no", "nope", "nah", "yes", "ok", "wrong", "hmm", "hmmm", "ugh", "argh", "(no)", "(ok)")
 BOUNDARIES = (
-    (compile_ascii(r"\n\s*"), "\n"),
+    (compile_ascii(r"\n\s+"), "\n"),  # (not \n\s*, which would replace every newline by itself)
     # (not after a list number: "1. 4 * 8 = 32" is one clause)
     (compile_ascii(r"\.(?<!\n\d\.)(?<!\n\d\d\.)(?<!^\d\.)(?<!^\d\d\.) \s*"), ".\n"),
     (compile_ascii(r"! \s*"), "!\n"),
@@ -89,10 +89,11 @@ BOUNDARIES = (
     *((compile_ascii(re.escape(word) + f" (?<![a-z']{re.escape(word)} )" + r"(?= ?\(?-?\d+(?:\.\d+)?\s*[-+*/]\s*\(?\d)"),
        word + "\n") for word in _VERDICTS),
 )
-# The word each pass needs (None: always run). A verdict pass can only match where its word is a
-# word of the text, and no pass changes the text's set of words (each turns separators into a
-# newline), so the words found once before the passes say which verdict passes can be skipped.
-_NEEDS = (None,) * (len(BOUNDARIES) - len(_VERDICTS)) + tuple(word.strip("()") for word in _VERDICTS)
+# What each pass needs to have anything to do: a character (looked for with memchr, much faster than
+# a pass over a text without it) or, for a verdict pass, its word among the text's words (no pass
+# changes the set of words: each turns separators into a newline, so the words are found once).
+_NEEDS = (("\n", None), (".", None), ("!", None), ("?", None), (";", None), (">", None), (">", None), (",", None),
+          *((None, word.strip("()")) for word in _VERDICTS))
 _NOISE = re.compile(r"[`#\r\t]")
 _NOISE_AND_CASE = bytes.maketrans(b"`#\r\tABCDEFGHIJKLMNOPQRSTUVWXYZ", b"    abcdefghijklmnopqrstuvwxyz")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -127,8 +128,8 @@ def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
     ascii_bytes = text.encode("ascii", "ignore").replace(b"**", b" ").translate(_NOISE_AND_CASE)
     found = frozenset(ascii_bytes.translate(_WORD_BYTES).decode("ascii").split())
     text = ascii_bytes.decode("ascii")
-    for (boundary, replacement), needs in zip(BOUNDARIES, _NEEDS):
-        if needs is None or needs in found:
+    for (boundary, replacement), (mark, word) in zip(BOUNDARIES, _NEEDS):
+        if (mark is None or mark in text) and (word is None or word in found):
             text = boundary.sub(replacement, text)
     return "\n" + text + "\n", found
 
