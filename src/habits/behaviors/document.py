@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import add, sub
 
 from habits.behaviors import cues as C
@@ -59,7 +59,8 @@ class Doc:
             first = cue.pattern.search(self.text)  # most find nothing: one call says so
             if first is None:
                 return []
-            return [(match.start(), match, None) for match in cue.pattern.finditer(self.text, first.start())]
+            return [(first.start(), first, None),  # (the rest: where finditer would go on after it)
+                    *[(match.start(), match, None) for match in cue.pattern.finditer(self.text, first.end())]]
         accepted = self._accepted.get(cue.memo)
         if accepted is None:
             accepted = self._accepted[cue.memo] = accept(self.text, self.reversed, cue)
@@ -88,7 +89,8 @@ class Doc:
             if cue.direct:
                 first = cue.pattern.search(text)
                 if first is not None:
-                    out += [(match.start(), cue, match, None) for match in cue.pattern.finditer(text, first.start())]
+                    out.append((first.start(), cue, first, None))
+                    out += [(match.start(), cue, match, None) for match in cue.pattern.finditer(text, first.end())]
             else:
                 out += [(start, cue, match, context) for start, match, context in self.matches(cue)]
         return out
@@ -99,7 +101,7 @@ class Doc:
             first = cue.pattern.search(self.text)
             if first is None:
                 return []
-            return [match.start() for match in cue.pattern.finditer(self.text, first.start())]
+            return [first.start(), *map(START, cue.pattern.finditer(self.text, first.end()))]
         return [start for start, _, _ in self.matches(cue)]
 
     def firsts(self, cues: Sequence[C.Cue], after: int = -1) -> dict[int, int]:
@@ -126,13 +128,14 @@ def accept(text: str, reversed_text: str, cue: C.Cue, stop: int | None = None
         return []
     if cue.before is None and cue.not_before is None and cue.key and stop is None:  # nothing to check
         if cue.bounded or not cue.word or not cue.key[0].isalpha():
-            return [(match.start(), match, None) for match in cue.pattern.finditer(text, first.start())]
+            return [(first.start(), first, None),
+                    *[(match.start(), match, None) for match in cue.pattern.finditer(text, first.end())]]
     out = []
     check_word = cue.word and not cue.bounded
     before, not_before = cue.before_reversed, cue.not_before_reversed
     capturing = before is not None and cue.before.groups > 0
     size, width = len(text), cue.window
-    for match in cue.pattern.finditer(text, first.start()):
+    for match in chain((first,), cue.pattern.finditer(text, first.end())):
         start = match.start()
         if stop is not None and start >= stop:
             break

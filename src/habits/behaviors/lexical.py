@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from itertools import repeat
+from itertools import chain, repeat
 
 from habits.behaviors.document import START, Doc, clauses_of
 from habits.behaviors.patterns import compile_ascii
@@ -53,14 +53,12 @@ _ATTEMPT = compile_ascii(
     r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b"
     r"|\bmy\s+(?:first\s+|initial\s+)?(?:guess|attempt|try)\b|\blet\s+(?:me|us)\s+(?:try|attempt)\b"
 )
-# A calculation: "3 * 8", "= 24", ") + 1", "multiply by 4". The alternatives (a digit, ")" or one of
-# the words, then the rest) are written after one character class that every match starts with:
-# Python's regex engine then skips in C to the next such character instead of trying four
-# alternatives at every position (the same matches, several times faster). The patterns below that
-# open with a look-behind read it after their first digit for the same reason.
+# A calculation: "3 * 8", "= 24", ") + 1", "multiply by 4". The patterns below that open with a
+# look-behind read it after their first digit instead: the regex engine then skips in C to the next
+# digit rather than trying the pattern at every position (the same matches, about twice as fast).
 _ARITH = compile_ascii(
-    r"[\d)adimpst](?:(?<=\d)\s*(?:[-+*/]\s*\(?\s*\d|=\s*-?\(?\d)|(?<=\))\s*[-+*/=]\s*\(?\d"
-    r"|(?:(?<=a)dd|(?<=s)ubtract|(?<=m)ultiply|(?<=d)ivide|(?<=t)imes|(?<=p)lus|(?<=m)inus)\b[^\n]{0,20}?\d)"
+    r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
+    r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
 )
 _NUMBER = compile_ascii(r"\d(?<![\d.]\d)\d*(?:\.\d+)?")  # a whole number: no digit or point before it
 # "24 = 4 * 6": a number (not a result) written as one operation -- a plan when it is the target
@@ -73,7 +71,7 @@ _OPENS_OBJECT = compile_ascii(r"\s*\{")
 _SETTLING = compile_ascii(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
 _FRESH = compile_ascii(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
 _LEADING_NUMBER = compile_ascii(r"\D{0,30}?(\d+(?:\.\d+)?)")  # at the start of a clause (match, not search)
-_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)")
+_LAST_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")  # the result a clause ends with
 _RULE_RESTATEMENT = compile_ascii(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
     r"|\buse\s+(?:all|each|every)\b"
@@ -245,7 +243,7 @@ def _instances(doc: Doc, target: int | None) -> dict[str, set[int]]:
         if cue.direct and fail is False:  # most checks: only their clauses matter, found in C
             found = cue.pattern.search(prepared)  # most find nothing: one call says so
             if found is not None:
-                found = map(START, cue.pattern.finditer(prepared, found.start()))
+                found = chain((found.start(),), map(START, cue.pattern.finditer(prepared, found.end())))
                 verify_lines.update(clauses_of(starts, found if anchored else filter(first_start.__le__, found)))
             continue
         for start, match, _ in doc.matches(cue):
@@ -345,14 +343,8 @@ def _switches_within(line: str, fail_at: int) -> bool:
     found = _FRESH.search(line, fail_at)  # "multiply by 3" after "8 is too small" works on the 8: not fresh
     if found is None:
         return False
-    result = _last_result(line[:fail_at])
+    result = _LAST_RESULT.search(line[:fail_at])
     return bool(result and found.group(1) != result.group(1))
-
-
-def _last_result(line: str) -> re.Match | None:
-    """The result the clause ``line`` ends with: the number after its last "=" (None if no number follows it)."""
-    at = line.rfind("=")
-    return _RESULT.match(line, at) if at >= 0 else None
 
 
 def _continues(doc: Doc, index: int) -> bool:
@@ -362,7 +354,7 @@ def _continues(doc: Doc, index: int) -> bool:
     head = _LEADING_NUMBER.match(doc.lines[index])
     if head is None:
         return False
-    tail = _last_result(doc.lines[index - 1])
+    tail = _LAST_RESULT.search(doc.lines[index - 1])
     return tail is not None and head.group(1) == tail.group(1)
 
 
