@@ -4,9 +4,11 @@ Every cue is a regular expression that starts with a literal word or symbol, so 
 jumps between candidates with its fast literal search instead of trying an alternation at every
 character (a 20-100x difference); alternatives are therefore separate cues (:func:`cues`).
 Context that would need a variable-width look-behind ("``24`` *is left*", "*that* works") is a
-``before`` pattern, checked in Python on the few candidates only. A cue whose pattern starts with
-a letter must start a word. Each cue's leading literal (its ``key``) is looked up with ``in``
-first, so a cue whose word is absent from a text costs almost nothing.
+``before`` pattern, checked on the few candidates only (backwards, as one anchored match:
+:mod:`habits.behaviors.patterns`). A cue whose pattern starts with a letter must start a word.
+Each cue's words (or, for a cue without one, its leading literal: its ``key``) are looked up
+first, so a cue whose word is absent from a text costs almost nothing. Patterns are compiled for
+ASCII text (:func:`habits.behaviors.patterns.compile_ascii`): they only ever see prepared text.
 """
 
 from __future__ import annotations

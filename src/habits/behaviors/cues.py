@@ -4,9 +4,9 @@ What a cue is, and how a set of them is looked up, is in ``cue.py``. Every cue i
 jumps between candidates with its fast literal search instead of trying an alternation at every
 character (a 20-100x difference); alternatives are therefore separate cues (:func:`cues`).
 Context that would need a variable-width look-behind ("``24`` *is left*", "*that* works") is a
-``before`` pattern, checked in Python on the few candidates only. A cue whose pattern starts with
-a letter must start a word. Each cue's leading literal (its ``key``) is looked up with ``in``
-first, so a cue whose word is absent from a text costs almost nothing.
+``before`` pattern, checked on the few candidates only. A cue whose pattern starts with a letter
+must start a word. Each cue's words (or its leading literal, its ``key``) are looked up first
+(:func:`activate`), so a cue whose word is absent from a text costs almost nothing.
 
 Text reaching these patterns is already normalised by ``text.prepare``: ASCII, lower case,
 one clause per line, a newline at both ends, ticks as ``(ok)`` and crosses as ``(no)``.
