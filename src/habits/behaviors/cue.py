@@ -176,29 +176,10 @@ def cues(heads: str, tail: str = "", gate: str = "", **kwargs) -> tuple[Cue, ...
 
 
 class CueSet:
-    """Cues indexed by their leading word, so a text only visits the cues whose word it contains."""
+    """A named group of cues (one behavior's, or one kind of clause's); ``cues.activate`` indexes them by word."""
 
     def __init__(self, *members: Cue) -> None:
         self.members = members
-        by_word: dict[str, list[int]] = {}
-        self.others: list[Cue] = []
-        for index, member in enumerate(members):
-            if member.gate:
-                for word in member.gate:
-                    by_word.setdefault(word, []).append(index)
-            else:
-                self.others.append(member)
-        self.by_word = {word: tuple(indices) for word, indices in by_word.items()}
-        self.words = frozenset(self.by_word)
 
     def __iter__(self):
         return iter(self.members)
-
-    def relevant(self, text: str, words: frozenset[str]) -> list[Cue]:
-        """The cues that can match ``text`` (whose set of words is ``words``)."""
-        found = [member for member in self.others if not member.key or member.key in text]
-        indices: set[int] = set()  # a cue gated by several words runs once
-        for word in self.words & words:
-            indices.update(self.by_word[word])
-        found.extend(self.members[index] for index in indices)
-        return found
