@@ -424,7 +424,7 @@ def _check_run_dir(config: PipelineConfig, restart: bool) -> None:
         raise ValueError(f"{existing} is not a pipeline config; restore it, or pass --restart to start over")
     old.pop("stage", None)
     new = config.fingerprint()
-    old = {key: config.typed_section(key, value) for key, value in old.items()}
+    old = {key: config.typed_section(key, old.get(key)) for key in {*old, *new}}
     changed = sorted(key for key in new if json.dumps(old.get(key), sort_keys=True, default=str)
                      != json.dumps(new[key], sort_keys=True, default=str))
     if changed:
@@ -477,12 +477,13 @@ def _prime_runner(config: PipelineConfig, arm: str, seed: int) -> Callable[[], A
     def run() -> Any:
         from habits.traces.data import PrimeConfig, main
 
-        priming = config.priming
-        tokenizer = base_model_dir(config, config.arms[arm].base) if priming.tokenizer == "base" else priming.tokenizer
-        return main(PrimeConfig(task=config.task, condition=config.arms[arm].condition or "", seed=seed,
+        priming, spec = config.priming, config.arms[arm]
+        tokenizer = base_model_dir(config, spec.base) if priming.tokenizer == "base" else priming.tokenizer
+        parts = spec.data_parts()
+        return main(PrimeConfig(task=config.task, condition=spec.condition or "", seed=seed,
                                 n=priming.n, format=priming.format, register=priming.register, budget=priming.budget,
-                                tokenizer=tokenizer, stream="prime", task_config=config.task_args,
-                                out=config.layout.priming(arm, seed)))
+                                tokenizer=tokenizer, stream="prime", task_config={**config.task_args, **parts[0]},
+                                mixture=parts if len(parts) > 1 else [], out=config.layout.priming(arm, seed)))
 
     return run
 

@@ -34,6 +34,9 @@ class BaseSpec:
     model: str | None = _help("Or: an existing model directory / hub id to start from.", None)
     cpt: dict[str, Any] | None = _help("Continued pretraining of that model before the arms (CPTConfig fields: "
                                        "keep rich|minimal, budget_tokens, data or synthetic, ...).", None)
+    params: float | None = _help("Parameter count N for planning compute points (null: counted from the model's "
+                                 "config; needed for a hub model not on disk or a base still to be pretrained).",
+                                 None)
 
     def __post_init__(self) -> None:
         if (self.pretrain is None) == (self.model is None):
@@ -98,6 +101,23 @@ class ReportSpec:
                              f"got {self.paper_model!r}")
 
 
+@dataclass
+class ComputeSpec:
+    """Evaluation points at equal training compute (the SFT-vs-RL study's x-axis), planned before training."""
+
+    points: list[float] = _help("Training FLOPs at which the listed arms are evaluated (increasing); empty: "
+                                "each arm evaluates every eval_every steps.", factory=list)
+    arms: list[str] | None = _help("The arms placed on the points (null: every arm).", None)
+    tolerance: float = _help("How far (relative) an arm's nearest step may be from a point.", 0.25)
+
+    def __post_init__(self) -> None:
+        if not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in self.points):
+            raise ValueError(f"compute.points must be numbers of FLOPs, got {self.points!r}")
+        self.points = [float(p) for p in self.points]
+        if not 0 <= self.tolerance < 1:
+            raise ValueError(f"compute.tolerance must be in [0, 1), got {self.tolerance}")
+
+
 CHECKPOINTS = ("final", "early", "peak")  # or step-N
 
 
@@ -138,6 +158,9 @@ class ArmSpec:
                                      "else [rl].", None)
     start: StartSpec | None = _help("Start from another arm's trained model instead of the base: {arm, stage, "
                                     "checkpoint: final|early|peak|step-N}.", None)
+    data_args: dict[str, Any] | list[dict[str, Any]] = _help(
+        "Task settings of this arm's SFT data only (evaluation keeps the recipe's task_args): a mapping, or a "
+        "list of them whose rows are mixed equally (e.g. [{rule: id}, {rule: ood}]; {template: mixed}).", factory=dict)
     sft: dict[str, Any] = _help("Overrides of the shared `sft` section for this arm.", factory=dict)
     rl: dict[str, Any] = _help("Overrides of the shared `rl` section for this arm.", factory=dict)
 
@@ -154,6 +177,12 @@ class ArmSpec:
             raise ValueError("stages has sft, which trains on priming data: set `condition` (e.g. plain)")
         if "sft" not in self.stages and self.condition is not None:
             raise ValueError(f"condition {self.condition!r} is SFT data, but stages {self.stages} has no sft")
+        if self.data_args and "sft" not in self.stages:
+            raise ValueError(f"data_args shape SFT data, but stages {self.stages} has no sft")
+
+    def data_parts(self) -> list[dict[str, Any]]:
+        """The task settings of each part of this arm's SFT data (one part unless data_args is a list)."""
+        return list(self.data_args) if isinstance(self.data_args, list) else [self.data_args]
 
 
 @dataclass
@@ -176,6 +205,8 @@ class PipelineConfig:
                                    factory=DiagnoseSpec)
     report: ReportSpec = _help("Report: paper_model (llama3.2-3b or qwen2.5-3b) for the reference curves.",
                                factory=ReportSpec)
+    compute: ComputeSpec = _help("Equal-compute evaluation points: points (FLOPs), arms, tolerance.",
+                                 factory=ComputeSpec)
     parallel: int = _help("Arm chains (arm x seed) run as this many processes, one torch thread each; "
                           "1: one after another in this process.", 1)
     source: str | None = None  # the recipe file, for error messages
@@ -234,8 +265,17 @@ class PipelineConfig:
                     get_task(self.task, **self.task_args).check_traceable(planned)
                 except ValueError as exc:
                     raise where.error(f"arm {name!r} trains SFT on priming data, but {exc}", "condition") from None
+                for part in arm.data_parts():
+                    if not isinstance(part, dict) or (isinstance(arm.data_args, list) and not part):
+                        raise where.error(f"arm {name!r}: each data_args part must be a non-empty mapping of task "
+                                          f"settings, got {part!r}", "data_args")
+                    try:
+                        get_task(self.task, **{**self.task_args, **part})
+                    except (TypeError, ValueError) as exc:
+                        raise where.error(f"arm {name!r}: data_args {part}: {exc}", "data_args") from None
         self._check_start_order()
-        for key, kind in (("priming", PrimingSpec), ("diagnose", DiagnoseSpec), ("report", ReportSpec)):
+        for key, kind in (("priming", PrimingSpec), ("diagnose", DiagnoseSpec), ("report", ReportSpec),
+                          ("compute", ComputeSpec)):
             if isinstance(getattr(self, key), dict):  # built from Python rather than a recipe
                 setattr(self, key, build(kind, getattr(self, key), self.where(key, (key,))))
         for name, arm in self.arms.items():
@@ -248,6 +288,16 @@ class PipelineConfig:
         # Build every stage config once now with a placeholder model, so typos fail before any work.
         for name in self.arms:
             self.stage_configs(name, self.seeds[0], model="<model>")
+        self._eval_steps: dict[str, dict[str, list[int]]] = {}
+        if self.compute.points:  # equal compute: refuse a grid an arm cannot match, before any training
+            unknown = [arm for arm in self.compute.arms or () if arm not in self.arms]
+            if unknown:
+                raise self.where("compute", ("compute",)).error(
+                    f"compute.arms names {', '.join(map(repr, unknown))}, which no arm is; arms: {', '.join(self.arms)}",
+                    "arms")
+            from habits.compute_plan import plan_eval_steps
+
+            self._eval_steps = plan_eval_steps(self)
 
     def _check_start(self, name: str, arm: ArmSpec) -> None:
         start = arm.start
@@ -345,6 +395,8 @@ class PipelineConfig:
                         data=str(layout.priming(arm, seed)), **task),
             "rl": dict(apply_overrides({"report_to": [], **self.rl}, spec.rl), **task),
         }
+        for stage, steps in getattr(self, "_eval_steps", {}).get(arm, {}).items():
+            values[stage]["eval_at_steps"] = steps
         for stage, settings in values.items():
             if self.checkpointed(arm, stage):  # another arm starts from one of these checkpoints: keep each
                 settings.update(save_steps=settings["eval_every"], save_total_limit=None)
@@ -368,14 +420,29 @@ class PipelineConfig:
 
     @staticmethod
     def typed_section(key: str, value: Any) -> Any:
-        """A section of an older config.yaml as this version writes it (``diagnose`` was a plain mapping)."""
-        kinds = {"priming": PrimingSpec, "diagnose": DiagnoseSpec}
+        """A section of an older config.yaml as this version writes it (``diagnose`` was a plain mapping;
+        ``compute``, an arm's ``data_args`` and a base's ``params`` did not exist, and take their defaults)."""
+        kinds = {"priming": PrimingSpec, "diagnose": DiagnoseSpec, "compute": ComputeSpec}
+        if key == "compute" and value is None:
+            value = {}
         if key in kinds and isinstance(value, dict):
             try:
                 return dataclasses.asdict(kinds[key](**value))
             except (TypeError, ValueError):
                 return value
+        if key in ("arms", "bases") and isinstance(value, dict):
+            kind = ArmSpec if key == "arms" else BaseSpec
+            return {name: _with_defaults(kind, spec) for name, spec in value.items()}
         return value
+
+
+def _with_defaults(kind: type, values: Any) -> Any:
+    """``values`` with every field of ``kind`` it lacks at its default (an older recipe's section)."""
+    if not isinstance(values, dict):
+        return values
+    missing = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+               for f in dataclasses.fields(kind) if f.name not in values}
+    return {**missing, **values}
 
 
 def apply_rl(shared: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:

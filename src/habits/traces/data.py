@@ -13,6 +13,8 @@ Rows of image tasks (``task_config={"modality": "image"}``) carry their images (
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +48,9 @@ class PrimeConfig:
     register: str = "natural"  # "natural" (sentences, for real LLMs) or "terse" (one form per event, tiny models)
     budget: int = 6  # most attempts a trace writes before answering its closest one
     stream: str | None = None  # train split only: one of habits.tasks.base.STREAMS (disjoint problem sets)
+    # Rows drawn equally from several task settings, each a task_config override (e.g. [{"rule": "id"},
+    # {"rule": "ood"}]: SFT data showing both rules); empty: one setting, task_config alone.
+    mixture: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.n, int) or self.n <= 0:
@@ -61,6 +66,19 @@ class PrimeConfig:
             raise ValueError(f"register must be one of {', '.join(REGISTERS)}, got {self.register!r}")
         if not isinstance(self.budget, int) or self.budget < 1:
             raise ValueError(f"budget must be a whole number of attempts >= 1, got {self.budget!r}")
+        if not isinstance(self.mixture, list) or not all(isinstance(part, dict) for part in self.mixture):
+            raise ValueError(f"mixture must be a list of task settings (mappings), got {self.mixture!r}")
+        if self.mixture and self.n < len(self.mixture):
+            raise ValueError(f"n ({self.n}) must be at least the number of mixture parts ({len(self.mixture)})")
+
+    def parts(self) -> list[PrimeConfig]:
+        """One config per mixture part (its share of n, its own seed so parts draw different problems)."""
+        if not self.mixture:
+            return [self]
+        share, extra = divmod(self.n, len(self.mixture))
+        return [dataclasses.replace(self, task_config={**self.task_config, **part}, mixture=[],
+                                    n=share + (index < extra), seed=self.seed * len(self.mixture) + index, out=None)
+                for index, part in enumerate(self.mixture)]
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -87,7 +105,23 @@ def _completion_text(row: Mapping[str, Any]) -> str:
 
 
 def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
-    """Write ``config.n`` priming rows to ``config.out`` (atomically); return :func:`summarize` plus the path."""
+    """Write ``config.n`` priming rows to ``config.out`` (atomically); return :func:`summarize` plus the path.
+
+    With a ``mixture`` the parts' rows are interleaved (part 0's first row, part 1's first row, ...).
+    """
+    built = [_rows(part, progress) for part in config.parts()]
+    task = built[0][0]
+    if config.out is not None:  # image tasks: PNG bytes inside Parquet, PNG files beside JSONL
+        built = [(part_task, with_images(part_task, rows)) for part_task, rows in built]
+    rows = [row for group in itertools.zip_longest(*(rows for _, rows in built)) for row in group if row is not None]
+    if config.out is not None:
+        write_rows(config.out, rows)
+    return {**summarize(rows), "task": task.name, "condition": get_condition(config.condition).name,
+            "out": None if config.out is None else str(config.out)}
+
+
+def _rows(config: PrimeConfig, progress: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """The task and the rows of one setting."""
     task = get_task(config.task, **config.task_config)
     condition = get_condition(config.condition)
     check_supported(task, condition)
@@ -102,12 +136,8 @@ def main(config: PrimeConfig, progress: bool = True) -> dict[str, Any]:
         problems = _with_wrong_answers(task, config, condition.name)
     if progress:
         problems = track(problems, f"priming {task.name}/{condition.name}", total=config.n)
-    rows = list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens, fmt=config.format,
-                          register=config.register, budget=config.budget, filler=filler))
-    if config.out is not None:  # image tasks: PNG bytes inside Parquet, PNG files beside JSONL
-        write_rows(config.out, with_images(task, rows))
-    return {**summarize(rows), "task": task.name, "condition": condition.name,
-            "out": None if config.out is None else str(config.out)}
+    return task, list(make_rows(task, condition, problems, seed=config.seed, count_tokens=count_tokens,
+                                fmt=config.format, register=config.register, budget=config.budget, filler=filler))
 
 
 def _with_wrong_answers(task: Any, config: PrimeConfig, condition: str) -> list[Mapping[str, Any]]:

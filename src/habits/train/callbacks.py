@@ -16,6 +16,7 @@ import json
 import math
 import signal
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,14 @@ def _any_process(flag: bool, device) -> bool:
     return bool(value.item())
 
 
+def evaluation_due(step: int, every: int, steps: Collection[int] = ()) -> bool:
+    """Whether the periodic evaluation falls on ``step``: one of ``steps`` when given (points placed at
+    equal compute, :mod:`habits.compute_plan`), else every ``every`` steps (0: never)."""
+    if steps:
+        return step in steps
+    return bool(every) and step % every == 0
+
+
 class PeriodicEval(TrainerCallback):
     """Greedy accuracy (and format errors, length, behaviors) on fixed ID/OOD problems every N steps.
 
@@ -125,9 +134,11 @@ class PeriodicEval(TrainerCallback):
     more than ``max_steps / every``.
     """
 
-    def __init__(self, trainer: Any, every: int, evaluate_fn: Any, at_start: bool = True) -> None:
+    def __init__(self, trainer: Any, every: int, evaluate_fn: Any, at_start: bool = True,
+                 steps: Collection[int] = ()) -> None:
         self.trainer = trainer
         self.every = every
+        self.steps = frozenset(steps)
         self.evaluate_fn = evaluate_fn
         self.at_start = at_start
 
@@ -149,11 +160,11 @@ class PeriodicEval(TrainerCallback):
                 model.train(was_training)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if self.every and self.at_start and state.global_step == 0:
+        if (self.every or self.steps) and self.at_start and state.global_step == 0:
             self.trainer.log(self._run())
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.every and state.global_step % self.every == 0:
+        if evaluation_due(state.global_step, self.every, self.steps):
             self.trainer.queue_logs(self._run())
             control.should_log = True
         return control

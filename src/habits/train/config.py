@@ -258,6 +258,8 @@ class SFTConfig(RunConfig):
     task_args: dict[str, Any] = described("Task config fields of that evaluation.", factory=dict)
     eval_every: int = described("Greedy evaluation on eval_splits every this many steps (0: never; needs task).", 0)
     eval_at_start: bool = described("Also evaluate at step 0, before any update (only when eval_every > 0).", True)
+    eval_at_steps: list[int] = described("Evaluate at these steps instead of every eval_every (the pipeline sets them "
+                                         "from its equal-compute `compute.points`).", factory=list)
     eval_n: int = described("Problems per split in the periodic evaluation.", 32)
     eval_splits: list[str] = described("Splits for the periodic evaluation (test = ID, ood = OOD).",
                                        factory=lambda: ["test", "ood"])
@@ -361,6 +363,8 @@ class RLConfig(RunConfig):
                                 "see eval_at_start).", 10)
     eval_at_start: bool = described("Also evaluate at step 0, before any update, so curves start at the initial "
                                     "model (one evaluation more; only when eval_every > 0).", True)
+    eval_at_steps: list[int] = described("Evaluate at these steps instead of every eval_every (the pipeline sets them "
+                                         "from its equal-compute `compute.points`).", factory=list)
     eval_n: int = described("Problems per split in the periodic evaluation.", 32)
     eval_splits: list[str] = described("Splits for the periodic evaluation (test = ID, ood = OOD).",
                                        factory=lambda: ["test", "ood"])
@@ -553,6 +557,10 @@ def _check_eval_schedule(config: Any) -> None:
     if config.eval_every < 0 or config.eval_n < 1:
         raise ConfigError("eval_every must be >= 0 and eval_n >= 1", "eval_every" if config.eval_every < 0
                           else "eval_n")
+    if any(not isinstance(step, int) or step < 1 for step in config.eval_at_steps):
+        raise ConfigError(f"eval_at_steps must be steps >= 1, got {config.eval_at_steps!r}", "eval_at_steps")
+    if config.eval_at_steps and not config.task:
+        raise ConfigError("eval_at_steps needs `task` (the task whose test/ood problems are evaluated)", "eval_at_steps")
     bad = [s for s in config.eval_splits if s not in SPLITS]
     if bad:
         raise ConfigError(f"eval_splits: unknown split(s) {', '.join(bad)}; choose from {', '.join(SPLITS)}",

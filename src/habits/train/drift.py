@@ -34,6 +34,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from habits.train.callbacks import evaluation_due
+
 
 class DriftCallback(TrainerCallback):
     """``drift/kl_to_start`` every ``every`` steps on ``probe_texts`` (a fixed list: same texts, same order).
@@ -45,13 +47,14 @@ class DriftCallback(TrainerCallback):
 
     def __init__(self, probe_texts: Sequence[str], every: int, tokenizer: Any = None, top_k: int = 64,
                  max_length: int = 256, batch_size: int = 8, cache_path: str | Path | None = None,
-                 start_model: str | Path | None = None) -> None:
+                 start_model: str | Path | None = None, steps: Sequence[int] = ()) -> None:
         if not probe_texts:
             raise ValueError("DriftCallback: give at least one probe text")
-        if every < 1 or top_k < 1 or max_length < 2 or batch_size < 1:
+        if (every < 1 and not steps) or top_k < 1 or max_length < 2 or batch_size < 1:
             raise ValueError("DriftCallback: every, top_k and batch_size must be >= 1 and max_length >= 2")
         self.probe_texts = list(probe_texts)
         self.every = every
+        self.steps = frozenset(steps)  # evaluation steps at equal compute (then every is not used)
         self.tokenizer = tokenizer
         self.top_k = top_k
         self.max_length = max_length
@@ -85,7 +88,7 @@ class DriftCallback(TrainerCallback):
                              "directory)")
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
-        if self.reference is None or state.global_step % self.every:
+        if self.reference is None or not evaluation_due(state.global_step, self.every, self.steps):
             return control
         self.pending = kl_to_reference(model, self.reference, self.batch_size)
         control.should_log = True  # written with this step's own line

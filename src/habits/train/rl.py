@@ -106,12 +106,12 @@ def main(config: RLConfig, callbacks: list[Any] | None = None) -> dict[str, Any]
     resume = runs.resume_point(config)
     if sampler is not None:
         trainer.add_callback(SolveRatesCheckpoint(sampler.rates, resume))
-    if config.eval_every:
+    if config.eval_every or config.eval_at_steps:
         evaluate_fn = in_training_eval(config.build_task, config.eval_splits, config.eval_n,
                                        config.eval_max_new_tokens or config.args.max_completion_length,
                                        seed=config.seed, behaviors=config.behaviors)
         trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn,
-                                          at_start=config.eval_at_start))
+                                          at_start=config.eval_at_start, steps=config.eval_at_steps))
     result = trainer.train(resume_from_checkpoint=resume)
     summary: dict[str, Any] = {
         "stage": "rl", "model": config.model, "task": config.task, "problems": len(problems),

@@ -48,8 +48,8 @@ def complete_checkpoints(output_dir: str | Path) -> list[Path]:
 # steps a different run than the one the checkpoint belongs to.
 SAFE_TO_CHANGE = frozenset({
     "max_steps", "num_train_epochs", "save_steps", "save_total_limit", "logging_steps", "report_to", "run_name",
-    "resume", "torch_threads", "eval_every", "eval_n", "eval_splits", "eval_max_new_tokens", "log_completions",
-    "behaviors", "output_dir",
+    "resume", "torch_threads", "eval_every", "eval_at_steps", "eval_n", "eval_splits", "eval_max_new_tokens",
+    "log_completions", "behaviors", "output_dir",
 })
 
 
@@ -239,8 +239,8 @@ def monitor_callbacks(config: RunConfig, task: Any | None, lam: float | None = N
     from habits.train.flops import FlopsCallback
 
     callbacks: list[Any] = [FlopsCallback(lam=lam, start_flops=config.start_flops)]
-    every = getattr(config, "eval_every", 0)
-    if task is not None and every and config.drift_probes:
+    every, at_steps = getattr(config, "eval_every", 0), getattr(config, "eval_at_steps", [])
+    if task is not None and (every or at_steps) and config.drift_probes:
         from habits.evaluate import eval_problems
         from habits.train.drift import DriftCallback
 
@@ -248,7 +248,7 @@ def monitor_callbacks(config: RunConfig, task: Any | None, lam: float | None = N
             steps = [step for p in eval_problems(task, "test", config.drift_probes, config.seed) for step in task.steps(p)]
             probes = [_prompt_text(task.prompt(step)) for step in steps[:config.drift_probes]]
             callbacks.append(DriftCallback(probes, every, cache_path=Path(config.output_dir) / "drift_reference.pt",
-                                           start_model=config.model))
+                                           start_model=config.model, steps=at_steps))
     return callbacks
 
 

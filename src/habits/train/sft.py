@@ -58,13 +58,14 @@ def main(config: SFTConfig, callbacks: list[Any] | None = None) -> dict[str, Any
         peft_config=runs.peft_config(config),
         callbacks=[*monitors, MetricsJsonl(out / "metrics.jsonl"), stop, *(callbacks or [])],
     )
-    if config.eval_every:  # held-out ID/OOD accuracy along SFT, as RL logs it (the SFT-vs-RL study's curves)
+    if config.eval_every or config.eval_at_steps:  # held-out ID/OOD accuracy along SFT, as RL logs it (the SFT-vs-RL study's curves)
         from habits.evaluate import in_training_eval
         from habits.train.callbacks import PeriodicEval
 
         evaluate_fn = in_training_eval(config.build_task, config.eval_splits, config.eval_n,
                                        config.eval_max_new_tokens, seed=config.seed, behaviors=config.behaviors)
-        trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn, at_start=config.eval_at_start))
+        trainer.add_callback(PeriodicEval(trainer, config.eval_every, evaluate_fn, at_start=config.eval_at_start,
+                                          steps=config.eval_at_steps))
     resume = runs.resume_point(config)
     result = trainer.train(resume_from_checkpoint=resume)
     summary: dict[str, Any] = {
