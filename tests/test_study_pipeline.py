@@ -123,3 +123,23 @@ def test_an_sft_arm_on_a_task_without_priming_traces_is_refused_before_any_work(
     with pytest.raises(ValueError, match=r"study.yaml:\d+: arm 'format_sft' trains SFT on priming data, but "
                                          r"navigation has no trace search"):
         load_pipeline(recipe)
+
+
+def test_rl_arms_carry_their_revise_budget_and_the_report_draws_viter_bars(tmp_path):
+    from habits.report.study_section import study_section
+    from habits.summary import revise_budgets
+
+    recipe = write(tmp_path, **{"rl: {max_steps: 2}}": "rl: {max_steps: 2, revise_attempts: 3}}",
+                                "arms:\n": "arms:\n  rl_once: {stages: [rl], start: {arm: format_sft}, rl: {max_steps: 2}}\n"})
+    config = load_pipeline(recipe)
+    assert revise_budgets(config) == {"rl_once": 1, "rl_scaled": 3}
+    assert revise_budgets(load_pipeline(write(tmp_path))) == {}  # nobody revises: no VIter comparison
+
+    def arm(viter, ood):
+        return {"stages": ["rl"], "viter": viter, "points": [
+            {"flops": f, "accuracy": {"test": 0.5, "ood": o}} for f, o in zip((1e12, 2e12), ood)]}
+
+    summary = {"task": "general_points", "splits": ["test", "ood"],
+               "arms": {"rl_once": arm(1, (0.1, 0.12)), "rl_scaled": arm(3, (0.1, 0.2))}}
+    page = study_section(config, summary, tmp_path)
+    assert "Verify-and-revise budgets (VIter)" in page and (tmp_path / "viter.png").stat().st_size > 0

@@ -15,9 +15,9 @@ What is estimated, and how:
 * SFT tokens per step: rows per step (batch x gradient accumulation) x the mean tokens of a sample
   of the arm's own SFT rows, written by the program and counted with the base's tokenizer (a regex
   estimate when the base is not on disk), each cut at ``max_length``.
-* RL tokens per step: completions per step x (mean prompt tokens + ``max_completion_length``):
-  completions are planned at their budget, the most an RL step can cost -- a base that does not
-  stop yet writes that much. x ``num_iterations`` (optimisation passes over each rollout).
+* RL tokens per step: completions per step x (mean prompt tokens + ``max_completion_length`` x
+  ``revise_attempts``): completions are planned at their budget, the most an RL step can cost -- a
+  base that does not stop yet writes that much; a verify-and-revise episode may use every attempt.
 * λ: ``generation_factor`` when set, else the paper's definition from those lengths.
 * An arm that starts from another arm's checkpoint carries that stage's planned FLOPs there
   (``final``: its last step; ``step-N``; ``early``: its first evaluation). ``peak`` is only known
@@ -100,7 +100,8 @@ def arm_plan(config: PipelineConfig, arm: str) -> list[StagePlan]:
             per_step = 6.0 * n_params * tokens
         else:
             prompt = _prompt_tokens(config, count)
-            completion = float(args.max_completion_length)
+            # a verify-and-revise rollout holds up to revise_attempts answers (and the feedback between)
+            completion = float(args.max_completion_length) * settings.revise_attempts
             passes = int(args.num_iterations)
             tokens = rows * (prompt + completion)  # D_RL per step: a rollout is trained on in `passes` steps
             lam = settings.generation_factor

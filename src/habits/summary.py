@@ -92,6 +92,7 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
             "sampled": {s: (_split_stats(evaluation, s) or {}).get("sampled") for s in splits},
             "pass_at_k": {s: (_split_stats(evaluation, s) or {}).get("pass_at_k") for s in splits},
         }
+    budgets = revise_budgets(config)
     for name, arm in config.arms.items():
         entry: dict[str, Any] = {"base": arm.base, "condition": arm.condition,
                                  "stages": (["cpt"] if config.bases[arm.base].cpt is not None else [])
@@ -122,9 +123,18 @@ def summarize(config: PipelineConfig) -> dict[str, Any]:
             entry["points_per_seed"] = {str(seed): points for seed, points in per_seed_points.items()}
         if arm.start is not None:
             entry["start"] = {"arm": arm.start.arm, "stage": arm.start.stage, "checkpoint": arm.start.checkpoint}
+        if name in budgets:
+            entry["viter"] = budgets[name]
         summary["arms"][name] = entry
     write_json(layout.summary, summary)
     return summary
+
+
+def revise_budgets(config: Any) -> dict[str, int]:
+    """``{arm: revise_attempts}`` of the RL arms when any of them revises (VIter > 1); else empty."""
+    budgets = {name: config.stage_configs(name, config.seeds[0], "<model>")["rl"].revise_attempts
+               for name, arm in config.arms.items() if "rl" in arm.stages}
+    return budgets if any(k > 1 for k in budgets.values()) else {}
 
 
 def _gain(accuracy: dict[str, Any], split: str) -> float | None:

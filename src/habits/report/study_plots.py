@@ -90,7 +90,7 @@ def _paper_panel(ax: Any, paper: Mapping[str, Mapping[str, float]], setting: str
 
 def viter_figure(bars: Mapping[int, Mapping[str, Any]], path: Path, split: str = "ood",
                  paper_setting: str | None = "GP-L") -> Path | None:
-    """Bars per verify-and-revise budget (1/3/5/10): success within the budget at the start and at the end.
+    """Bars per verify-and-revise budget (1/3/5/10) trained with: greedy accuracy at the start and at the end.
 
     ``bars``: :func:`habits.report.study.viter_bars`. A second panel sets our gains beside the
     paper's OOD gains for the same budgets (``paper_setting``; None leaves it out).
@@ -111,7 +111,7 @@ def viter_figure(bars: Mapping[int, Mapping[str, Any]], path: Path, split: str =
            label="last point")
     ax.set_xticks(list(where), [f"VIter {b}" for b in budgets])
     ax.set_ylim(0, 1)
-    ax.set_ylabel(f"{split} success within the budget")
+    ax.set_ylabel(f"{split} accuracy (greedy, first attempt)")
     ax.set_title(f"{SPLIT_TITLES.get(split, split)}: success by budget")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)

@@ -17,8 +17,9 @@ from habits.report.study import (
     curve_from_keys,
     paper_signs,
     reward_heldout_divergence,
+    viter_bars,
 )
-from habits.report.study_plots import boundary_figure, compute_figure
+from habits.report.study_plots import boundary_figure, compute_figure, viter_figure
 
 
 def has_study(summary: dict[str, Any]) -> bool:
@@ -54,6 +55,12 @@ def study_section(config: Any, summary: dict[str, Any], plots: Path) -> str:
     parts.append("<h3>Reward against held-out accuracy</h3><p>" + (
         "<br>".join(html.escape(flag) for flag in flags) if flags
         else "No run's training reward rose while its held-out accuracy fell.") + "</p>")
+    bars = viter_bars(summary, splits[0])
+    figure = viter_figure(bars, plots / "viter.png", splits[0], paper_setting=setting)
+    if figure is not None:
+        parts.append("<h3>Verify-and-revise budgets (VIter)</h3>" + _img(figure, "VIter bars")
+                     + "<p class=muted>Each RL arm's periodic greedy accuracy (first attempt) at its start and its "
+                     "last point; the arms differ in how many attempts their training episodes allowed.</p>")
     parts.append("<h3>Arms</h3>" + ablation_table(summary, splits))
     curves = _boundary(summary, splits[0])
     figure = boundary_figure(curves, plots / "boundary.png", f"pass@k on the same {splits[0]} problems")
