@@ -98,3 +98,21 @@ def test_gp_accepts_a_leading_minus_by_default_and_refuses_it_under_the_strict_r
     answer = json_answer("-6 + 10 * 3 * 1")
     assert get_task("general_points").verify(HAND, answer).correct
     assert get_task("general_points", unary_minus=False).verify(HAND, answer).reason == "illegal"
+
+
+def test_the_compact_template_writes_out_the_face_card_values_of_each_splits_rule():
+    task = get_task("general_points", template=4)
+    (test,), (ood,) = task.generate(1, split="test"), task.generate(1, split="ood")
+    assert "Values: A=1 J=10 Q=10 K=10" in task.prompt(test)
+    assert "Values: A=1 J=11 Q=12 K=13" in task.prompt(ood)
+
+
+@pytest.mark.parametrize("num_cards", [3, 4, 5])
+def test_the_answer_format_in_every_prompt_has_one_placeholder_per_card(num_cards):
+    import re
+
+    for template in range(5):
+        task = get_task("general_points", num_cards=num_cards, template=template, target=12)
+        prompt = task.prompt(task.generate(1, split="test")[0])
+        cards = re.search(r'"cards": \[([^\]]*)\]', prompt).group(1)
+        assert len(cards.split(",")) == num_cards, (template, prompt)

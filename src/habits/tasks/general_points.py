@@ -39,8 +39,7 @@ FACE_VALUES = {"id": {"J": 10, "Q": 10, "K": 10}, "ood": {"J": 11, "Q": 12, "K":
 RULE_TEXT = {"id": "'J', 'Q', and 'K' all count as '10'", "ood": "'J', 'Q', and 'K' count as '11', '12', and '13'"}
 
 # -- prompt templates ------------------------------------------------------------------------
-_OUTPUT_JSON = ('{{\n  "cards": [x, y, z, w],\n  "number": [a, b, c, d],\n'
-                '  "formula": "an equation that equals {target}"\n}}')
+_OUTPUT_JSON = "{answer_format}"  # the JSON the answer must take, with one placeholder per card (answer_format())
 TEMPLATES = (
     "[Task Description]\nYou are an expert 24 points card game player. You are given four cards. "
     "Note that {rule}, 'A' counts as '1', and each card must be used once. Your goal is to output a formula "
@@ -55,7 +54,24 @@ TEMPLATES = (
     "Here are four playing cards: {cards}. In this game {rule} and 'A' counts as '1'. Write a formula "
     "using each card exactly once that equals {target}. Think first if you like, then give the formula as "
     "JSON:\n" + _OUTPUT_JSON,
+    # Compact, with each face card's value written out: for small models (a short prompt, and a rule
+    # read by looking a card up rather than by matching positions in a sentence).
+    "Cards: {cards}\nValues: {values}\nUse each card once with + - * / and parentheses to make {target}. "
+    "Answer as JSON:\n" + _OUTPUT_JSON,
 )
+
+
+def answer_format(num_cards: int, target: int) -> str:
+    """The JSON answer shape the prompts show: one placeholder per card (the paper's four: x, y, z, w)."""
+    cards = ", ".join("xyzwv"[i] for i in range(num_cards))
+    numbers = ", ".join("abcde"[i] for i in range(num_cards))
+    return ('{\n  "cards": [' + cards + '],\n  "number": [' + numbers + '],\n'
+            f'  "formula": "an equation that equals {target}"\n}}')
+
+
+def value_table(rule: str) -> str:
+    """``A=1 J=10 Q=10 K=10`` under ``rule`` (the compact template's rule)."""
+    return " ".join(f"{rank}={card_value(rank, rule)}" for rank in ("A", "J", "Q", "K"))
 
 VL_TEMPLATE = (
     "[Task Description]\nYou are an expert 24 points card game player. You are observing the four cards in the "
@@ -176,12 +192,15 @@ class GeneralPoints(NumberTask):
     def prompt(self, problem: Mapping[str, Any]) -> str | list[dict[str, str]]:
         c = self.config
         if c.modality == "image":  # always messages: the processor's chat template places the image tokens
-            text = VL_TEMPLATE.format(target=problem["target"], rule=RULE_TEXT[problem.get("rule", c.rule)])
+            text = VL_TEMPLATE.format(target=problem["target"], rule=RULE_TEXT[problem.get("rule", c.rule)],
+                                      answer_format=answer_format(len(problem["cards"]), problem["target"]))
             return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
         template = (stable_choice(TEMPLATES, f"{problem['cards']}|{problem['target']}")
                     if c.template == "mixed" else TEMPLATES[c.template])
-        text = template.format(cards=list(problem["cards"]), target=problem["target"],
-                               rule=RULE_TEXT[problem.get("rule", c.rule)])
+        rule = problem.get("rule", c.rule)
+        text = template.format(cards=list(problem["cards"]), target=problem["target"], rule=RULE_TEXT[rule],
+                               values=value_table(rule),
+                               answer_format=answer_format(len(problem["cards"]), problem["target"]))
         return text if c.prompt_style == "base" else [{"role": "user", "content": text}]
 
     def values(self, problem: Mapping[str, Any]) -> list[int]:
