@@ -281,9 +281,24 @@ class Navigation(Task):
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
         step = self.steps(problem)[0] if "steps" in problem else problem
-        sentence = _current_sentence(step)
+        from habits.tasks.navigation.priming import sentences_now
+
+        sentence = sentences_now(step)[0]
         return ('{\n  "current observation": ' + json.dumps(step["observation"]) + ',\n  "current instruction": '
                 + json.dumps(sentence) + ',\n  "action": ' + json.dumps(expression) + '\n}')
+
+    # -- priming (SFT) rows: one per decision, written from the rail ------------------------------
+    def check_traceable(self, planned: bool = False, answer: str = "correct") -> None:
+        if answer != "correct":
+            raise ValueError("navigation traces read the correct action from the route, so there is no slip to "
+                             "believe a wrong answer; use a condition with correct answers")
+
+    def write_trace(self, problem: Mapping[str, Any], behaviors: frozenset[str], rng: random.Random,
+                    register: str = "natural") -> tuple[str, dict[str, int], str]:
+        from habits.tasks.navigation.priming import write_trace
+
+        step = self.steps(problem)[0] if "steps" in problem else problem
+        return write_trace(step, "verification" in behaviors, rng, register)
 
     def describe(self, problem: Mapping[str, Any]) -> str:
         return f"The route was: {' '.join(problem['instruction'])}"
@@ -368,12 +383,3 @@ def last_field(text: str, key: str) -> str | None:
             return (match.group(1) if match.group(1) is not None else match.group(2)).strip()
     return None
 
-
-def _current_sentence(step: Mapping[str, Any]) -> str:
-    # The sentence being executed: turns done so far pick it (each turn opens a new pair of sentences).
-    turns = sum(1 for _, action in step["history"] if action.startswith("turn_direction"))
-    sentences = step["instruction"]
-    if step["action"] == "stop()":
-        return sentences[-1]
-    index = 2 * turns if step["action"].startswith("turn_direction") else max(2 * turns - 1, 0)
-    return sentences[min(index, len(sentences) - 1)]
