@@ -228,6 +228,9 @@ class Task(ABC):
     reward_tables: ClassVar[dict[str, dict[str, float]]] = {}  # task-specific schemes (reason -> reward)
     description: ClassVar[str] = "a verifiable puzzle"  # what the task is, in a phrase (judge prompts)
     variants: ClassVar[str] = ""  # its ID/OOD and modality variants, in a phrase (habits tasks list)
+    # The SFT-vs-RL paper's generation factor lambda (inference token-reads per trained RL token) for this
+    # environment, or None when the paper has none (habits.compute.paper_lambda).
+    paper_generation_factor: ClassVar[float | None] = None
 
     def __init__(self, config: Any) -> None:
         self.config = config

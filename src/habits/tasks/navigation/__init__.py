@@ -122,6 +122,7 @@ class Navigation(Task):
     }
     description = "a navigation task: follow route instructions through a city, one action per decision point"
     variants = "actions absolute (ID) / relative (OOD); modality text or image; ood split: actions, or visual"
+    paper_generation_factor = 5.1  # the SFT-vs-RL paper's lambda for V-IRL
 
     def __init__(self, config: NavigationConfig) -> None:
         super().__init__(config)
