@@ -156,3 +156,49 @@ def test_revision_bridge_of_an_image_prompt_is_text_after_the_image_turn(vlm):
     prompt = attach_images(task.prompt(problem), task.images(problem))
     text = chat_bridge_text(AutoProcessor.from_pretrained(vlm), prompt, "You failed this trial because of cards.")
     assert "<image>" not in text and "of cards." in text and text.endswith("<|im_start|>assistant\n")
+
+
+def test_vllm_gets_chat_text_with_one_placeholder_and_the_image_and_answers_in_prompt_order(vlm, monkeypatch):
+    import sys
+    import types
+
+    from transformers import AutoProcessor
+
+    from habits.sample import SamplingConfig
+    from habits.vision import LoadedVLM, vllm_requests
+
+    task = get_task("general_points", **TASK_ARGS)
+    problems = task.generate(2, "test", seed=0)
+    prompts = [attach_images(task.prompt(p), task.images(p)) for p in problems]
+    processor = AutoProcessor.from_pretrained(vlm)
+    requests = vllm_requests(processor, prompts)
+    assert [r["prompt"].count("<image>") for r in requests] == [1, 1]  # vLLM expands the placeholder itself
+    assert requests[0]["prompt"].endswith("<|im_start|>assistant\n")
+    assert requests[1]["multi_modal_data"]["image"] is prompt_images(prompts[1])[0]
+
+    class Engine:  # stands in for vllm.LLM.generate
+        def __init__(self):
+            self.sent = None
+
+        def generate(self, sent, params, use_tqdm=True):
+            self.sent = sent
+            return [types.SimpleNamespace(outputs=[types.SimpleNamespace(text=f"reply {i}", token_ids=[1, 2],
+                                                                         finish_reason="stop")])
+                    for i in range(len(sent))]
+
+    fake = types.ModuleType("vllm")
+    fake.SamplingParams = lambda **kwargs: types.SimpleNamespace(kwargs=kwargs)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    engine = Engine()
+    groups = generate_images(LoadedVLM(engine, processor, "vllm"), prompts, SamplingConfig(temperature=0, n=2))
+    assert [[c.text for c in g] for g in groups] == [["reply 0", "reply 0"], ["reply 1", "reply 1"]]
+    assert engine.sent[0]["multi_modal_data"]["image"] is prompt_images(prompts[0])[0]
+
+
+def test_asking_for_vllm_on_a_vlm_without_vllm_says_how_to_install(vlm):
+    from habits.sample import SamplingConfig, vllm_available
+
+    if vllm_available():
+        pytest.skip("checks the message shown when vLLM is missing")
+    with pytest.raises(ValueError, match=r"pip install -e '\.\[vllm\]'"):
+        load_vlm(vlm, config=SamplingConfig(backend="vllm"))
