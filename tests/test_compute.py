@@ -6,7 +6,6 @@ import pytest
 
 import habits.compute
 from habits.compute import (
-    PAPER_LAMBDA,
     ComputeMatchError,
     buffer_tokens,
     compute_grid,
@@ -14,6 +13,7 @@ from habits.compute import (
     flops_at,
     match_compute,
     measured_lambda,
+    paper_lambda,
     rl_flops,
     sft_flops,
 )
@@ -31,8 +31,13 @@ def test_sft_and_rl_flops_follow_the_papers_formulas():
     assert rl_flops(n, 2_000, lam=0.0) == sft_flops(n, 2_000)
 
 
-def test_papers_generation_factors_are_recorded():
-    assert PAPER_LAMBDA == {"general_points": 6.0, "navigation": 5.1}
+def test_papers_generation_factors_come_from_each_task():
+    from habits.tasks import get_task, task_names
+
+    assert paper_lambda("general_points") == 6.0 and paper_lambda(get_task("navigation")) == 5.1
+    assert paper_lambda("countdown") is None  # the paper has no Countdown
+    assert {name: paper_lambda(name) for name in task_names() if paper_lambda(name) is not None} == {
+        "general_points": 6.0, "navigation": 5.1}
 
 
 def test_measured_lambda_is_buffer_tokens_over_trained_tokens():

@@ -176,6 +176,6 @@ def test_visual_ood_renders_the_city_in_another_style_and_keeps_the_action_space
     assert _count(night, STYLES["night"]["sky"]) > 1000 and _count(night, STYLES["day"]["sky"]) == 0
 
 
-def test_imported_routes_have_no_views_yet():
-    with pytest.raises(ValueError, match="street-view cache"):
+def test_imported_routes_with_images_need_the_street_view_cache():
+    with pytest.raises(ValueError, match="street_view_dir"):
         get_task("navigation", modality="image", routes="route_infos.json")

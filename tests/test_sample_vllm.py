@@ -83,3 +83,11 @@ def test_vllm_outputs_become_completions_in_prompt_order(tiny_model_dir, monkeyp
     assert ends <= set(params.kwargs["stop_token_ids"])
     greedy = generate(loaded, prompts, SamplingConfig(temperature=0, n=3, progress=False))
     assert engine.calls[-1][1].kwargs["n"] == 1 and [c.text for c in greedy[1]] == ["reply 1.0"] * 3
+
+
+def test_a_vision_language_model_tells_vllm_how_many_images_a_prompt_carries():
+    args = vllm_engine_args("/models/vlm", SamplingConfig(seed=2), images_per_prompt=1)
+    assert args["limit_mm_per_prompt"] == {"image": 1} and args["model"] == "/models/vlm"
+    assert "limit_mm_per_prompt" not in vllm_engine_args("/models/m", SamplingConfig())  # text models: none
+    mine = vllm_engine_args("/m", SamplingConfig(vllm_args={"limit_mm_per_prompt": {"image": 4}}), images_per_prompt=1)
+    assert mine["limit_mm_per_prompt"] == {"image": 4}  # the user's vllm_args win

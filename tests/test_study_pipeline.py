@@ -118,10 +118,16 @@ def test_the_study_runs_and_its_summary_has_points_with_compute_for_every_arm(tm
     assert "held-out accuracy against training compute" in report and "The paper's signs" in report
 
 
-def test_an_sft_arm_on_a_task_without_priming_traces_is_refused_before_any_work(tmp_path):
-    recipe = write(tmp_path, **{"task: general_points\ntask_args: {template: 2}": "task: navigation\ntask_args: {}"})
-    with pytest.raises(ValueError, match=r"study.yaml:\d+: arm 'format_sft' trains SFT on priming data, but "
-                                         r"navigation has no trace search"):
+@pytest.mark.parametrize("task, condition, message", [
+    ("task: reasoning_gym\ntask_args: {dataset: leg_counting}", "none", "reasoning_gym has no trace search"),
+    ("task: navigation\ntask_args: {}", "incorrect", "no slip to believe a wrong answer"),
+])
+def test_an_sft_arm_on_a_task_without_such_priming_traces_is_refused_before_any_work(tmp_path, task, condition,
+                                                                                     message):
+    recipe = write(tmp_path, **{"task: general_points\ntask_args: {template: 2}": task,
+                                "format_sft: {condition: none": f"format_sft: {{condition: {condition}"})
+    with pytest.raises(ValueError, match=rf"study.yaml:\d+: arm 'format_sft' trains SFT on priming data, but "
+                                         rf".*{message}"):
         load_pipeline(recipe)
 
 
@@ -143,3 +149,7 @@ def test_rl_arms_carry_their_revise_budget_and_the_report_draws_viter_bars(tmp_p
                "arms": {"rl_once": arm(1, (0.1, 0.12)), "rl_scaled": arm(3, (0.1, 0.2))}}
     page = study_section(config, summary, tmp_path)
     assert "Verify-and-revise budgets (VIter)" in page and (tmp_path / "viter.png").stat().st_size > 0
+def test_an_sft_arm_on_navigation_loads_its_program_written_rows(tmp_path):
+    config = load_pipeline(write(tmp_path, **{"task: general_points\ntask_args: {template: 2}":
+                                              "task: navigation\ntask_args: {}"}))
+    assert config.arms["format_sft"].condition == "none" and config.task == "navigation"

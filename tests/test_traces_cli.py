@@ -42,7 +42,7 @@ def test_prime_data_help_and_condition_list():
     (["--condition", "all_strategies_please"], "unknown priming condition"),
     (["--n", "0"], "n must be a positive"),
     (["--format", "yaml"], "format must be one of"),
-    (["--task", "navigation"], "task"),
+    (["--task", "navigation", "--condition", "incorrect"], "no slip"),  # no navigation trace believes a wrong action
     (["--condition", "length_matched", "--tokenizer", "/no/such/tokenizer"], "tokenizer"),
 ])
 def test_bad_requests_fail_with_one_line_and_write_nothing(tmp_path, args, message):

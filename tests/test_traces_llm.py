@@ -81,7 +81,8 @@ def test_llm_rows_come_from_the_endpoint_under_the_condition_system_prompt(api_k
     request = server.requests[0]
     assert request["path"].endswith("/chat/completions") and request["auth"] == "Bearer local-key"
     system, user = request["body"]["messages"]
-    assert system["content"] == system_prompt(get_condition("backtracking_verification"))
+    assert system["content"] == system_prompt(get_condition("backtracking_verification"), task)
+    assert system["content"].startswith("You solve the Countdown game")
     assert "Never show" in system["content"] and "backward chaining" in system["content"]
     assert user["content"] == task.prompt(PROBLEM)
     (row,) = rows
@@ -143,3 +144,37 @@ def test_missing_api_key_and_bad_endpoint_settings_are_clear_errors(monkeypatch)
 def test_split_reply_reads_think_block_and_answer():
     assert split_reply("<think> a </think> <answer>1</answer>") == ("a", "<answer>1</answer>")
     assert split_reply("just an answer") == ("", "just an answer")
+
+
+def test_image_tasks_send_the_problem_image_as_a_data_url_part_and_rows_keep_it(api_key, tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    task = get_task("general_points", modality="image")
+    problem = task.generate(1, "train", seed=0)[0]
+    reply = "<think>\nI see the cards.\n</think>\n" + task.format_answer(problem, task.solve(problem)[0])
+    with _Server([reply]) as server:
+        llm = LLMConfig(base_url=server.url, model="m", api_key_env=api_key)
+        config = PrimeConfig(task="general_points", condition="none", n=1, format="chat",
+                             task_config={"modality": "image"}, out=tmp_path / "llm.parquet")
+        summary = main_llm(config, llm, classifier=_words)
+    _, user = server.requests[0]["body"]["messages"]
+    kinds = [part["type"] for part in user["content"]]
+    assert kinds == ["image_url", "text"]  # where the prompt places its image part
+    url = user["content"][0]["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+    sent = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert sent.convert("RGB").tobytes() == task.images(problem)[0].convert("RGB").tobytes()
+    assert summary["rows"] == 1 and summary["correct"] == 1.0
+    (row,) = load_rows(tmp_path / "llm.parquet")
+    assert len(row["images"]) == 1
+
+
+def test_text_prompts_still_go_to_the_endpoint_as_plain_text():
+    from habits.traces.llm import user_content
+
+    task = get_task("countdown", prompt_style="chat")
+    (user,) = [m for m in task.prompt(PROBLEM) if m["role"] == "user"]  # the system turn is the condition's
+    assert user_content(task, PROBLEM, task.prompt(PROBLEM)) == user["content"]

@@ -33,7 +33,7 @@ class ScriptedEngine:
                                                                                  tokenize=False) for p in prompts]
         return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
 
-    def generate(self, contexts):
+    def generate(self, contexts, which=None):
         self.contexts.append([list(c) for c in contexts])
         texts = self.script.pop(0)
         assert len(texts) == len(contexts)
@@ -105,3 +105,28 @@ def test_rollout_inside_trl_checks_each_prompt_against_its_own_row_and_returns_t
     assert ENV_MASK in out and "model_mask" not in out and 0 in out[ENV_MASK][1]
     with pytest.raises(RuntimeError, match="1 prompts but 2 rows"):
         run([rows[0]["prompt"]], SimpleNamespace(batch_rows=rows))
+
+
+def test_trl_engine_generates_each_context_with_the_images_of_the_prompt_it_continues():
+    from habits.train.trl_seam import TRLEngine
+
+    class Trainer:
+        processing_class, eos_token_ids, calls = None, [0], []
+
+        def _tokenize_prompts(self, prompts):
+            images = [[f"image of {p}"] for p in prompts]
+            return [[1, 2, 3] for _ in prompts], images, {"pixel_values": [f"pixels of {p}" for p in prompts],
+                                                          "token_type_ids": [[0, 1, 0] for _ in prompts]}
+
+        def _generate_single_turn(self, contexts, images, fields, n):
+            self.calls.append((images, fields))
+            return [[9] for _ in contexts], None
+
+    engine = TRLEngine(Trainer())
+    assert engine.tokenize(["a", "b", "c"]) == [[1, 2, 3]] * 3
+    engine.generate([[1, 2, 3, 9, 7], [1, 2, 3]], which=[2, 0])  # prompt c after an attempt, then prompt a
+    images, fields = Trainer.calls[-1]
+    assert images == [["image of c"], ["image of a"]] and fields["pixel_values"] == ["pixels of c", "pixels of a"]
+    assert fields["token_type_ids"] == [[0, 1, 0, 0, 0], [0, 1, 0]]  # the text after the prompt is not an image
+    with pytest.raises(RuntimeError, match="prompt index"):
+        engine.generate([[1, 2, 3]])

@@ -163,12 +163,3 @@ def test_sft_trains_a_tiny_vlm_on_visual_general_points_rows(primed, tmp_path, n
     assert any("language_model" in name or "lm_head" in name for name in changed)
     AutoProcessor.from_pretrained(tmp_path / "run" / "model")  # saved with its processor
     AutoModelForImageTextToText.from_pretrained(tmp_path / "run" / "model")
-
-
-def test_llm_written_traces_refuse_image_tasks_before_calling_the_endpoint(tmp_path):
-    from habits.traces.llm import LLMConfig, main_llm
-
-    config = PrimeConfig(task="general_points", task_config=TASK_ARGS, n=2, out=tmp_path / "llm.jsonl")
-    with pytest.raises(ValueError, match="shows images .* --source program"):
-        main_llm(config, LLMConfig(base_url="http://127.0.0.1:9/v1", model="m"))
-    assert not (tmp_path / "llm.jsonl").exists()

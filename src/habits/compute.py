@@ -15,7 +15,8 @@ lengths in tokens: each output token is produced by a forward pass over the inpu
 cache) and writes it as ``λ·D_RL``; λ is the *generation factor*: inference token-reads per trained
 token. The paper reports λ ≈ 6 for GeneralPoints and 5.1 for V-IRL.
 
-λ here is either configured (e.g. the paper's value, :data:`PAPER_LAMBDA`) or *measured* from the
+λ here is either configured (e.g. the paper's value, :func:`paper_lambda`: each task's
+``paper_generation_factor``) or *measured* from the
 rollouts of the run itself with the paper's definition: ``λ = E·d̄_i·d̄_o / D_RL``, where ``D_RL``
 counts every token of every rollout once per optimisation pass over it (GRPO's ``num_iterations``,
 PPO's epochs) -- see :func:`measured_lambda`. The measured value depends on prompt and completion
@@ -37,8 +38,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-# λ (generation token-reads per trained token) as reported in the paper, per environment.
-PAPER_LAMBDA = {"general_points": 6.0, "navigation": 5.1}
+def paper_lambda(task: Any) -> float | None:
+    """The paper's λ for ``task`` (a Task, or a registered task name), or None when the paper reports none.
+
+    Each task states its own (``Task.paper_generation_factor``: 6 for GeneralPoints, 5.1 for V-IRL).
+    """
+    if isinstance(task, str):
+        from habits.tasks import task_class
+
+        task = task_class(task)
+    return getattr(task, "paper_generation_factor", None)
 
 
 # -- the paper's estimate -----------------------------------------------------------------------

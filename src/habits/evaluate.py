@@ -227,7 +227,8 @@ def evaluate_with_rows(model: Any, task: Any, split: str = "test", n: int = 200,
     task_obj = get_task(task, **dict(task_args or {})) if isinstance(task, str) else task
     started = time.perf_counter()
     if task_obj.shows_images:  # a vision-language model through its processor
-        loaded = model if isinstance(model, LoadedVLM) else load_vlm(model)
+        loaded = model if isinstance(model, LoadedVLM) else load_vlm(
+            model, config=_sampling(backend=backend, seed=seed, batch_size=batch_size))
         generate = generate_images  # noqa: F811 -- same contract, prompts carry their images
     else:
         loaded = model if isinstance(model, LoadedModel) else load_model(
@@ -290,9 +291,9 @@ def main(config: EvalConfig) -> dict[str, Any]:
     from habits.vision import load_vlm
 
     task = get_task(config.task, **config.task_args)
-    loaded = load_vlm(config.model) if task.shows_images else load_model(
-        config.model, _sampling(backend=config.backend, seed=config.seed, batch_size=config.batch_size,
-                                vllm_args=config.vllm_args))
+    sampling = _sampling(backend=config.backend, seed=config.seed, batch_size=config.batch_size,
+                         vllm_args=config.vllm_args)
+    loaded = load_vlm(config.model, config=sampling) if task.shows_images else load_model(config.model, sampling)
     splits: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     for split in config.splits:

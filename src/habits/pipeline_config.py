@@ -47,7 +47,8 @@ class BaseSpec:
 class PrimingSpec:
     """How each primed arm's SFT data is written (``habits prime-data`` settings)."""
 
-    n: int = _help("Priming rows per arm (one per problem, from the train split's `prime` stream).", 1000)
+    n: int = _help("Priming rows per arm (one per decision: a problem, or a decision point of a route; from "
+                   "the train split's `prime` stream).", 1000)
     format: str = _help("completion (prompt/completion strings) or chat (messages).", "completion")
     register: str = _help("terse (one form per event: tiny models) or natural (sentences: real LLMs).", "natural")
     budget: int = _help("Most attempts a trace writes before answering its closest one.", 6)
@@ -256,13 +257,13 @@ class PipelineConfig:
                                   f"{', '.join(conditions)} (or null for no priming)", "condition")
             if arm.start is not None:
                 self._check_start(name, arm)
-            if arm.condition is not None:  # SFT data are program-written traces: the task must have a search
+            if arm.condition is not None:  # SFT data are program-written traces: the task must write them
                 from habits.traces.conditions import get_condition
 
-                planned = bool(get_condition(arm.condition).generated_behaviors
-                               & {"subgoal_setting", "backward_chaining"})
+                condition = get_condition(arm.condition)
+                planned = bool(condition.generated_behaviors & {"subgoal_setting", "backward_chaining"})
                 try:
-                    get_task(self.task, **self.task_args).check_traceable(planned)
+                    get_task(self.task, **self.task_args).check_traceable(planned, condition.answer)
                 except ValueError as exc:
                     raise where.error(f"arm {name!r} trains SFT on priming data, but {exc}", "condition") from None
                 for part in arm.data_parts():

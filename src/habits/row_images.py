@@ -40,6 +40,13 @@ def _png(image: Any) -> bytes:
     return buffer.getvalue()
 
 
+def data_url(image: Any) -> str:
+    """A PIL image as a ``data:image/png;base64,...`` URL (OpenAI-compatible ``image_url`` parts)."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(_png(image)).decode("ascii")
+
+
 def _stored(item: Any) -> tuple[bytes | None, str | None]:
     """(bytes, path) of one image as a producer or a reader left it: PIL image, bytes, path, or datasets' dict."""
     if isinstance(item, Mapping):

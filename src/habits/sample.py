@@ -297,9 +297,14 @@ def _budget(model: Any, prompt_tokens: int, wanted: int) -> int:
     return wanted
 
 
-def vllm_engine_args(path: str | Path, config: SamplingConfig) -> dict[str, Any]:
-    """Keyword arguments of ``vllm.LLM`` for a model directory (``config.vllm_args`` override them)."""
-    return {"model": str(path), "seed": config.seed, "dtype": config.dtype, **config.vllm_args}
+def vllm_engine_args(path: str | Path, config: SamplingConfig, images_per_prompt: int = 0) -> dict[str, Any]:
+    """Keyword arguments of ``vllm.LLM`` for a model directory (``config.vllm_args`` override them).
+
+    ``images_per_prompt`` > 0 (a vision-language model): vLLM's ``limit_mm_per_prompt``, the most images
+    one prompt may carry (vLLM sizes its multimodal memory by it).
+    """
+    images = {"limit_mm_per_prompt": {"image": images_per_prompt}} if images_per_prompt > 0 else {}
+    return {"model": str(path), "seed": config.seed, "dtype": config.dtype, **images, **config.vllm_args}
 
 
 def vllm_sampling_args(config: SamplingConfig, end_ids: Sequence[int]) -> dict[str, Any]:
@@ -324,12 +329,17 @@ def vllm_sampling_args(config: SamplingConfig, end_ids: Sequence[int]) -> dict[s
 def _generate_vllm(
     loaded: LoadedModel, encoded: list[list[int]], config: SamplingConfig
 ) -> list[list[Completion]]:
+    return vllm_completions(loaded.model, [{"prompt_token_ids": ids} for ids in encoded], config,
+                            end_token_ids(loaded.tokenizer))
+
+
+def vllm_completions(engine: Any, requests: list[dict[str, Any]], config: SamplingConfig,
+                     end_ids: Sequence[int]) -> list[list[Completion]]:
+    """``engine.generate`` (a ``vllm.LLM``) on ``requests`` (vLLM prompt dicts), as completions in order."""
     from vllm import SamplingParams
 
-    params = SamplingParams(**vllm_sampling_args(config, end_token_ids(loaded.tokenizer)))
-    outputs = loaded.model.generate(
-        [{"prompt_token_ids": ids} for ids in encoded], params, use_tqdm=config.progress
-    )
+    params = SamplingParams(**vllm_sampling_args(config, end_ids))
+    outputs = engine.generate(requests, params, use_tqdm=config.progress)
     groups = [
         [
             Completion(o.text, len(o.token_ids), "stop" if o.finish_reason == "stop" else "length")

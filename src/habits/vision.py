@@ -9,7 +9,10 @@ Prompts with images are TRL's multimodal messages: ``{"type": "image", "image": 
 parts (:func:`attach_images` fills a task's placeholders with ``task.images(problem)``).
 :func:`load_vlm` and :func:`generate_images` sample from any ``AutoModelForImageTextToText``
 through its ``AutoProcessor`` (LLaVA, Qwen2.5-VL, Llama-3.2-Vision, ...), with the same return
-type as :func:`habits.sample.generate`.
+type as :func:`habits.sample.generate`; with ``backend: vllm`` (or ``auto`` on a GPU with vLLM
+installed) a ``vllm.LLM`` samples instead, given each prompt as its chat-template text plus the
+images as ``multi_modal_data`` (:func:`vllm_requests`), and ``limit_mm_per_prompt`` set to one image
+(verify-and-revise keeps the image once, in the first user turn; ``vllm_args`` override it).
 """
 
 from __future__ import annotations
@@ -100,20 +103,50 @@ class LoadedVLM:
         return self.processor.tokenizer
 
 
-def load_vlm(path: str | Path, device: str = "auto") -> LoadedVLM:
-    """Load a vision-language model directory (``AutoModelForImageTextToText`` + ``AutoProcessor``)."""
+IMAGES_PER_PROMPT = 1  # what the image tasks show (revisions keep the first turn's image once)
+
+
+def load_vlm(path: str | Path, device: str = "auto", config: Any = None) -> LoadedVLM:
+    """Load a vision-language model directory (``AutoModelForImageTextToText`` + ``AutoProcessor``), or a
+    ``vllm.LLM`` when ``config`` (a :class:`habits.sample.SamplingConfig`) asks for the vllm backend."""
     if model_sees_images(str(path)) is False:
         raise ValueError(f"{Path(path) / 'config.json'}: this model has no vision tower; image tasks need a "
                          "vision-language model")
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from habits.sample import resolve_device
+    from habits.sample import resolve_device, vllm_available, vllm_engine_args
 
+    device = resolve_device(config.device if config is not None else device)
     processor = AutoProcessor.from_pretrained(path)
     processor.tokenizer.padding_side = "left"
+    backend = config.backend if config is not None else "transformers"
+    if backend == "auto":
+        backend = "vllm" if vllm_available() and device.startswith("cuda") else "transformers"
+    if backend == "vllm":
+        if not vllm_available():
+            raise ValueError("backend 'vllm' requested but vllm is not installed: pip install -e '.[vllm]' on a GPU "
+                             "machine (CPU runs use backend transformers)")
+        from vllm import LLM
+
+        return LoadedVLM(LLM(**vllm_engine_args(path, config, images_per_prompt=IMAGES_PER_PROMPT)), processor,
+                         "vllm", str(path))
     model = AutoModelForImageTextToText.from_pretrained(path)
-    model.to(resolve_device(device)).eval()
+    model.to(device).eval()
     return LoadedVLM(model, processor, "transformers", str(path))
+
+
+def vllm_requests(processor: Any, prompts: list[Any]) -> list[dict[str, Any]]:
+    """vLLM prompt dicts for chat prompts with images: the chat-template text (one placeholder per image,
+    which vLLM expands) and the images as ``multi_modal_data``."""
+    requests = []
+    for prompt in prompts:
+        text = processor.apply_chat_template(_without_images(prompt), tokenize=False, add_generation_prompt=True)
+        images = prompt_images(prompt)
+        request: dict[str, Any] = {"prompt": text}
+        if images:
+            request["multi_modal_data"] = {"image": images[0] if len(images) == 1 else images}
+        requests.append(request)
+    return requests
 
 
 def generate_images(loaded: LoadedVLM, prompts: list[Any], config: Any) -> list[list[Any]]:
@@ -124,6 +157,11 @@ def generate_images(loaded: LoadedVLM, prompts: list[Any], config: Any) -> list[
     from habits.sample import end_token_ids, finish
 
     tokenizer = loaded.tokenizer
+    if loaded.backend == "vllm":
+        from habits.sample import vllm_completions
+
+        return vllm_completions(loaded.model, vllm_requests(loaded.processor, prompts), config,
+                                end_token_ids(tokenizer))
     end_ids = end_token_ids(tokenizer, loaded.model)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else end_ids[0]
     torch.manual_seed(config.seed)

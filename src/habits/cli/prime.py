@@ -26,10 +26,11 @@ def register(app: typer.Typer) -> None:
 def prime_data(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file, .jsonl or .parquet (written atomically); "
                                                          "image tasks' images go inside Parquet, beside JSONL.")],
-    task: Annotated[str, typer.Option(help="countdown or general_points (--set modality=image: the prompt "
-                                           "shows the cards as a picture).")] = "countdown",
+    task: Annotated[str, typer.Option(help="countdown, general_points or navigation (--set modality=image: the "
+                                           "prompt shows the cards / the four views as a picture).")] = "countdown",
     condition: Annotated[str, typer.Option(help="Priming condition (see `habits prime-conditions`).")] = "all",
-    n: Annotated[int, typer.Option("--n", help="Number of rows (one per problem).")] = 1000,
+    n: Annotated[int, typer.Option("--n", help="Number of rows (one per decision: a problem, or a "
+                                                  "decision point of a route).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same problems and traces.")] = 0,
     split: Annotated[str, typer.Option(help="Split the problems come from: train, test or ood.")] = "train",
     fmt: Annotated[str, typer.Option("--format", help="completion: prompt/completion strings; "

@@ -20,9 +20,8 @@ TASKS: Registry[type[Task]] = Registry("task")
 
 def get_task(name: str, **config: Any) -> Task:
     """Build the task ``name`` with its config fields given as keywords (unknown ones are an error)."""
-    _load_builtin_tasks()
-    task_class = TASKS.get(name)
-    config_class = task_class.config_class
+    cls = task_class(name)
+    config_class = cls.config_class
     known = {f.name for f in dataclasses.fields(config_class) if f.init}
     unknown = sorted(set(config) - known)
     if unknown:
@@ -30,7 +29,13 @@ def get_task(name: str, **config: Any) -> Task:
                          f"known fields: {', '.join(sorted(known))}")
     from habits.fieldcheck import coerce_fields
 
-    return task_class(config_class(**coerce_fields(config_class, config, name)))
+    return cls(config_class(**coerce_fields(config_class, config, name)))
+
+
+def task_class(name: str) -> type[Task]:
+    """The registered class of task ``name`` (its class-level facts without building it)."""
+    _load_builtin_tasks()
+    return TASKS.get(name)
 
 
 def task_names(procedural: bool = False) -> list[str]:
@@ -65,4 +70,4 @@ def _load_builtin_tasks() -> None:
         entry.load()
 
 
-__all__ = ["REASONS", "REWARD_SCHEMES", "SPLITS", "TASKS", "Task", "Verdict", "get_task", "task_names"]
+__all__ = ["REASONS", "REWARD_SCHEMES", "SPLITS", "TASKS", "Task", "Verdict", "get_task", "task_class", "task_names"]

@@ -228,6 +228,9 @@ class Task(ABC):
     reward_tables: ClassVar[dict[str, dict[str, float]]] = {}  # task-specific schemes (reason -> reward)
     description: ClassVar[str] = "a verifiable puzzle"  # what the task is, in a phrase (judge prompts)
     variants: ClassVar[str] = ""  # its ID/OOD and modality variants, in a phrase (habits tasks list)
+    # The SFT-vs-RL paper's generation factor lambda (inference token-reads per trained RL token) for this
+    # environment, or None when the paper has none (habits.compute.paper_lambda).
+    paper_generation_factor: ClassVar[float | None] = None
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -406,10 +409,18 @@ class Task(ABC):
         """The numbers a priming trace combines (and card names, when the task reads cards)."""
         raise ValueError(self._no_traces())
 
-    def check_traceable(self, planned: bool = False) -> None:
+    def check_traceable(self, planned: bool = False, answer: str = "correct") -> None:
         """Raise ValueError (before any work) if this configuration cannot give priming traces;
-        ``planned``: the condition shows subgoal setting / backward chaining."""
+        ``planned``: the condition shows subgoal setting / backward chaining; ``answer``: the
+        condition's answer policy (``correct``, or ``wrong``: the trace believes a wrong answer)."""
         raise ValueError(self._no_traces())
+
+    def write_trace(self, problem: Mapping[str, Any], behaviors: frozenset[str], rng: random.Random,
+                    register: str = "natural") -> tuple[str, dict[str, int], str] | None:
+        """A priming trace this task writes itself: (thoughts, exact counts of the four behaviors, the
+        answer for :meth:`format_answer`), showing at most ``behaviors``. None (the default): the
+        number search of :mod:`habits.traces` writes it from :meth:`trace_numbers`."""
+        return None
 
     def _no_traces(self) -> str:
         return (f"{self.name} has no trace search: priming traces are written for tasks that combine numbers "

@@ -211,11 +211,11 @@ class Countdown(NumberTask):
     def more_numbers_hint(self) -> str:
         return "set min_numbers=3"
 
-    def check_traceable(self, planned: bool = False) -> None:
+    def check_traceable(self, planned: bool = False, answer: str = "correct") -> None:
         if not self.config.use_all:
             raise ValueError("priming traces combine every given number; countdown use_all=False (numbers may be "
                              "left out) is not supported -- use the default use_all=True")
-        super().check_traceable(planned)
+        super().check_traceable(planned, answer)
 
 
 def _numbers_detail(given: list[int], used: list[int]) -> str:

@@ -147,6 +147,7 @@ class GeneralPoints(NumberTask):
     }
     description = "the 24-points card game: combine the four card values with + - * / (each card once) to make the target"
     variants = "modality text or image; rule id/ood; ood split: rule, or visual (red suits, image)"
+    paper_generation_factor = 6.0  # the SFT-vs-RL paper's lambda for GeneralPoints
 
     def __init__(self, config: GeneralPointsConfig) -> None:
         super().__init__(config)

@@ -27,7 +27,7 @@ class NumberTask(Task):
         """The fewest numbers a problem of this configuration may have."""
         return 2
 
-    def check_traceable(self, planned: bool = False) -> None:
+    def check_traceable(self, planned: bool = False, answer: str = "correct") -> None:
         fewest = self.fewest_numbers()
         if planned and fewest < 3:
             raise ValueError(f"subgoal setting / backward chaining need at least 3 numbers, but {self.name} "

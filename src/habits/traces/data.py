@@ -36,9 +36,9 @@ from habits.traces.tokens import one_token_filler, token_counter
 class PrimeConfig:
     """What priming data to write."""
 
-    task: str = "countdown"  # countdown or general_points
+    task: str = "countdown"  # countdown, general_points or navigation
     condition: str = "all"  # a registered condition (habits.traces.condition_names())
-    n: int = 1000  # number of rows (one per problem)
+    n: int = 1000  # number of rows (one per decision: per problem, or per decision point of a route)
     seed: int = 0  # same seed, same problems and same traces
     split: str = "train"  # which split the problems come from
     format: str = "completion"  # "completion": prompt/completion strings; "chat": message lists
@@ -127,8 +127,10 @@ def _rows(config: PrimeConfig, progress: bool) -> tuple[Any, list[dict[str, Any]
     check_supported(task, condition)
     count_tokens = token_counter(config.tokenizer)
     filler = one_token_filler(count_tokens) if condition.thoughts == "dots" else " ."
-    problems: Iterable[Mapping[str, Any]] = task.iter_generate(config.n, split=config.split, seed=config.seed,
-                                                               stream=config.stream)
+    # One row per decision (task.steps: the problem itself, or each decision point of a route).
+    problems: Iterable[Mapping[str, Any]] = itertools.islice(
+        (step for problem in task.iter_generate(config.n, split=config.split, seed=config.seed, stream=config.stream)
+         for step in task.steps(problem)), config.n)
     if condition.answer == "wrong":
         # A wrong-answer trace needs a legal wrong answer; a problem where every line equals the
         # target (11, 11, 11 -> 11) has none. Skip those and draw on from the same stream (draws are

@@ -11,6 +11,11 @@ Policies: ``answer="wrong"`` keeps only replies the verifier rejects (up to ``at
 problem, as the paper selected wrong-answer traces); other conditions keep every reply, correct or
 not, as the paper did. Replaced-thought conditions (empty, none, dots) ask for the source
 behaviors, then replace the thoughts.
+
+Image tasks (``modality=image``) send the user turn as OpenAI-compatible content parts: the prompt's
+text parts as ``text`` and each ``{"type": "image"}`` part as an ``image_url`` part holding the
+task's image as a PNG data URL, in the prompt's order; the endpoint must serve a vision model. The
+rows carry their images like program-written ones.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from habits.tasks.base import Task
 from habits.traces.conditions import Condition, get_condition
 from habits.traces.narrate import BEHAVIORS
-from habits.traces.rows import FORMATS, THINK_CLOSE, THINK_OPEN, assemble, build_row, check_supported
+from habits.traces.rows import FORMATS, THINK_CLOSE, THINK_OPEN, assemble, build_row, check_supported, with_images
 from habits.traces.tokens import TokenCounter, count_regex_tokens
 
 Classifier = Callable[[str], Mapping[str, int]]
@@ -60,10 +65,12 @@ class LLMConfig:
             raise ValueError("attempts and max_tokens must be >= 1 and timeout_s > 0")
 
 
-def system_prompt(condition: Condition) -> str:
-    """The condition as instructions: which behaviors to show, which never to show."""
+def system_prompt(condition: Condition, task: Task | None = None) -> str:
+    """The condition as instructions: which behaviors to show, which never to show (``task``: what is solved,
+    in the task's own words; arithmetic puzzles when not given)."""
     wanted = condition.generated_behaviors
-    lines = [("You solve arithmetic puzzles. Think step by step inside <think> </think>, then give the final "
+    what = task.description if task is not None else "arithmetic puzzles"
+    lines = [(f"You solve {what}. Think step by step inside <think> </think>, then give the final "
               "answer exactly in the format the user asks for. Every calculation you write must be exactly "
               "right and written like '25 - 7 = 18'.")]
     if wanted:
@@ -93,17 +100,31 @@ def split_reply(reply: str) -> tuple[str, str]:
     return thoughts.strip(), reply[end + len(THINK_CLOSE):].strip()
 
 
-def check_text_only(task: Task) -> None:
-    """Refuse an image task: the endpoint gets the prompt as text, so it could not see what it must read."""
-    if task.shows_images:
-        raise ValueError(f"{task.name}: --source llm sends the prompt as text, but this task shows images "
-                         "(modality=image); write its traces with --source program")
-
-
-def _user_text(prompt: Any) -> str:
+def user_content(task: Task, problem: Mapping[str, Any], prompt: Any) -> str | list[dict[str, Any]]:
+    """The user turn sent to the endpoint: the prompt's text, or -- when it shows images -- content parts
+    with each image as an ``image_url`` data URL where the prompt places it."""
     if isinstance(prompt, str):
         return prompt
-    return "\n\n".join(str(m["content"]) for m in prompt if m.get("role") != "system")
+    messages = [m for m in prompt if m.get("role") != "system"]
+    if not any(isinstance(m.get("content"), list) for m in messages):
+        return "\n\n".join(str(m["content"]) for m in messages)
+    from habits.row_images import data_url
+
+    images = list(task.images(problem))
+    parts: list[dict[str, Any]] = []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, str):
+            parts.append({"type": "text", "text": content})
+            continue
+        for part in content:
+            if part.get("type") == "text":
+                parts.append({"type": "text", "text": part["text"]})
+            elif part.get("type") == "image":
+                if not images:
+                    raise ValueError(f"{task.name}: the prompt shows more images than task.images gives")
+                parts.append({"type": "image_url", "image_url": {"url": data_url(images.pop(0))}})
+    return parts
 
 
 def _counts(classifier: Classifier, text: str) -> dict[str, int]:
@@ -136,12 +157,11 @@ def llm_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[
     """
     condition = get_condition(condition)
     check_supported(task, condition)
-    check_text_only(task)
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     classify = classifier or default_classifier()
     client = client or make_client(config)
-    system = system_prompt(condition)
+    system = system_prompt(condition, task)
     for index, problem in enumerate(problems):
         prompt = task.prompt(problem)
         found = None
@@ -149,7 +169,8 @@ def llm_rows(task: Task, condition: Condition | str, problems: Iterable[Mapping[
             response = client.chat.completions.create(
                 model=config.model, temperature=config.temperature, max_tokens=config.max_tokens,
                 seed=seed * 100_003 + index * 101 + attempt,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": _user_text(prompt)}])
+                messages=[{"role": "system", "content": system},
+                          {"role": "user", "content": user_content(task, problem, prompt)}])
             thoughts, answer = split_reply(response.choices[0].message.content or "")
             full = assemble(prompt, thoughts, answer, "full")
             if condition.answer == "correct" or not task.verify(problem, full).correct:
@@ -185,7 +206,6 @@ def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, 
     task = get_task(config.task, **config.task_config)
     condition = get_condition(config.condition)
     check_supported(task, condition)
-    check_text_only(task)
     count_tokens = token_counter(config.tokenizer)
     classify = classifier or default_classifier()
     client = client or make_client(llm)
@@ -194,7 +214,7 @@ def main_llm(config: Any, llm: LLMConfig, classifier: Classifier | None = None, 
     skipped: list[int] = []
     rows = list(llm_rows(task, condition, problems, llm, classifier=classify, seed=config.seed, fmt=config.format,
                          count_tokens=count_tokens, client=client, skipped=skipped))
-    if config.out is not None:
-        write_rows(config.out, rows)
+    if config.out is not None:  # image tasks: PNG bytes inside Parquet, PNG files beside JSONL
+        write_rows(config.out, with_images(task, rows))
     return {**summarize(rows), "task": task.name, "condition": condition.name, "skipped": len(skipped),
             "out": None if config.out is None else str(config.out)}

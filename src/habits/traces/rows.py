@@ -36,10 +36,11 @@ THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 def check_supported(task: Task, condition: Condition | None = None) -> None:
     """Raise ValueError (before any work) if this task configuration cannot give this condition's traces."""
     planned = condition is not None and condition.generated_behaviors & {"subgoal_setting", "backward_chaining"}
+    answer = condition.answer if condition is not None else "correct"
     try:
-        task.check_traceable(bool(planned))
+        task.check_traceable(bool(planned), answer)
     except ValueError as exc:
-        where = f"condition {condition.name!r}: " if condition is not None and planned else ""
+        where = f"condition {condition.name!r}: " if condition is not None and (planned or answer != "correct") else ""
         raise ValueError(f"{where}{exc}") from None
 
 
@@ -56,7 +57,12 @@ def item_rng(task_name: str, seed: int, index: int) -> random.Random:
 
 def write_trace(task: Task, condition: Condition, problem: Mapping[str, Any], rng: random.Random,
                 register: str = "natural", budget: int = 6) -> Narration:
-    """Search and narrate one problem under ``condition`` (the thoughts before any replacement)."""
+    """Search and narrate one problem under ``condition`` (the thoughts before any replacement); a task
+    that writes its own traces (:meth:`habits.tasks.base.Task.write_trace`) writes them instead."""
+    own = task.write_trace(problem, condition.generated_behaviors, rng, register)
+    if own is not None:
+        text, counts, answer = own
+        return Narration(text, dict(counts), answer, reached=True)
     numbers, cards = problem_numbers(task, problem)
     try:
         found = search(numbers, int(problem["target"]), condition.settings(budget))

@@ -477,9 +477,6 @@ class RLConfig(RunConfig):
 
         task = self.build_task()
         check_vision(self.model, task)
-        if task.shows_images and self.revise_attempts > 1:
-            raise ConfigError("revise_attempts > 1 is not supported for image tasks yet (the revise rollout "
-                              "tokenises text only); set revise_attempts: 1", "revise_attempts")
         if self.args.use_vllm:  # TRL needs vllm installed in colocate and server mode alike
             from importlib.util import find_spec
 

@@ -13,6 +13,11 @@
   (:func:`habits.episodes.attempt_reward`, which evaluation's episodes use too), passed as the
   ``attempt_rewards`` column; the last attempt is passed as ``final_attempt``.
 
+Prompts of image tasks (TRL's multimodal messages) keep their images in the first user turn through
+every attempt; the attempts and the feedback turns are text. The engine tokenises each prompt with
+its images once, and ``generate(contexts, which)`` tells it which prompts the contexts continue, so
+it can hand their images (pixel values, or the raw images for vLLM) to every attempt's generation.
+
 A rollout is ``rollout(prompts, problems, engine) -> dict``; it knows nothing of TRL. The engine
 generates (:class:`Engine`), and :mod:`habits.train.trl_seam` adapts the rollout to TRL's
 ``rollout_func``, hands it the problem of each prompt from the batch's own rows and generates with
@@ -39,7 +44,11 @@ class Engine(Protocol):
 
     def tokenize(self, prompts: list[Any]) -> list[list[int]]: ...
 
-    def generate(self, contexts: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]: ...
+    def generate(self, contexts: list[list[int]],
+                 which: list[int]) -> tuple[list[list[int]], list[list[float]] | None]:
+        """One completion per context; ``which[j]`` is the index (in the last ``tokenize`` call) of the
+        prompt that context ``j`` continues, so an engine can add that prompt's images."""
+        ...
 
 
 def build_rollout(attempts: int, task: Task,
@@ -64,7 +73,7 @@ class VerifyAndRevise:
 
     def __call__(self, prompts: list[Any], problems: Sequence[dict[str, Any]], engine: Engine) -> dict[str, Any]:
         """One trajectory per prompt (TRL repeats each prompt once per generation of its group)."""
-        tok = engine.tokenizer
+        tok = text_tokenizer(engine.tokenizer)
         prompt_ids = engine.tokenize(prompts)
         n = len(prompts)
         completion: list[list[int]] = [[] for _ in range(n)]
@@ -75,7 +84,7 @@ class VerifyAndRevise:
         rewards: list[list[float]] = [[] for _ in range(n)]
         active = list(range(n))
         for attempt in range(1, self.attempts + 1):
-            new_ids, new_logps = engine.generate([prompt_ids[i] + completion[i] for i in active])
+            new_ids, new_logps = engine.generate([prompt_ids[i] + completion[i] for i in active], list(active))
             if new_logps is None:
                 logps = None
             still_wrong = []
@@ -107,7 +116,7 @@ class VerifyAndRevise:
     def _bridge(self, engine: Engine, prompt: Any, ids: list[int], logps: list[float],
                 verdict: Any) -> tuple[list[int], list[int], list[float]]:
         """Tokens that close the attempt and open the next one; may drop the attempt's final EOS."""
-        tok = engine.tokenizer
+        tok = text_tokenizer(engine.tokenizer)
         message = self.feedback_text(verdict)
         if isinstance(prompt, str):
             text = f"\nUser: {message}\nAssistant:"
@@ -115,7 +124,7 @@ class VerifyAndRevise:
                 text += " Let me try again.\n<think>"
             tail = ""
         else:
-            text = chat_bridge_text(tok, prompt, message, **getattr(engine, "chat_template_kwargs", {}))
+            text = chat_bridge_text(engine.tokenizer, prompt, message, **getattr(engine, "chat_template_kwargs", {}))
             tail = tok.decode(ids[-1:], skip_special_tokens=False) if ids else ""
         if ids and ids[-1] in engine.eos_token_ids:
             if tail and text.startswith(tail):
@@ -125,10 +134,25 @@ class VerifyAndRevise:
         return tok(text, add_special_tokens=False)["input_ids"], ids, logps
 
 
+def text_tokenizer(processing: Any) -> Any:
+    """The text tokenizer of a tokenizer or of a vision-language model's processor."""
+    return getattr(processing, "tokenizer", processing)
+
+
 def chat_bridge_text(tokenizer: Any, prompt: list[dict[str, Any]], message: str, **template_kwargs: Any) -> str:
-    """The chat-template text between the end of an assistant turn's content and the next assistant turn."""
-    convo = [*prompt, {"role": "assistant", "content": _MARK}]
-    full = tokenizer.apply_chat_template(convo + [{"role": "user", "content": message}], tokenize=False,
+    """The chat-template text between the end of an assistant turn's content and the next assistant turn.
+
+    ``tokenizer`` may be a processor (image prompts): the prompt is rendered with its image parts as
+    placeholders and the new turns as text parts, the form multimodal templates expect.
+    """
+    parts = any(isinstance(m.get("content"), list) for m in prompt)
+
+    def turn(role: str, text: str) -> dict[str, Any]:
+        return {"role": role, "content": [{"type": "text", "text": text}] if parts else text}
+
+    shown = [{**m, "content": [{k: v for k, v in part.items() if k != "image"} for part in m["content"]]}
+             if isinstance(m.get("content"), list) else dict(m) for m in prompt]
+    full = tokenizer.apply_chat_template([*shown, turn("assistant", _MARK), turn("user", message)], tokenize=False,
                                          add_generation_prompt=True, **template_kwargs)
     cut = full.rfind(_MARK)
     if cut < 0:

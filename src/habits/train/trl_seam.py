@@ -303,21 +303,47 @@ def _merge(trainer: HabitsGRPOTrainer, parts: list[tuple[dict[str, Any], list[in
 
 # -- generation for rollouts and evaluation ----------------------------------------------------
 class TRLEngine:
-    """The trainer's own prompt tokenisation and one-turn generation (transformers, paged, or vLLM)."""
+    """The trainer's own prompt tokenisation and one-turn generation (transformers, paged, or vLLM).
+
+    Prompts with images (a vision-language model) are re-tokenised with their images for each
+    generation call, for the prompts the contexts continue: TRL returns the image inputs of a batch
+    flattened over its images, so they cannot be sliced per prompt reliably. Per-token fields (a
+    processor's token type ids) are extended with zeros over the text the context added after the
+    prompt; the attempts and the feedback are text.
+    """
 
     def __init__(self, trainer: Any) -> None:
         self.trainer = trainer
         self.tokenizer = trainer.processing_class
         self.eos_token_ids = list(trainer.eos_token_ids)
         self.chat_template_kwargs = dict(getattr(trainer, "chat_template_kwargs", None) or {})
+        self.prompts: list[Any] = []
+        self.has_images = False
 
     def tokenize(self, prompts: list[Any]) -> list[list[int]]:
-        prompt_ids, _, _ = self.trainer._tokenize_prompts(prompts)
+        prompt_ids, images, _ = self.trainer._tokenize_prompts(prompts)
+        self.prompts, self.has_images = list(prompts), images is not None
         return [list(ids) for ids in prompt_ids]
 
-    def generate(self, contexts: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]:
-        completion_ids, logprobs = self.trainer._generate_single_turn(contexts, None, {}, 1)
+    def generate(self, contexts: list[list[int]],
+                 which: list[int] | None = None) -> tuple[list[list[int]], list[list[float]] | None]:
+        images, fields = None, {}
+        if self.has_images:
+            if which is None or len(which) != len(contexts):
+                raise RuntimeError("generation with images needs the prompt index of every context")
+            _, images, fields = self.trainer._tokenize_prompts([self.prompts[i] for i in which])
+            fields = _extend_per_token(fields, [len(c) for c in contexts])
+        completion_ids, logprobs = self.trainer._generate_single_turn(contexts, images, fields, 1)
         return [list(ids) for ids in completion_ids], logprobs
+
+
+def _extend_per_token(fields: dict[str, Any], lengths: list[int]) -> dict[str, Any]:
+    """Per-token fields (one list per prompt, e.g. token type ids) padded with 0 to each context's length."""
+    out = dict(fields)
+    for key, value in fields.items():
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            out[key] = [list(row) + [0] * (n - len(row)) for row, n in zip(value, lengths, strict=True)]
+    return out
 
 
 def rollout_func(rollout: Callable[..., dict[str, Any]],

@@ -16,10 +16,12 @@ action outside the action space, or none), -1.5 when the action is wrong *and* t
 as in the released code). Routes come from synthetic cities (:mod:`.city`) or from the released
 V-IRL ``route_infos.json`` (:mod:`.routes`, config ``routes``).
 
-``modality="image"`` (V-IRL-VL, synthetic cities only) shows the current observation as four rendered
-views (:mod:`.views`) with the released environment's text ("You observe an image of 4 views; You
-observe an intersection"); earlier observations stay text. ``ood="visual"`` keeps the action space
-and renders the ood split's city in another style (night palette, other signs).
+``modality="image"`` (V-IRL-VL) shows the current observation as four views with the released
+environment's text ("You observe an image of 4 views; You observe an intersection"); earlier
+observations stay text. Synthetic cities are rendered (:mod:`.views`); imported routes take their
+views from V-IRL's street-view cache (config ``street_view_dir``, :mod:`.street_views`).
+``ood="visual"`` (synthetic cities) keeps the action space and renders the ood split's city in
+another style (night palette, other signs).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class NavigationConfig:
     max_turns: int = 3
     max_forward: int = 2  # most forward() points between two intersections (some are dropped)
     routes: str | None = None  # a V-IRL route_infos.json to take routes from instead of synthetic cities
+    street_view_dir: str | None = None  # V-IRL's street_views/ cache: views of imported routes (modality image)
     test_fraction: float = 0.2  # share of routes held out from train (test and ood draw from them)
     template: int | str = 0  # template index, or "mixed"
     prompt_style: str = "base"  # "base": plain prompt text; "chat": a user message
@@ -84,9 +87,16 @@ class NavigationConfig:
             raise ValueError(f"navigation: modality must be 'text' or 'image', got {self.modality!r}")
         if self.ood not in ("actions", "visual") or (self.ood == "visual" and self.modality != "image"):
             raise ValueError(f"navigation: ood must be 'actions' or (with modality image) 'visual', got {self.ood!r}")
-        if self.modality == "image" and self.routes is not None:
-            raise ValueError("navigation: imported routes have text observations only (their street-view cache "
-                             "is not read yet); use modality text with routes, or synthetic cities for images")
+        if self.modality == "image" and self.routes is not None and self.street_view_dir is None:
+            raise ValueError("navigation: imported routes with modality image need street_view_dir (V-IRL's "
+                             "street_views/ cache, with gps_pano_mapping.pkl beside it); or use modality text")
+        if self.street_view_dir is not None and (self.routes is None or self.modality != "image"):
+            raise ValueError("navigation: street_view_dir gives the views of imported routes; set routes and "
+                             "modality image with it, or leave it out")
+        if self.routes is not None and self.ood == "visual":
+            raise ValueError("navigation: ood visual renders synthetic cities in another style; for imported "
+                             "routes, the paper's visual OOD is another route set (evaluate on its routes and "
+                             "street views) -- use ood actions here")
         if self.cities < 1 or not 3 <= self.city_size <= 20:
             raise ValueError("navigation: need cities >= 1 and city_size in 3..20")
         if not 1 <= self.min_turns <= self.max_turns <= 6 or not 0 <= self.max_forward <= 5:
@@ -112,6 +122,7 @@ class Navigation(Task):
     }
     description = "a navigation task: follow route instructions through a city, one action per decision point"
     variants = "actions absolute (ID) / relative (OOD); modality text or image; ood split: actions, or visual"
+    paper_generation_factor = 5.1  # the SFT-vs-RL paper's lambda for V-IRL
 
     def __init__(self, config: NavigationConfig) -> None:
         super().__init__(config)
@@ -121,6 +132,12 @@ class Navigation(Task):
             from habits.tasks.navigation.routes import load_routes
 
             self._imported = load_routes(config.routes)
+        self._streets: Any = None
+        if config.street_view_dir is not None:
+            from habits.tasks.navigation.street_views import StreetViews
+
+            self._streets = StreetViews(config.street_view_dir)
+            self._streets.check(self._imported or [])
 
     def _space(self, split: str) -> str:
         if split != "ood" or self.config.ood == "visual":
@@ -144,7 +161,8 @@ class Navigation(Task):
             return None
         route = {**route, "actions": self._space(split)}
         if c.modality == "image":
-            route["style"] = "night" if split == "ood" and c.ood == "visual" else "day"
+            route["style"] = ("street" if self._imported is not None
+                              else "night" if split == "ood" and c.ood == "visual" else "day")
         return route
 
     def key(self, problem: Mapping[str, Any]) -> str:
@@ -164,7 +182,9 @@ class Navigation(Task):
                         "instruction": list(problem["instruction"]), "history": [list(h) for h in history],
                         "observation": point["observation"], "intersection": bool(point["intersection"]),
                         "action": action})
-            if "style" in problem:  # what the rendered views need
+            if problem.get("style") == "street":  # where the street views are taken
+                out[-1].update(geo=point["geo"], heading=point["heading"], style="street")
+            elif "style" in problem:  # what the rendered views need
                 out[-1].update(city=problem["city"], at=point["at"], facing=point["facing"], style=problem["style"])
             history.append([point["observation"], action])  # on rail: earlier decisions as taken correctly
         return out
@@ -197,6 +217,11 @@ class Navigation(Task):
         step = self.steps(problem)[0] if "steps" in problem else problem
         if "style" not in step:
             return []
+        if step["style"] == "street":
+            if self._streets is None:
+                raise ValueError(f"{step['route']}: this decision shows street views; build the task with "
+                                 "street_view_dir (V-IRL's street_views/ cache) and routes")
+            return [self._streets.render(step["geo"], step["heading"], f"{step['route']} step {step['step']}")]
         from habits.tasks.navigation.views import render_views
 
         index = int(step["city"])
@@ -257,9 +282,24 @@ class Navigation(Task):
 
     def format_answer(self, problem: Mapping[str, Any], expression: str) -> str:
         step = self.steps(problem)[0] if "steps" in problem else problem
-        sentence = _current_sentence(step)
+        from habits.tasks.navigation.priming import sentences_now
+
+        sentence = sentences_now(step)[0]
         return ('{\n  "current observation": ' + json.dumps(step["observation"]) + ',\n  "current instruction": '
                 + json.dumps(sentence) + ',\n  "action": ' + json.dumps(expression) + '\n}')
+
+    # -- priming (SFT) rows: one per decision, written from the rail ------------------------------
+    def check_traceable(self, planned: bool = False, answer: str = "correct") -> None:
+        if answer != "correct":
+            raise ValueError("navigation traces read the correct action from the route, so there is no slip to "
+                             "believe a wrong answer; use a condition with correct answers")
+
+    def write_trace(self, problem: Mapping[str, Any], behaviors: frozenset[str], rng: random.Random,
+                    register: str = "natural") -> tuple[str, dict[str, int], str]:
+        from habits.tasks.navigation.priming import write_trace
+
+        step = self.steps(problem)[0] if "steps" in problem else problem
+        return write_trace(step, "verification" in behaviors, rng, register)
 
     def describe(self, problem: Mapping[str, Any]) -> str:
         return f"The route was: {' '.join(problem['instruction'])}"
@@ -309,6 +349,13 @@ def _point(point: Any, field: str, decision: bool = False) -> dict[str, Any]:
         if not isinstance(at, (list, tuple)) or len(at) != 2:
             raise BadProblem(f"{field}.at must be two coordinates, got {point['at']!r}")
         point["at"] = [_coordinate(value, f"{field}.at[{i}]") for i, value in enumerate(at)]
+    if "geo" in point:
+        geo = point["geo"].tolist() if hasattr(point["geo"], "tolist") else point["geo"]
+        if not isinstance(geo, (list, tuple)) or len(geo) != 2:
+            raise BadProblem(f"{field}.geo must be [latitude, longitude], got {point['geo']!r}")
+        point["geo"] = [float(_coordinate(value, f"{field}.geo[{i}]")) for i, value in enumerate(geo)]
+    if "heading" in point:
+        point["heading"] = float(_coordinate(point["heading"], f"{field}.heading"))
     return point
 
 
@@ -337,12 +384,3 @@ def last_field(text: str, key: str) -> str | None:
             return (match.group(1) if match.group(1) is not None else match.group(2)).strip()
     return None
 
-
-def _current_sentence(step: Mapping[str, Any]) -> str:
-    # The sentence being executed: turns done so far pick it (each turn opens a new pair of sentences).
-    turns = sum(1 for _, action in step["history"] if action.startswith("turn_direction"))
-    sentences = step["instruction"]
-    if step["action"] == "stop()":
-        return sentences[-1]
-    index = 2 * turns if step["action"].startswith("turn_direction") else max(2 * turns - 1, 0)
-    return sentences[min(index, len(sentences) - 1)]

@@ -8,6 +8,13 @@ where the agent first faces. The rail follows the released environment: a turn a
 ``straight_points`` ``forward()`` points between intersections (each dropped with probability one
 half, drawn from the route's own seed), a turn (or ``stop()`` at the last) at each intersection.
 
+When the route carries its geocodes (``start_place.relocated_geocode`` and one
+``route_results.geocode_list`` entry per milestone: the intersection where that milestone's walk
+ends), each decision point also gets ``geo`` (latitude, longitude; ``forward()`` points evenly
+between two intersections) and ``heading`` (the degrees the agent faces there, before it acts):
+what the visual variant needs to look the views up in V-IRL's street-view cache
+(:mod:`.street_views`).
+
 Relative turns use the released code's thresholds (beyond 45 degrees: left/right; else slightly),
 with the heading change wrapped into -180..180 (the released code does not wrap, so a turn from 350
 to 10 degrees there reads "left"). Every problem in the file is checked before any is used; an
@@ -87,6 +94,7 @@ def _route(path: Path, index: int, route: Any, straight_points: int) -> dict[str
     except (TypeError, ValueError):
         raise InputError(f"{where}: 'init_heading' must be a number of degrees") from None
     rng = random.Random(f"navigation:route:{index}")
+    places = _geocodes(route, len(headings))
     steps, instruction = [], []
     for number, (degrees, name) in enumerate(headings):
         turn = _relative(degrees - facing)
@@ -97,14 +105,40 @@ def _route(path: Path, index: int, route: Any, straight_points: int) -> dict[str
                         .rstrip(".") + "."]
         seen = NO_LANDMARKS if number == 0 else f"{INTERSECTION} {_landmark(milestones[number - 1])}"
         steps.append({"observation": seen, "intersection": number > 0, "absolute": f"turn_direction({name})",
-                      "relative": f"turn_direction({turn})"})
+                      "relative": f"turn_direction({turn})", **_place(places, number, 1.0, facing)})
+        kept = [k for k in range(straight_points) if rng.random() >= 0.5]
         steps += [{"observation": NO_LANDMARKS, "intersection": False, "absolute": "forward()",
-                   "relative": "forward()"} for _ in range(straight_points) if rng.random() >= 0.5]
+                   "relative": "forward()", **_place(places, number + 1, (k + 1) / (straight_points + 1), degrees)}
+                  for k in kept]
         facing = degrees
     steps.append({"observation": f"{INTERSECTION} {_landmark(milestones[-1])}", "intersection": True,
-                  "absolute": "stop()", "relative": "stop()"})
+                  "absolute": "stop()", "relative": "stop()", **_place(places, len(headings), 1.0, facing)})
     instruction.append("Then stop.")
     return {"route": f"virl:{path.name}:{index}", "instruction": instruction, "steps": steps}
+
+
+def _geocodes(route: dict[str, Any], milestones: int) -> list[list[float]] | None:
+    """[start, intersection 1, ..., destination] as [lat, lng], or None when the route lacks them."""
+    place = route.get("start_place")
+    start = place.get("relocated_geocode") if isinstance(place, dict) else None
+    results = route.get("route_results")
+    found = results.get("geocode_list") if isinstance(results, dict) else None
+    if not isinstance(found, list) or len(found) != milestones:
+        return None
+    places = [start, *found]
+    if not all(isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
+               for p in places):
+        return None
+    return [[float(p[0]), float(p[1])] for p in places]
+
+
+def _place(places: list[list[float]] | None, leg: int, share: float, facing: float) -> dict[str, Any]:
+    """``geo`` a share of the way along leg ``leg`` (from place leg-1 to place leg), and ``heading``."""
+    if places is None:
+        return {}
+    a, b = places[max(leg - 1, 0)], places[leg]
+    spot = [a[i] + (b[i] - a[i]) * share for i in (0, 1)]
+    return {"geo": [round(spot[0], 7), round(spot[1], 7)], "heading": facing % 360.0}
 
 
 def _landmark(milestone: dict[str, str]) -> str:
