@@ -93,12 +93,7 @@ def arm_plan(config: PipelineConfig, arm: str) -> list[StagePlan]:
         settings = configs[stage]
         args = settings.args
         rows = args.per_device_train_batch_size * args.gradient_accumulation_steps
-        if stage == "sft":
-            tokens = rows * _sft_row_tokens(config, arm, count, args.max_length)
-            steps = args.max_steps if args.max_steps > 0 else math.ceil(
-                args.num_train_epochs * math.ceil(config.priming.n / rows))
-            per_step = 6.0 * n_params * tokens
-        else:
+        if hasattr(args, "num_generations"):  # on-policy RL (TRL's generating trainers), as FlopsCallback decides
             prompt = _prompt_tokens(config, count)
             # a verify-and-revise rollout holds up to revise_attempts answers (and the feedback between)
             completion = float(args.max_completion_length) * settings.revise_attempts
@@ -109,6 +104,11 @@ def arm_plan(config: PipelineConfig, arm: str) -> list[StagePlan]:
                 lam = measured_lambda(prompt, completion, passes)
             steps = args.max_steps
             per_step = 6.0 * n_params * tokens + 2.0 * n_params * lam * tokens
+        else:  # SFT on the arm's priming rows
+            tokens = rows * _sft_row_tokens(config, arm, count, args.max_length)
+            steps = args.max_steps if args.max_steps > 0 else math.ceil(
+                args.num_train_epochs * math.ceil(config.priming.n / rows))
+            per_step = 6.0 * n_params * tokens
         plans.append(StagePlan(stage, per_step, int(steps), int(getattr(settings, "eval_every", 0) or steps)))
     return plans
 
