@@ -56,8 +56,9 @@ def test_compute_points_become_each_arms_evaluation_steps_at_equal_planned_compu
     config = load_pipeline(write(tmp_path, points=json.dumps(points)))
     for arm, stage, series in (("sft_scaled", "sft", sft), ("rl_scaled", "rl", rl)):
         steps = config.stage_configs(arm, 0, "m")[stage].eval_at_steps
-        assert steps == sorted(set(steps)) and len(steps) == 3
-        for step, point in zip(steps, points, strict=True):
+        assert steps == sorted(set(steps)) and len(steps) == 4
+        assert steps[-1] == config.stage_configs(arm, 0, "m")[stage].args.max_steps  # the curve runs to the end
+        for step, point in zip(steps, points):
             assert abs(series[step] - point) <= 0.25 * point
     assert config.stage_configs("format_sft", 0, "m")["sft"].eval_at_steps == []  # not on the grid
 
@@ -88,7 +89,7 @@ def test_a_base_still_to_be_pretrained_is_planned_from_its_params_setting(tmp_pa
     assert series[1] - series[0] == pytest.approx(series[2] - series[1])  # planned steps cost the same
     config = load_pipeline(write(tmp_path, points=f"[{series[5]!r}]", **pretrained,
                                  **{"arms: [sft_scaled, rl_scaled]": "arms: [rl_scaled]"}))
-    assert config.stage_configs("rl_scaled", 0, "m")["rl"].eval_at_steps == [5]
+    assert config.stage_configs("rl_scaled", 0, "m")["rl"].eval_at_steps == [5, 20]
 
 
 def test_planned_sft_compute_is_close_to_what_training_measures(tmp_path):

@@ -5,8 +5,9 @@ The paper compares SFT and RL at equal training compute. A recipe lists the poin
 arm's FLOPs after each step of its stages -- the formula the runs log (:mod:`habits.compute`) --
 and maps each point to a step of each arm with :func:`habits.compute.match_compute`. A point an
 arm cannot reach or resolve is refused then, naming the recipe's file and line, before any model
-is trained; the matched steps become the stages' ``eval_at_steps``. The evaluations are labelled
-with the FLOPs the runs *measure*, so a plan that was off shows in the report's x positions.
+is trained; the matched steps, and each stage's last step, become the stages' ``eval_at_steps``.
+The evaluations are labelled with the FLOPs the runs *measure*, so a plan that was off shows in
+the report's x positions.
 
 What is estimated, and how:
 
@@ -73,7 +74,9 @@ def plan_eval_steps(config: PipelineConfig) -> dict[str, dict[str, list[int]]]:
         steps: dict[str, list[int]] = {}
         offset = 0
         for stage in plans[arm]:
-            steps[stage.stage] = [i - offset for i in indices if offset < i <= offset + stage.steps]
+            local = [i - offset for i in indices if offset < i <= offset + stage.steps]
+            # and the stage's last step: the curve runs to the end of training, past the shared grid
+            steps[stage.stage] = sorted({*local, stage.steps})
             offset += stage.steps
         out[arm] = steps
     return out
