@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from habits.compute import ComputeMatchError, cumulative_flops, match_compute, measured_lambda
+from habits.train.runs import prompt_text
 
 if TYPE_CHECKING:
     from habits.pipeline_config import PipelineConfig
@@ -203,7 +204,7 @@ def _sft_row_tokens(config: PipelineConfig, arm: str, count: Any, max_length: in
         problems = task.iter_generate(max(1, SAMPLE // len(spec.data_parts())), split="train", stream="prime")
         for row in make_rows(task, spec.condition, problems, register=config.priming.register,
                              budget=config.priming.budget):
-            length = count(_text(row["prompt"]) + _text(row["completion"]))
+            length = count(prompt_text(row["prompt"]) + prompt_text(row["completion"]))
             lengths.append(min(length, max_length) if max_length else length)
     return statistics.fmean(lengths)
 
@@ -212,16 +213,5 @@ def _prompt_tokens(config: PipelineConfig, count: Any) -> float:
     from habits.tasks import get_task
 
     task = get_task(config.task, **config.task_args)
-    return statistics.fmean(count(_text(task.prompt(p))) for p in task.iter_generate(SAMPLE, split="train",
+    return statistics.fmean(count(prompt_text(task.prompt(p))) for p in task.iter_generate(SAMPLE, split="train",
                                                                                       stream="rl"))
-
-
-def _text(value: Any) -> str:
-    """The text of a prompt or completion (a string, or chat messages with text parts)."""
-    if isinstance(value, str):
-        return value
-    parts = []
-    for message in value:
-        content = message.get("content", "")
-        parts += [content] if isinstance(content, str) else [p.get("text", "") for p in content]
-    return "\n".join(parts)

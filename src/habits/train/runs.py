@@ -246,13 +246,13 @@ def monitor_callbacks(config: RunConfig, task: Any | None, lam: float | None = N
 
         if not task.shows_images:  # the probe is text; an image prompt's text alone says little
             steps = [step for p in eval_problems(task, "test", config.drift_probes, config.seed) for step in task.steps(p)]
-            probes = [_prompt_text(task.prompt(step)) for step in steps[:config.drift_probes]]
+            probes = [prompt_text(task.prompt(step)) for step in steps[:config.drift_probes]]
             callbacks.append(DriftCallback(probes, every, cache_path=Path(config.output_dir) / "drift_reference.pt",
                                            start_model=config.model, steps=at_steps))
     return callbacks
 
 
-def _prompt_text(prompt: Any) -> str:
+def prompt_text(prompt: Any) -> str:
     """A prompt as plain text: chat messages' text contents joined (the probe needs no template)."""
     if isinstance(prompt, str):
         return prompt
