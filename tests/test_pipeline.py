@@ -206,3 +206,19 @@ def test_a_diagnose_section_written_before_it_was_typed_still_resumes(tmp_path):
     config = load_pipeline(recipe)
     old = {"diagnose": {"n": 4, "max_new_tokens": 16}}  # how config.yaml stored it
     assert config.typed_section("diagnose", old["diagnose"]) == config.fingerprint()["diagnose"]
+
+
+def test_a_second_run_on_the_same_directory_is_refused_while_the_first_holds_it(tmp_path):
+    from habits.io import exclusive
+    from habits.pipeline import main as run_pipeline
+
+    recipe = tmp_path / "micro.yaml"
+    recipe.write_text(MICRO.format(root=tmp_path / "runs"))
+    config = load_pipeline(recipe)
+    lock = config.layout.root.parent / f".{config.layout.root.name}.lock"
+    with exclusive(lock, "first run"):
+        with pytest.raises(ValueError, match=r"is in use by habits PID \d+; wait for that run to finish"):
+            run_pipeline(config)
+    assert not config.layout.root.exists()  # refused before writing anything
+    with exclusive(lock, "again"):  # released when the holder leaves: a later run takes it
+        pass

@@ -189,6 +189,38 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+@contextmanager
+def exclusive(lock: str | Path, what: str) -> Iterator[None]:
+    """Hold ``lock`` (a lock file) for the block; refuse at once if another process holds it.
+
+    An advisory ``flock``: the operating system drops it when the holder exits or is killed, so a
+    crashed run never leaves a stale lock. Where there is no ``fcntl`` (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    lock = Path(lock)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ValueError(f"{what} is in use by {holder}; wait for that run to finish (or stop it), then run "
+                             "the same command again to resume") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"habits PID {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def write_or_rescue(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """``write(path)``; if that fails on the file system, ``write`` to a rescue path and raise saying where.
 

@@ -222,12 +222,11 @@ def _evaluations(metrics: Path) -> dict[int, float]:
 
 
 def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
-    """Run (or resume) the pipeline; returns the summary. Finished stages are skipped."""
-    from habits.io import atomic_write
-    from habits.report import build_report
-    from habits.summary import summarize
+    """Run (or resume) the pipeline; returns the summary. Finished stages are skipped.
 
-    from habits.io import check_output_dir
+    A second run on the same run directory is refused while this one runs (a lock beside it).
+    """
+    from habits.io import check_output_dir, exclusive
     from habits.train.config import check_model_path
 
     layout = config.layout
@@ -238,6 +237,17 @@ def main(config: PipelineConfig, restart: bool = False) -> dict[str, Any]:
                 check_model_path(spec.model)
             except ValueError as exc:
                 raise ValueError(f"{config.source or 'recipe'}: bases.{name}.model: {exc}") from None
+    # One run per directory: two processes writing the same checkpoints would corrupt both.
+    with exclusive(layout.root.parent / f".{layout.root.name}.lock", str(layout.root)):
+        return _run(config, restart)
+
+
+def _run(config: PipelineConfig, restart: bool) -> dict[str, Any]:
+    from habits.io import atomic_write
+    from habits.report import build_report
+    from habits.summary import summarize
+
+    layout = config.layout
     _check_run_dir(config, restart)
     layout.root.mkdir(parents=True, exist_ok=True)
     with atomic_write(layout.config) as handle:
