@@ -57,18 +57,18 @@ def arm_changes(summary: dict) -> dict:
 
 
 def signs(summary: dict, split: str = "ood") -> dict:
-    """The paper's signs on the seed means, and how many seeds each held on."""
+    """The paper's signs on the seed means, and per arm on which seeds each held."""
     from habits.report.study import paper_signs
 
     on_means = [{"claim": claim, "held": held, "sentence": sentence}
                 for claim, held, sentence in paper_signs(summary, split)]
     per_seed: dict = {}
-    seeds = {seed for entry in summary["arms"].values() for seed in (entry.get("points_per_seed") or {})}
-    for seed in sorted(seeds):
-        one = {**summary, "arms": {arm: {**entry, "points": (entry.get("points_per_seed") or {}).get(seed, [])}
-                                   for arm, entry in summary["arms"].items()}}
-        for claim, held, _ in paper_signs(one, split):
-            per_seed.setdefault(claim, {})[seed] = held
+    for arm, entry in summary["arms"].items():
+        for seed, points in sorted((entry.get("points_per_seed") or {}).items()):
+            alone = {**summary, "arms": {arm: {**entry, "points": points}}}
+            for claim, held, sentence in paper_signs(alone, split):
+                if f"arm {arm} " in sentence:
+                    per_seed.setdefault(f"{arm}: {claim}", {})[seed] = held
     return {"on_means": on_means, "per_seed": per_seed}
 
 
@@ -78,13 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="study-seeds")
     parser.add_argument("--config", default=str(ROOT / "configs" / "study" / "tiny-general-points.yaml"))
     parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--summary-only", action="store_true",
+                        help="do not run: read runs/<name>/summary.json of a finished run (keeps its recorded time)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     command = [sys.executable, "-m", "habits", "run", args.config, "--set", f"name={args.name}",
                "--set", f"seeds={json.dumps(args.seeds)}", "--set", f"parallel={args.parallel}"]
-    subprocess.run(command, cwd=ROOT, check=True)
+    seconds = None
+    if args.summary_only:
+        previous = ROOT / "benchmarks" / "results" / "bench_study_seeds.json"
+        seconds = json.loads(previous.read_text()).get("seconds") if previous.is_file() else None
+    else:
+        subprocess.run(command, cwd=ROOT, check=True)
+        seconds = round(time.perf_counter() - started)
     summary = json.loads((ROOT / "runs" / args.name / "summary.json").read_text())
-    result = {"command": " ".join(command[1:]), "seconds": round(time.perf_counter() - started),
+    result = {"command": " ".join(command[1:]), "seconds": seconds,
               "seeds": args.seeds, "arms": arm_changes(summary), "signs": signs(summary)}
     for arm, entry in result["arms"].items():
         for split in summary["splits"]:
@@ -94,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{arm:18s} {split:4s} last - start = {change['mean']:+.1%}{interval}")
     for sign in result["signs"]["on_means"]:
         print(sign["sentence"])
+    for claim, seeds in result["signs"]["per_seed"].items():
+        print(f"{claim}: held on seeds {[s for s, held in seeds.items() if held]} of {list(seeds)}")
     save("bench_study_seeds", result)
     return 0
 
