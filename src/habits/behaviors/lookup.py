@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import reduce
 from itertools import compress
+from operator import or_
 
 from habits.behaviors.cue import Cue
 from habits.behaviors.cues import SETS
@@ -72,21 +74,22 @@ for _bit, _member in enumerate(_ORDER):
         _KEY_BITS[_member.key] = _KEY_BITS.get(_member.key, 0) | _mask
     else:
         _ALWAYS |= _mask
-_VOCABULARY = frozenset(_GATE_BITS) | frozenset(_ALSO_BITS)
+_GATE_WORDS, _ALSO_WORDS = frozenset(_GATE_BITS), frozenset(_ALSO_BITS)
+_KEYS = [(key, *_KEY_TESTS[key], bits) for key, bits in _KEY_BITS.items()]
 _BYTE_OF_BIT = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
     """For every set, the cues that can match ``text`` (whose set of words is ``words``), in a fixed
     order: the cues without a word as declared, then those found through the text's words as declared."""
-    gated = also = 0
-    for word in _VOCABULARY & words:  # (in any order: the bits are or-ed)
-        gated |= _GATE_BITS.get(word, 0)
-        also |= _ALSO_BITS.get(word, 0)
+    # (the words in any order: their bits are or-ed, by reduce and map in C)
+    gated = reduce(or_, map(_GATE_BITS.__getitem__, _GATE_WORDS & words), 0)
+    also = reduce(or_, map(_ALSO_BITS.__getitem__, _ALSO_WORDS & words), 0)
     active = gated & (also | _NO_ALSO) | _ALWAYS
     present: dict[str, bool] = {}
-    for key, bits in _KEY_BITS.items():
-        if _has_key(text, key, present):
+    for key, mark, search, bits in _KEYS:
+        found = present[key] = (mark is None or mark in text) and (search is None or search(text) is not None)
+        if found:
             active |= bits
     for bit, member in _CHECKED:
         if member.gate:
