@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from habits.behaviors import BEHAVIORS, behavior_spans, count_behaviors, cues, document, lexical, lookup, text
+from habits.behaviors import BEHAVIORS, behavior_spans, count_behaviors, cues, document, lexical, text
 from habits.behaviors.agreement import fixture_path
 from habits.behaviors.lexical import infer_target
 from habits.behaviors.patterns import ascii_pattern, reverse
@@ -90,16 +90,18 @@ def plain_accept(text_: str, reversed_text: str, cue: cues.Cue, stop: int | None
 
 
 def plain_activate(prepared: str, found: frozenset[str]) -> dict[str, list[cues.Cue]]:
-    """Each cue tested on its own: its key looked up with ``in``, its words in the set of words; the
-    cues without a word as declared, then the word-gated ones as declared."""
-    out: dict[str, list[cues.Cue]] = {}
-    for name, members in cues.SETS.items():
-        keyed = [m for m in members if not m.gate and (not m.key or m.key in prepared)
-                 and (not (m.also or m.also_text) or m.also & found or any(t in prepared for t in m.also_text))]
-        gated = [m for m in members if m.gate and not found.isdisjoint(m.gate) and (not m.also or m.also & found)
-                 and (not m.also_text or m.also or any(t in prepared for t in m.also_text))]
-        out[name] = keyed + gated
-    return out
+    """Each cue's key looked up with ``in``, each word-gated cue through its words (same order as before)."""
+    out: dict[str, list[cues.Cue]] = {name: [] for name in cues.SETS}
+    for name, member, key in cues._BY_KEY:
+        if (not key or key in prepared) and (not (member.also or member.also_text)
+                                            or member.also & found or any(t in prepared for t in member.also_text)):
+            out[name].append(member)
+    for word in sorted(cues._ALL_WORDS & found):
+        for name, member, check, _ in cues._TRIGGERS[word]:
+            if check is None or not check.isdisjoint(found):
+                out[name].append(member)
+    return {name: [m for m in dict.fromkeys(ms) if not m.also_text or m.also or any(t in prepared for t in m.also_text)]
+            for name, ms in out.items()}
 
 
 def plain_prepare(raw: str) -> str:
@@ -229,10 +231,10 @@ def test_prepare_gives_the_plain_steps_text_on_the_fixtures():
         assert prepared == plain_prepare(raw) and found == text.words(prepared)
 
 
-def test_cue_lookup_finds_the_plain_lookups_cues_in_declaration_order():
+def test_cue_lookup_finds_the_plain_lookups_cues_in_the_same_order():
     texts = completions()
     for prepared, found in map(text.prepare_with_words, texts + joined(texts, 20) + [" ".join(texts)]):
-        assert lookup.activate(prepared, found) == plain_activate(prepared, found)
+        assert cues.activate(prepared, found) == plain_activate(prepared, found)
 
 
 def test_replacements_map_single_characters_to_ascii_outside_the_other_mappings():
@@ -252,7 +254,7 @@ def plain_classifier(monkeypatch):
         "match": staticmethod(re.compile(PLAIN_LOGIC["_LEADING_NUMBER"]).search)})())
     monkeypatch.setattr(lexical, "_answerish", lambda line: PLAIN_ANSWERISH.search(line) is not None)
     monkeypatch.setattr(lexical, "prepare_with_words", lambda raw: (plain_prepare(raw), text.words(plain_prepare(raw))))
-    monkeypatch.setattr(lookup, "activate", plain_activate)
+    monkeypatch.setattr(cues, "activate", plain_activate)
     monkeypatch.setattr(document, "accept", plain_accept)
     saved = [(m, m.direct, m.pattern, m.before, m.not_before) for m in every_cue()]
     for member, *_ in saved:  # every cue through plain_accept, with its Unicode patterns

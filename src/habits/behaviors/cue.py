@@ -1,4 +1,4 @@
-"""What a cue is (the tables themselves are in ``cues.py``, the lookup of a text's cues in ``lookup.py``).
+"""What a cue is and how a set of cues is looked up (the tables themselves are in ``cues.py``).
 
 Every cue is a regular expression that starts with a literal word or symbol, so Python's ``re``
 jumps between candidates with its fast literal search instead of trying an alternation at every
@@ -176,7 +176,7 @@ def cues(heads: str, tail: str = "", gate: str = "", **kwargs) -> tuple[Cue, ...
 
 
 class CueSet:
-    """A named group of cues (one behavior's, or one kind of clause's); ``lookup.activate`` indexes them by word."""
+    """A named group of cues (one behavior's, or one kind of clause's); ``cues.activate`` indexes them by word."""
 
     def __init__(self, *members: Cue) -> None:
         self.members = members

@@ -1,13 +1,12 @@
 """The lexical classifier's cue tables: which phrases signal which behavior (see ``lexical.py``).
 
-What a cue is is in ``cue.py``, which cues a text can match is found by ``lookup.py``. Every cue is a
-regular expression that starts with a literal word or symbol, so Python's ``re``
+What a cue is, and how a set of them is looked up, is in ``cue.py``. Every cue is a regular expression that starts with a literal word or symbol, so Python's ``re``
 jumps between candidates with its fast literal search instead of trying an alternation at every
 character (a 20-100x difference); alternatives are therefore separate cues (:func:`cues`).
 Context that would need a variable-width look-behind ("``24`` *is left*", "*that* works") is a
 ``before`` pattern, checked on the few candidates only. A cue whose pattern starts with a letter
 must start a word. Each cue's words (or its leading literal, its ``key``) are looked up first
-(:func:`habits.behaviors.lookup.activate`), so a cue whose word is absent from a text costs almost nothing.
+(:func:`activate`), so a cue whose word is absent from a text costs almost nothing.
 
 Text reaching these patterns is already normalised by ``text.prepare``: ASCII, lower case,
 one clause per line, a newline at both ends, ticks as ``(ok)`` and crosses as ``(no)``.
@@ -16,9 +15,11 @@ one clause per line, a newline at both ends, ticks as ``(ok)`` and crosses as ``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
 from habits.behaviors.cue import Cue, CueSet, cue, cues
 
-__all__ = ["Cue", "CueSet", "SETS", "cue", "cues"]
+__all__ = ["Cue", "CueSet", "SETS", "activate", "cue", "cues"]
 
 
 NUM = r"\d+(?:\.\d+)?"
@@ -459,3 +460,75 @@ for _set in SETS.values():
     for _member in _set:
         object.__setattr__(_member, "shared", _MEMOS[_member.memo] > 1)
         object.__setattr__(_member, "direct", _member.simple and not _member.shared)
+# Each cue is looked up by its most telling words: those after its key when it has some and they are
+# not common ("no good": "good"), else the words that can start it; the other condition is checked
+# only for the few cues found.
+_COMMON = frozenset("a an the to of it is that this and in i we be for by up with as on or so no not at from "
+                    "me my you do does".split())
+_TRIGGERS: dict[str, list[tuple[str, Cue, frozenset[str] | None, bool]]] = {}
+# cues without a word: looked up by their leading literal, once per key (the regex engine's literal
+# search is several times faster than ``in``, except for one character: memchr; a key with a
+# punctuation mark is only searched for when the text has that mark at all)
+_BY_KEY: list[tuple[str, Cue, str]] = []
+_KEY_TESTS: dict[str, tuple[str | None, Callable | None]] = {}
+for _name, _set in SETS.items():
+    for _member in _set:
+        if not _member.gate:
+            _BY_KEY.append((_name, _member, _member.key))
+            if _member.key and _member.key not in _KEY_TESTS:
+                _marks = [char for char in _member.key if not char.isalpha()]
+                _KEY_TESTS[_member.key] = (_marks[0] if _marks else None,
+                                           None if len(_member.key) == 1 else re.compile(re.escape(_member.key)).search)
+        elif _member.also and _member.also.isdisjoint(_COMMON):
+            for _word in _member.also:
+                _TRIGGERS.setdefault(_word, []).append((_name, _member, frozenset(_member.gate), False))
+        else:
+            for _word in _member.gate:
+                _TRIGGERS.setdefault(_word, []).append((_name, _member, _member.also or None, False))
+# a cue listed under several words may be found twice in one text: those are remembered as found
+_FOUND_BY: dict[tuple[str, Cue], int] = {}
+for _entries in _TRIGGERS.values():
+    for _name, _member, *_ in _entries:
+        _FOUND_BY[_name, _member] = _FOUND_BY.get((_name, _member), 0) + 1
+_TRIGGERS = {word: [(name, member, check, _FOUND_BY[name, member] > 1) for name, member, check, _ in entries]
+             for word, entries in _TRIGGERS.items()}
+_ALL_WORDS = frozenset(_TRIGGERS)
+# cues that also need one of some strings in the text ("?", ":") and no word: checked last, per set
+_TEXT_GATED = {name: any(m.also_text and not m.also for m in found) for name, found in SETS.items()}
+
+
+def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
+    """For every set, the cues that can match ``text`` (whose set of words is ``words``), in a fixed
+    order: the cues without a word as declared, then those found through the text's words, word by
+    word in sorted order. (Not in the order of the set of words: that changes with PYTHONHASHSEED,
+    and where two cues match one clause the first one taken can decide the instance.)"""
+    out: dict[str, list[Cue]] = {name: [] for name in SETS}
+    present: dict[str, bool] = {}
+    for name, member, key in _BY_KEY:
+        if key:
+            found = present.get(key)
+            if found is None:
+                mark, search = _KEY_TESTS[key]
+                found = present[key] = (mark is None or mark in text) and (search is None or search(text) is not None)
+            if not found:
+                continue
+        if (member.also or member.also_text) and not _also(member, text, words):
+            continue
+        out[name].append(member)
+    seen: set[tuple[str, Cue]] = set()
+    for word in sorted(_ALL_WORDS & words):
+        for name, member, check, several in _TRIGGERS[word]:
+            if check is None or not check.isdisjoint(words):
+                if several:
+                    if (name, member) in seen:
+                        continue
+                    seen.add((name, member))
+                out[name].append(member)
+    for name, gated in _TEXT_GATED.items():
+        if gated:
+            out[name] = [m for m in out[name] if not m.also_text or m.also or any(item in text for item in m.also_text)]
+    return out
+
+
+def _also(member: Cue, text: str, words: frozenset[str]) -> bool:
+    return bool(member.also & words) or any(item in text for item in member.also_text)

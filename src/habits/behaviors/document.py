@@ -19,7 +19,6 @@ from itertools import accumulate, chain, repeat
 from operator import add, sub
 
 from habits.behaviors import cues as C
-from habits.behaviors import lookup
 from habits.behaviors.text import words
 
 __all__ = ["START", "Doc", "accept", "clauses_of"]
@@ -42,7 +41,7 @@ class Doc:
         self.text = text
         self.reversed = text[::-1]  # cue contexts are checked on reversed windows
         self.words = words(text) if found is None else found
-        self.active = lookup.activate(text, self.words)  # per cue set, the cues whose words occur here
+        self.active = C.activate(text, self.words)  # per cue set, the cues whose words occur here
         self._accepted: dict[int, list[tuple[int, re.Match, re.Match | None]]] = {}  # by Cue.memo
         self.lines = lines = text.split("\n")
         # clause i starts at starts[i] = len(lines[0]) + ... + len(lines[i - 1]) + i (all in C)
