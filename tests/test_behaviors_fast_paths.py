@@ -96,7 +96,7 @@ def plain_activate(prepared: str, found: frozenset[str]) -> dict[str, list[cues.
         if (not key or key in prepared) and (not (member.also or member.also_text)
                                             or member.also & found or any(t in prepared for t in member.also_text)):
             out[name].append(member)
-    for word in cues._ALL_WORDS & found:
+    for word in sorted(cues._ALL_WORDS & found):
         for name, member, check, _ in cues._TRIGGERS[word]:
             if check is None or not check.isdisjoint(found):
                 out[name].append(member)
@@ -229,6 +229,12 @@ def test_prepare_gives_the_plain_steps_text_on_the_fixtures():
     for raw in completions():
         prepared, found = text.prepare_with_words(raw)
         assert prepared == plain_prepare(raw) and found == text.words(prepared)
+
+
+def test_cue_lookup_finds_the_plain_lookups_cues_in_the_same_order():
+    texts = completions()
+    for prepared, found in map(text.prepare_with_words, texts + joined(texts, 20) + [" ".join(texts)]):
+        assert cues.activate(prepared, found) == plain_activate(prepared, found)
 
 
 def test_replacements_map_single_characters_to_ascii_outside_the_other_mappings():

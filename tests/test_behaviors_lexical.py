@@ -317,3 +317,40 @@ def test_lexical_agrees_with_the_varied_labels_it_was_tuned_on():
     rows = [json.loads(line) for line in fixture_path("varied_tuning").read_text(encoding="utf-8").splitlines()]
     result = agreement([row["behaviors"] for row in rows], [count_behaviors(row["completion"]) for row in rows])
     assert macro_f1(result) >= 0.88
+
+
+# --- determinism ------------------------------------------------------------------------------------
+_CLASSIFY_FIXTURES = """
+import json, random
+from habits.behaviors import behavior_spans, count_behaviors, cues
+from habits.behaviors.agreement import fixture_path
+from habits.behaviors.document import Doc
+from habits.behaviors.lexical import infer_target
+from habits.behaviors.text import prepare_with_words
+texts = [json.loads(line)["completion"] for name in ("tuning", "heldout", "varied_tuning", "varied_heldout")
+         for line in fixture_path(name).read_text(encoding="utf-8").splitlines()]
+rng = random.Random(0)
+texts += ["\\n".join(rng.sample(texts, 6)) for _ in range(40)]
+index = {name: {id(member): i for i, member in enumerate(members)} for name, members in cues.SETS.items()}
+for text in texts:
+    active = Doc(*prepare_with_words(text)).active
+    print(json.dumps([count_behaviors(text), count_behaviors(text, target=24), infer_target(text),
+                      behavior_spans(text), {name: [index[name][id(m)] for m in found] for name, found in active.items()}]))
+"""
+
+
+def test_lexical_classifies_the_same_way_under_any_hash_seed():
+    # the cues a text can match are found through its set of words, whose order of iteration follows
+    # PYTHONHASHSEED; the order the cues are tried in, and so what they find, must not
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import habits
+
+    env = {**os.environ, "PYTHONPATH": str(Path(habits.__file__).resolve().parents[1])}
+    outputs = [subprocess.run([sys.executable, "-c", _CLASSIFY_FIXTURES], env={**env, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=True).stdout for seed in ("0", "1", "2024")]
+    assert outputs[0].count("\n") > 300
+    assert outputs[0] == outputs[1] == outputs[2]

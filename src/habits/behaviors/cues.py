@@ -499,22 +499,33 @@ _TEXT_GATED = {name: any(m.also_text and not m.also for m in found) for name, fo
 
 def activate(text: str, words: frozenset[str]) -> dict[str, list[Cue]]:
     """For every set, the cues that can match ``text`` (whose set of words is ``words``), in a fixed
-    order: the cues without a word as declared, then those found through the text's words."""
+    order: the cues without a word as declared, then those found through the text's words, word by
+    word in sorted order. (Not in the order of the set of words: that changes with PYTHONHASHSEED,
+    and where two cues match one clause the first one taken can decide the instance.)"""
     out: dict[str, list[Cue]] = {name: [] for name in SETS}
     present: dict[str, bool] = {}
+    joined = None
     for name, member, key in _BY_KEY:
         if key:
             found = present.get(key)
             if found is None:
                 mark, search = _KEY_TESTS[key]
-                found = present[key] = (mark is None or mark in text) and (search is None or search(text) is not None)
+                if mark is not None or search is None:
+                    found = (mark is None or mark in text) and (search is None or search(text) is not None)
+                elif key in words:  # a word of the text: in it
+                    found = True
+                else:  # a key of letters is in the text if it is in one of its words: a shorter search
+                    if joined is None:
+                        joined = " ".join(words)
+                    found = key in joined
+                present[key] = found
             if not found:
                 continue
         if (member.also or member.also_text) and not _also(member, text, words):
             continue
         out[name].append(member)
     seen: set[tuple[str, Cue]] = set()
-    for word in _ALL_WORDS & words:
+    for word in sorted(_ALL_WORDS & words):
         for name, member, check, several in _TRIGGERS[word]:
             if check is None or not check.isdisjoint(words):
                 if several:
