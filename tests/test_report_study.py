@@ -155,3 +155,11 @@ def test_figures_with_nothing_to_draw_are_skipped(tmp_path):
     assert viter_figure({}, tmp_path / "v.png") is None
     assert boundary_figure({"start": {1: 0.5}}, tmp_path / "b.png") is None
     assert not list(tmp_path.iterdir())
+
+
+def test_the_shared_start_arm_is_not_judged_as_a_scaled_sft_arm():
+    summary = study()
+    summary["arms"]["start"] = {"stages": ["sft"], "points": [point(0.0, 0.0, 0.0), point(1e12, 0.5, 0.1)]}
+    summary["arms"]["rl"]["start"] = {"arm": "start", "stage": "sft", "checkpoint": "final"}
+    judged = " ".join(sentence for _, _, sentence in paper_signs(summary))
+    assert "arm sft " in judged and "arm start " not in judged

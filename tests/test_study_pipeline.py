@@ -153,3 +153,18 @@ def test_an_sft_arm_on_navigation_loads_its_program_written_rows(tmp_path):
     config = load_pipeline(write(tmp_path, **{"task: general_points\ntask_args: {template: 2}":
                                               "task: navigation\ntask_args: {}"}))
     assert config.arms["format_sft"].condition == "none" and config.task == "navigation"
+
+
+@pytest.mark.parametrize(("control", "flagged"), [("", True), (", reward_control: random", False)])
+def test_a_random_reward_rising_is_not_flagged_but_a_real_one_is(tmp_path, control, flagged):
+    from habits.report.study_section import study_section
+
+    config = load_pipeline(write(tmp_path, **{"rl: {max_steps: 2}}": "rl: {max_steps: 2" + control + "}}"}))
+    metrics = config.layout.stage("rl_scaled", 0, "rl") / "metrics.jsonl"
+    metrics.parent.mkdir(parents=True)
+    rows = [{"step": s, "reward": s / 10, **({"eval_ood/accuracy": 0.5 - s / 20} if s % 3 == 0 else {})}
+            for s in range(10)]
+    metrics.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    summary = {"task": "general_points", "splits": ["test", "ood"], "arms": {}}
+    page = study_section(config, summary, tmp_path)
+    assert ("rl_scaled seed 0 (rl): the training reward rose" in page) == flagged

@@ -87,12 +87,16 @@ def paper_signs(summary: Mapping[str, Any], split: str = "ood") -> list[Sign]:
     * every arm that ends in RL: its ``split`` accuracy at the last compute point is at or above its
       start (its first point, the checkpoint it started from);
     * every arm that ends in SFT: its ``split`` accuracy at the last point is below its best point.
+
+    An arm that other arms start from (the shared start, e.g. the format SFT) is the study's
+    initial checkpoint, not a scaled arm, and is not judged.
     """
     arms = summary.get("arms") or {}
+    starts = {(entry.get("start") or {}).get("arm") for entry in arms.values()} - {None}
     out: list[Sign] = []
     for stage, (template, judge) in SIGNS.items():
         claim = template.format(split=split)
-        named = [name for name, entry in arms.items() if last_stage(entry) == stage]
+        named = [name for name, entry in arms.items() if last_stage(entry) == stage and name not in starts]
         if not named:
             out.append((claim, None, f"No arm ends in {stage.upper()}, so this sign cannot be checked."))
         for name in named:

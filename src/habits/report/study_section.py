@@ -48,6 +48,8 @@ def study_section(config: Any, summary: dict[str, Any], plots: Path) -> str:
             f"<li>{html.escape(sentence)}</li>" for _, _, sentence in signs) + "</ul>")
     flags = []
     for arm, spec in config.arms.items():
+        if {**config.rl, **spec.rl}.get("reward_control") == "random":
+            continue  # a random reward says nothing about the task: its rises are not a finding
         for seed in config.seeds:
             for stage in spec.stages:
                 rows = read_metrics(config.layout.stage(arm, seed, stage) / "metrics.jsonl")
