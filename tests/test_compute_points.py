@@ -155,3 +155,17 @@ def test_kl_drift_is_measured_at_the_equal_compute_steps_too(tmp_path):
     settings.eval_every, settings.eval_at_steps, settings.drift_probes = 0, [3, 9], 2
     drift = [c for c in monitor_callbacks(settings, settings.build_task()) if isinstance(c, DriftCallback)]
     assert len(drift) == 1 and drift[0].steps == {3, 9}
+
+
+def test_habits_run_lists_the_recipe_sections_and_fields_with_help_config():
+    from typer.testing import CliRunner
+
+    from habits.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["run", "--help-config"], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    for field in ("data_args", "points", "tolerance", "checkpoint", "params"):
+        assert field in listed.output
+    missing = runner.invoke(app, ["run"])
+    assert missing.exit_code != 0 and "give a pipeline recipe" in missing.output

@@ -22,15 +22,31 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    config: Annotated[Path, typer.Argument(help="Pipeline recipe, e.g. configs/demo.yaml.")],
+    config: Annotated[Path | None, typer.Argument(help="Pipeline recipe, e.g. configs/demo.yaml.")] = None,
     overrides: SetOption = None,
     restart: Annotated[bool, typer.Option(help="Delete the run directory and start over.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Validate the recipe (every arm's stage configs) and "
                                                         "print the plan; run nothing.")] = False,
+    help_config: Annotated[bool, typer.Option("--help-config", help="List a recipe's sections and fields (defaults, "
+                                                                    "help) and exit; stage sections take "
+                                                                    "`habits train sft|rl --help-config`.")] = False,
 ) -> None:
     """Base -> diagnose -> for each arm: its stages (prime, SFT, RL) -> evaluate ID/OOD -> report. Re-run to resume."""
     from habits.pipeline import main, plan
     from habits.pipeline_config import load_pipeline
+
+    if help_config:
+        from habits.cli.help_config import print_config_fields
+        from habits.pipeline_config import (ArmSpec, BaseSpec, ComputeSpec, DiagnoseSpec, PipelineConfig,
+                                            PrimingSpec, ReportSpec, StartSpec)
+
+        for cls, title in ((PipelineConfig, "recipe (top level)"), (BaseSpec, "bases.<name>"), (ArmSpec, "arms.<name>"),
+                           (StartSpec, "arms.<name>.start"), (PrimingSpec, "priming"), (DiagnoseSpec, "diagnose"),
+                           (ComputeSpec, "compute"), (ReportSpec, "report")):
+            print_config_fields(cls, title)
+        return
+    if config is None:
+        raise typer.BadParameter("give a pipeline recipe, e.g. habits run configs/demo.yaml", param_hint="CONFIG")
 
     pipeline = load_pipeline(config, parse_overrides(overrides))
     if check:
