@@ -116,3 +116,35 @@ def test_the_answer_format_in_every_prompt_has_one_placeholder_per_card(num_card
         prompt = task.prompt(task.generate(1, split="test")[0])
         cards = re.search(r'"cards": \[([^\]]*)\]', prompt).group(1)
         assert len(cards.split(",")) == num_cards, (template, prompt)
+
+
+def test_varied_rule_problems_state_their_own_face_values_and_verify_with_them():
+    task = get_task("general_points", rule="varied", template=4, num_cards=3)
+    problems = task.generate(40, split="train")
+    faces = {tuple(p["faces"]) for p in problems}
+    assert len(faces) > 20 and not faces & {(10, 10, 10), (11, 12, 13)}
+    for problem in problems:
+        j, q, k = problem["faces"]
+        assert f"J={j} Q={q} K={k}" in task.prompt(problem)
+        answer = task.format_answer(problem, task.solve(problem)[0])
+        assert task.verify(problem, answer).correct
+    # the same hand with other stated values is another problem, and its answer no longer verifies
+    with_face = next(p for p in problems if any(rank in "JQK" for rank in p["cards"]) and 10 not in p["faces"])
+    answer = task.format_answer(with_face, task.solve(with_face)[0])
+    assert task.key(with_face) != task.key({**with_face, "faces": [10, 10, 10]})
+    assert not task.verify({**with_face, "faces": [10, 10, 10]}, answer).correct
+
+
+def test_varied_rule_evaluates_on_the_fixed_rules():
+    task = get_task("general_points", rule="varied", num_cards=3, test_fraction=0.35)
+    assert {p["rule"] for p in task.generate(5, split="test")} == {"id"}
+    assert {p["rule"] for p in task.generate(5, split="ood")} == {"ood"}
+    assert not any("faces" in p for p in task.generate(5, split="test"))
+
+
+@pytest.mark.parametrize("faces", [None, [10, 10], [0, 5, 5], ["J", 2, 3]])
+def test_a_varied_problem_without_valid_faces_is_refused_naming_what_faces_must_be(faces):
+    task = get_task("general_points", rule="varied", num_cards=3)
+    problem = {"cards": ["J", "2", "3"], "target": 24, "rule": "varied", "faces": faces}
+    with pytest.raises(ValueError, match="faces must be the values of J, Q and K"):
+        task.check_problem(problem)

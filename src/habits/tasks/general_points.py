@@ -7,7 +7,10 @@ same way whichever task object checks it. The answer is the paper's JSON (``"for
 trailing ``=24`` allowed) or an ``<answer>`` block, whichever comes last.
 
 Splits: ``train`` and ``test`` use the configured rule on disjoint hands; ``ood`` uses the other
-rule, on held-out hands that contain at least one face card (where the rules differ).
+rule, on held-out hands that contain at least one face card (where the rules differ). Rule
+``varied`` makes training data that can only be solved by reading the rule: each train problem
+draws its own J, Q, K values (``"faces"``, 1-13, never the id or ood values) and its prompt states
+them; its test and ood splits are the id and ood rules.
 
 ``modality="image"`` (GP-VL) shows the cards as a picture (:mod:`habits.tasks.cards`) in the
 transformers / TRL multimodal message format and asks the model to state the cards it sees: a
@@ -37,6 +40,10 @@ RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
 SUITS = ("spades", "clubs", "hearts", "diamonds")
 FACE_VALUES = {"id": {"J": 10, "Q": 10, "K": 10}, "ood": {"J": 11, "Q": 12, "K": 13}}
 RULE_TEXT = {"id": "'J', 'Q', and 'K' all count as '10'", "ood": "'J', 'Q', and 'K' count as '11', '12', and '13'"}
+# rule "varied": each train problem carries its own face values ("faces": [J, Q, K], drawn from 1-13),
+# stated in its prompt -- data that can only be solved by reading the rule. Never the id or ood values.
+VARIED = "varied"
+_FIXED_FACES = {tuple(FACE_VALUES[rule][rank] for rank in "JQK") for rule in FACE_VALUES}
 
 # -- prompt templates ------------------------------------------------------------------------
 _OUTPUT_JSON = "{answer_format}"  # the JSON the answer must take, with one placeholder per card (answer_format())
@@ -69,9 +76,26 @@ def answer_format(num_cards: int, target: int) -> str:
             f'  "formula": "an equation that equals {target}"\n}}')
 
 
-def value_table(rule: str) -> str:
-    """``A=1 J=10 Q=10 K=10`` under ``rule`` (the compact template's rule)."""
-    return " ".join(f"{rank}={card_value(rank, rule)}" for rank in ("A", "J", "Q", "K"))
+def value_table(problem: Mapping[str, Any], rule: str) -> str:
+    """``A=1 J=10 Q=10 K=10`` for ``problem`` (the compact template's rule)."""
+    table = face_table(problem, rule)
+    return " ".join(f"{rank}={table[rank]}" for rank in ("A", "J", "Q", "K"))
+
+
+def rule_text(problem: Mapping[str, Any], rule: str) -> str:
+    """The prompt's sentence for the face-card values of ``problem``."""
+    if "faces" not in problem:
+        return RULE_TEXT[rule]
+    j, q, k = problem["faces"]
+    return f"'J', 'Q', and 'K' count as '{j}', '{q}', and '{k}'"
+
+
+def face_table(problem: Mapping[str, Any], rule: str) -> dict[str, int]:
+    """Every rank's value in ``problem``: its own ``faces`` when it has them, else its rule's."""
+    faces = problem.get("faces")
+    if faces is None:
+        return _VALUES[rule]
+    return {**_VALUES["id"], "J": faces[0], "Q": faces[1], "K": faces[2]}
 
 VL_TEMPLATE = (
     "[Task Description]\nYou are an expert 24 points card game player. You are observing the four cards in the "
@@ -90,7 +114,7 @@ _CARD_LETTER = re.compile(r"\b([AJQK])\b")
 class GeneralPointsConfig:
     """GeneralPoints settings (defaults follow the paper: 4 cards from a deck, target 24, rule id)."""
 
-    rule: str = "id"  # "id": J, Q, K = 10; "ood": J, Q, K = 11, 12, 13
+    rule: str = "id"  # "id": J, Q, K = 10; "ood": 11, 12, 13; "varied": train problems state their own values
     target: int = 24
     num_cards: int = 4
     draw: str = "deck"  # "deck": without replacement from 52 cards; "independent": ranks drawn independently
@@ -104,9 +128,9 @@ class GeneralPointsConfig:
     unary_minus: bool = True  # accept a minus sign in front of a number ("-1 + 5*5"); False: strict rule
 
     def __post_init__(self) -> None:
-        if self.rule not in FACE_VALUES:
-            raise ValueError(f"general_points: unknown rule {self.rule!r}; choose 'id' (J, Q, K = 10) "
-                             "or 'ood' (J, Q, K = 11, 12, 13)")
+        if self.rule not in (*FACE_VALUES, VARIED):
+            raise ValueError(f"general_points: unknown rule {self.rule!r}; choose 'id' (J, Q, K = 10), "
+                             "'ood' (J, Q, K = 11, 12, 13) or 'varied' (train problems state their own values)")
         if self.draw not in ("deck", "independent"):
             raise ValueError(f"general_points: draw must be 'deck' or 'independent', got {self.draw!r}")
         if not 2 <= self.num_cards <= 5:
@@ -158,6 +182,8 @@ class GeneralPoints(NumberTask):
                              "in 2,000 draws; change target or num_cards")
 
     def _rule(self, split: str) -> str:
+        if self.config.rule == VARIED:  # varied values are for training data; evaluation uses the fixed rules
+            return VARIED if split == "train" else "ood" if split == "ood" else "id"
         if split != "ood" or self.config.ood == "visual":
             return self.config.rule
         return "ood" if self.config.rule == "id" else "id"
@@ -179,39 +205,46 @@ class GeneralPoints(NumberTask):
         key = ",".join(sorted(cards)) + f"|{c.target}"
         if held_out(key, c.test_fraction) != (split != "train"):
             return None
-        if not can_make([card_value(rank, rule) for rank in cards], c.target):
-            return None
         problem: dict[str, Any] = {"cards": cards, "target": c.target, "rule": rule}
+        if rule == VARIED:
+            faces = tuple(rng.randint(1, 13) for _ in "JQK")
+            while faces in _FIXED_FACES:
+                faces = tuple(rng.randint(1, 13) for _ in "JQK")
+            problem["faces"] = list(faces)
+        if not can_make(self.values(problem), c.target):
+            return None
         if c.suits or image:
             problem["suits"] = [suit for _, suit in drawn]
         return problem
 
     def key(self, problem: Mapping[str, Any]) -> str:
         red = self.config.modality == "image" and any(s in ("hearts", "diamonds") for s in problem.get("suits", ()))
-        return ",".join(sorted(problem["cards"])) + f"|{problem['target']}|{problem.get('rule', 'id')}" + "|red" * red
+        faces = f"|{','.join(map(str, problem['faces']))}" if "faces" in problem else ""
+        return (",".join(sorted(problem["cards"])) + f"|{problem['target']}|{problem.get('rule', 'id')}" + faces
+                + "|red" * red)
 
     def prompt(self, problem: Mapping[str, Any]) -> str | list[dict[str, str]]:
         c = self.config
         if c.modality == "image":  # always messages: the processor's chat template places the image tokens
-            text = VL_TEMPLATE.format(target=problem["target"], rule=RULE_TEXT[problem.get("rule", c.rule)],
+            text = VL_TEMPLATE.format(target=problem["target"], rule=rule_text(problem, problem.get("rule", c.rule)),
                                       answer_format=answer_format(len(problem["cards"]), problem["target"]))
             return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
         template = (stable_choice(TEMPLATES, f"{problem['cards']}|{problem['target']}")
                     if c.template == "mixed" else TEMPLATES[c.template])
         rule = problem.get("rule", c.rule)
-        text = template.format(cards=list(problem["cards"]), target=problem["target"], rule=RULE_TEXT[rule],
-                               values=value_table(rule),
+        text = template.format(cards=list(problem["cards"]), target=problem["target"], rule=rule_text(problem, rule),
+                               values=value_table(problem, rule),
                                answer_format=answer_format(len(problem["cards"]), problem["target"]))
         return text if c.prompt_style == "base" else [{"role": "user", "content": text}]
 
     def values(self, problem: Mapping[str, Any]) -> list[int]:
         """The card values of ``problem`` under its rule."""
-        table = _VALUES[problem.get("rule", self.config.rule)]
+        table = face_table(problem, problem.get("rule", self.config.rule))
         return [table[rank] for rank in problem["cards"]]
 
     def normalize_problem(self, problem: dict[str, Any]) -> dict[str, Any]:
         cards, target, rule = problem.get("cards"), problem.get("target"), problem.get("rule", self.config.rule)
-        if (type(target) is int and type(cards) is list and rule in FACE_VALUES
+        if (type(target) is int and type(cards) is list and rule in FACE_VALUES and "faces" not in problem
                 and not [c for c in cards if type(c) is not str or c not in _RANK_SET]):
             return problem  # the common case, kept cheap: verify runs this on every reward
         problem = as_problem(problem)  # null fields dropped (a null rule means the configured one)
@@ -222,9 +255,16 @@ class GeneralPoints(NumberTask):
         if not isinstance(cards, (list, tuple)) or not cards:
             raise BadProblem(f"cards must be a non-empty list of ranks ({', '.join(RANKS)}), got {cards!r}")
         ranks = [_rank(card, index) for index, card in enumerate(cards)]
-        if rule not in FACE_VALUES:
-            raise BadProblem(f"rule must be 'id' or 'ood', got {rule!r}")
-        return {**problem, "cards": ranks, "target": whole_number(self.field(problem, "target"), "target")}
+        out = {**problem, "cards": ranks, "target": whole_number(self.field(problem, "target"), "target")}
+        if rule == VARIED or "faces" in problem:
+            faces = problem.get("faces")
+            if (not isinstance(faces, (list, tuple)) or len(faces) != 3
+                    or not all(type(v) is int and 1 <= v <= 13 for v in faces)):
+                raise BadProblem(f"faces must be the values of J, Q and K (three whole numbers 1-13), got {faces!r}")
+            out["faces"] = list(faces)
+        elif rule not in FACE_VALUES:
+            raise BadProblem(f"rule must be 'id', 'ood' or 'varied' (with faces), got {rule!r}")
+        return out
 
     def verify(self, problem: Mapping[str, Any], completion: str) -> Verdict:
         problem = self.check_problem(problem)
@@ -241,12 +281,13 @@ class GeneralPoints(NumberTask):
         target = problem["target"]
         # A formula may name cards by letter ("K*2"); read them with the problem's rule.
         expression = split_equation(answer, int(target))
+        table = face_table(problem, rule)
         if "A" in expression or "J" in expression or "Q" in expression or "K" in expression:
-            expression = _CARD_LETTER.sub(lambda m: str(card_value(m.group(1), rule)), expression)
+            expression = _CARD_LETTER.sub(lambda m: str(table[m.group(1)]), expression)
         result = evaluate(expression, unary_minus=self.config.unary_minus)
         if result.error is not None:
             return Verdict(False, result.error, result.detail, answer)
-        values = sorted(map(_VALUES[rule].__getitem__, problem["cards"]))
+        values = sorted(map(table.__getitem__, problem["cards"]))
         used = sorted(result.numbers)
         if used != values:  # multisets, not sets
             return Verdict(False, "wrong_numbers", lambda: _numbers_detail(values, used), answer)
