@@ -131,8 +131,11 @@ def test_ctrl_c_stops_a_hung_classify_at_once_keeping_the_cached_answers(tmp_pat
     rows, out, cache = tmp_path / "rows.jsonl", tmp_path / "out.jsonl", tmp_path / "cache.sqlite"
     rows.write_text("".join(json.dumps({"completion": text}) + "\n" for text in TEXTS))
     with JudgeServer(mode="hang", good_first=3) as server:
+        # SIGINT at its default in the child: a test run started as a background job (`make test &`)
+        # ignores SIGINT, and an ignored disposition is inherited across exec.
         process = subprocess.Popen(classify_command(rows, out, server.url, cache, "--judge-timeout", "300"),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         for _ in range(1800):  # until the fourth request hangs (a loaded machine starts the CLI slowly)
             if server.requests >= 4 or process.poll() is not None:
                 break
