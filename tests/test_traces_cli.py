@@ -137,3 +137,16 @@ def test_wrong_answer_condition_skips_a_problem_without_a_wrong_answer_and_keeps
     usable = [p for p in right_problems if wrong_answer_exists(p["numbers"], p["target"])]
     assert len(usable) < 20  # the setting really draws problems without a wrong answer
     assert wrong_problems[:len(usable)] == usable
+
+
+def test_prime_data_mixes_task_settings_equally_and_every_row_verifies(tmp_path):
+    out = tmp_path / "mix.jsonl"
+    habits("prime-data", "--task", "general_points", "--set", "num_cards=3", "--set",
+           "template=4", "--mix", "rule=id", "--mix", "rule=varied", "--n", "6", "--condition", "none",
+           "--out", str(out))
+    rows = load_rows(out)
+    assert [row["problem"]["rule"] for row in rows] == ["id", "varied"] * 3
+    assert all(row["correct"] for row in rows) and all("faces" in row["problem"] for row in rows[1::2])
+    refused = habits("prime-data", "--mix", "rule=id", "--source", "llm", "--base-url", "http://x", "--model", "m",
+                     "--out", str(tmp_path / "llm.jsonl"), check=False)
+    assert refused.returncode != 0 and "--mix works with --source program" in refused.stderr

@@ -49,15 +49,21 @@ def prime_data(
     model: Annotated[str | None, typer.Option(help="llm source: model name at the endpoint.")] = None,
     api_key_env: Annotated[str, typer.Option(help="llm source: environment variable holding the API key.")] = "OPENAI_API_KEY",
     overrides: SetOption = None,
+    mix: Annotated[list[str] | None, typer.Option("--mix", help="One part of a mixture of task settings, KEY=VALUE"
+                                                                "[,KEY=VALUE...]; repeat per part, rows come equally from "
+                                                                "each, e.g. --mix rule=id --mix rule=ood.")] = None,
 ) -> None:
     """Write priming rows: prompt, completion, messages, problem, behaviors, correct, condition, task."""
     from habits.io import ROW_SUFFIXES, check_output
     from habits.traces.data import PrimeConfig, main
 
     check_output(out, ROW_SUFFIXES, "--out")
+    mixture = [parse_overrides(part.split(",")) for part in mix or []]
+    if mixture and source != "program":
+        raise ValueError("--mix works with --source program (an endpoint writes one setting per run)")
     config = PrimeConfig(task=task, condition=condition, n=n, seed=seed, split=split, format=fmt,
                          task_config=parse_overrides(overrides), tokenizer=tokenizer, out=out,
-                         register=register_, budget=budget, stream=stream)
+                         register=register_, budget=budget, stream=stream, mixture=mixture)
     started = time.perf_counter()
     if source == "program":
         summary = main(config)
