@@ -163,3 +163,26 @@ def test_the_shared_start_arm_is_not_judged_as_a_scaled_sft_arm():
     summary["arms"]["rl"]["start"] = {"arm": "start", "stage": "sft", "checkpoint": "final"}
     judged = " ".join(sentence for _, _, sentence in paper_signs(summary))
     assert "arm sft " in judged and "arm start " not in judged
+
+
+def test_the_first_papers_priming_findings_leave_the_study_arms_out():
+    from habits.report.findings import expectation, findings
+
+    def arm(stages, condition, before, after, start=None):
+        acc = {when: {"test": {"mean": value}} for when, value in (("before", before), ("after", after))}
+        return {"stages": stages, "condition": condition, "base": "base", "accuracy": acc,
+                "gain": {"test": after - before}, **({"start": start} if start else {})}
+
+    start = {"arm": "format_sft", "stage": "sft", "checkpoint": "final"}
+    summary = {"splits": ["test"], "arms": {
+        "format_sft": arm(["sft"], "backtracking_verification", 0.0, 0.35),
+        "sft_scaled": arm(["sft"], "backtracking_verification", 0.35, 0.48, start),
+        "rl_scaled": arm(["rl"], None, 0.35, 0.49, start)}}
+    notes = " ".join(findings(summary))
+    assert "Unlike the paper" not in notes and "As in the paper" not in notes
+    assert "after SFT" in notes and "after RL" in notes  # each arm by its own last stage
+    assert all(held is None for _, held, _ in expectation(summary))
+    summary["arms"]["primed"] = arm(["sft", "rl"], "backtracking_verification", 0.3, 0.6)
+    summary["arms"]["no_priming"] = arm(["rl"], None, 0.2, 0.25)
+    assert "As in the paper, every behavior-primed arm ends above no priming" in " ".join(findings(summary))
+    assert "primed 60.0% vs no_priming 25.0%" in " ".join(findings(summary))

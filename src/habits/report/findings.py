@@ -15,6 +15,15 @@ def _acc(entry: dict[str, Any], when: str, split: str) -> float | None:
     return entry["accuracy"][when][split]["mean"]
 
 
+def priming_arms(arms: dict[str, Any]) -> dict[str, Any]:
+    """The first paper's arms: from a base, ending in RL (priming then RL, or RL alone).
+
+    The SFT-vs-RL study's arms (scaled from another arm's model, or ending in SFT) answer another
+    question; comparing them as primed against unprimed would be meaningless.
+    """
+    return {n: e for n, e in arms.items() if (e.get("stages") or ["rl"])[-1] == "rl" and not e.get("start")}
+
+
 def findings(summary: dict[str, Any]) -> list[str]:
     """Sentences for the report, computed from ``summary.json`` (never hand-written results)."""
     out: list[str] = []
@@ -25,14 +34,16 @@ def findings(summary: dict[str, Any]) -> list[str]:
         before, after = _acc(entry, "before", test), _acc(entry, "after", test)
         if before is None or after is None:
             continue
+        last = (entry.get("stages") or ["rl"])[-1].upper()
         text = (f"Arm <b>{name}</b> ({entry['condition'] or 'no priming'}, base {entry['base']}): {test} accuracy "
-                f"{before:.1%} → {after:.1%} after RL ({_pts(after - before)})")
+                f"{before:.1%} → {after:.1%} after {last} ({_pts(after - before)})")
         if ood and _acc(entry, "after", ood) is not None and _acc(entry, "before", ood) is not None:
             text += f"; {ood} {_acc(entry, 'before', ood):.1%} → {_acc(entry, 'after', ood):.1%}"
         out.append(text + ".")
-    primed = {n: e for n, e in arms.items() if e["condition"] and e["condition"] not in CONTROLS}
-    unprimed = {n: e for n, e in arms.items() if e["condition"] is None}
-    controls = {n: e for n, e in arms.items() if e["condition"] in CONTROLS}
+    loop = priming_arms(arms)
+    primed = {n: e for n, e in loop.items() if e["condition"] and e["condition"] not in CONTROLS}
+    unprimed = {n: e for n, e in loop.items() if e["condition"] is None}
+    controls = {n: e for n, e in loop.items() if e["condition"] in CONTROLS}
     if primed:
         best = max(primed, key=lambda n: (arms[n]["gain"].get(test) or -1))
         gain = arms[best]["gain"].get(test)
@@ -82,7 +93,7 @@ def expectation(summary: dict[str, Any], margin: float = 0.10) -> list[tuple[str
     """
     arms = summary["arms"]
     test = "test" if "test" in summary["splits"] else summary["splits"][0]
-    after = {n: e["accuracy"]["after"][test]["mean"] for n, e in arms.items()}
+    after = {n: e["accuracy"]["after"][test]["mean"] for n, e in priming_arms(arms).items()}
     after = {n: v for n, v in after.items() if v is not None}
     from habits.traces import get_condition
 
