@@ -169,3 +169,11 @@ def test_habits_run_lists_the_recipe_sections_and_fields_with_help_config():
         assert field in listed.output
     missing = runner.invoke(app, ["run"])
     assert missing.exit_code != 0 and "give a pipeline recipe" in missing.output
+
+
+def test_each_data_args_part_applies_its_own_settings_only(tmp_path):
+    config = load_pipeline(write(tmp_path, **{"[{rule: id}, {rule: ood}]": "[{rule: ood}, {template: 0}]"}))
+    _prime_runner(config, "format_sft", 0)()
+    rows = [json.loads(line) for line in config.layout.priming("format_sft", 0).open()]
+    assert [row["problem"]["rule"] for row in rows[:2]] == ["ood", "id"]  # part 1 does not inherit part 0's rule
+    assert rows[0]["prompt"].startswith("[Cards]") and rows[1]["prompt"].startswith("[Task Description]")

@@ -489,11 +489,12 @@ def _prime_runner(config: PipelineConfig, arm: str, seed: int) -> Callable[[], A
 
         priming, spec = config.priming, config.arms[arm]
         tokenizer = base_model_dir(config, spec.base) if priming.tokenizer == "base" else priming.tokenizer
-        parts = spec.data_parts()
+        # data_args: each part's settings over the recipe's, never one part's over another's
         return main(PrimeConfig(task=config.task, condition=spec.condition or "", seed=seed,
                                 n=priming.n, format=priming.format, register=priming.register, budget=priming.budget,
-                                tokenizer=tokenizer, stream="prime", task_config={**config.task_args, **parts[0]},
-                                mixture=parts if len(parts) > 1 else [], out=config.layout.priming(arm, seed)))
+                                tokenizer=tokenizer, stream="prime", task_config=config.task_args,
+                                mixture=spec.data_parts() if spec.data_args else [],
+                                out=config.layout.priming(arm, seed)))
 
     return run
 

@@ -216,6 +216,7 @@ class PipelineConfig:
         from habits.tasks import get_task
         from habits.traces import condition_names
 
+        self._eval_steps: dict[str, dict[str, list[int]]] = {}  # arm -> stage -> steps (compute.points)
         top = self.where()
         if not self.name or not _NAME.match(self.name):
             raise top.error(f"`name` is required (letters, digits, _ . -), got {self.name!r}", "name")
@@ -289,7 +290,6 @@ class PipelineConfig:
         # Build every stage config once now with a placeholder model, so typos fail before any work.
         for name in self.arms:
             self.stage_configs(name, self.seeds[0], model="<model>")
-        self._eval_steps: dict[str, dict[str, list[int]]] = {}
         if self.compute.points:  # equal compute: refuse a grid an arm cannot match, before any training
             unknown = [arm for arm in self.compute.arms or () if arm not in self.arms]
             if unknown:
@@ -396,7 +396,7 @@ class PipelineConfig:
                         data=str(layout.priming(arm, seed)), **task),
             "rl": dict(apply_overrides({"report_to": [], **self.rl}, spec.rl), **task),
         }
-        for stage, steps in getattr(self, "_eval_steps", {}).get(arm, {}).items():
+        for stage, steps in self._eval_steps.get(arm, {}).items():
             values[stage]["eval_at_steps"] = steps
         for stage, settings in values.items():
             if self.checkpointed(arm, stage):  # another arm starts from one of these checkpoints: keep each
