@@ -21,7 +21,10 @@ def priming_arms(arms: dict[str, Any]) -> dict[str, Any]:
     The SFT-vs-RL study's arms (scaled from another arm's model, or ending in SFT) answer another
     question; comparing them as primed against unprimed would be meaningless.
     """
-    return {n: e for n, e in arms.items() if (e.get("stages") or ["rl"])[-1] == "rl" and not e.get("start")}
+    from habits.stages import get_stage
+
+    return {n: e for n, e in arms.items()
+            if not e.get("start") and not get_stage((e.get("stages") or ["rl"])[-1]).trains_on_priming}
 
 
 def findings(summary: dict[str, Any]) -> list[str]:
