@@ -10,6 +10,7 @@ documents is built once and rows are drawn from it with a seed up to the size as
     .venv/bin/python benchmarks/bench_curate.py                    # ~100 MB, 2 processes
     .venv/bin/python benchmarks/bench_curate.py --gigabytes 1      # the 1 GB of the issue
     .venv/bin/python benchmarks/bench_curate.py --workers 1 --megabytes 20
+    .venv/bin/python benchmarks/bench_curate.py --only trace --megabytes 200   # dense reasoning only
 
 MB/s per core is the corpus's size over the CPU time of every process that ran (the reader and the
 scoring processes); on a shared machine compare that, since wall time includes waiting for a core.
@@ -56,8 +57,8 @@ BAD = [b'{"id": "bad", "text": "caf\xe9 au lait"}', b'{"id": "bad", "body": "no 
        b'{"id": "bad", "text": "\\u0000\\u0001ELF\\u0002\\u0003"}', b"{not json"]
 
 
-def write_corpus(path: Path, megabytes: float, seed: int = 0) -> dict[str, int]:
-    docs = pool_of_documents(seed)
+def write_corpus(path: Path, megabytes: float, seed: int = 0, kinds: tuple[str, ...] = ()) -> dict[str, int]:
+    docs = [doc for doc in pool_of_documents(seed) if not kinds or doc[0] in kinds]
     rng = random.Random(seed)
     limit, written, rows, kinds = int(megabytes * 1e6), 0, 0, {}
     with path.open("wb") as handle:
@@ -88,6 +89,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="scoring processes (default 2)")
     parser.add_argument("--corpus", type=Path, help="reuse (or keep) the corpus at this path")
     parser.add_argument("--budget-tokens", type=int, default=2_000_000)
+    parser.add_argument("--only", choices=("trace", "prose", "worked"), action="append", default=[],
+                        help="draw only documents of this kind (repeatable; default: all, mixed)")
     args = parser.parse_args()
     megabytes = args.gigabytes * 1000 if args.gigabytes else args.megabytes
     from habits.curate import CurateConfig
@@ -97,7 +100,7 @@ def main() -> None:
         corpus = args.corpus or Path(tmp) / "corpus.jsonl"
         if not corpus.is_file():
             started = time.perf_counter()
-            made = write_corpus(corpus, megabytes)
+            made = write_corpus(corpus, megabytes, kinds=tuple(args.only))
             print(f"corpus: {made['rows']:,} rows, {made['bytes'] / 1e6:.0f} MB in {time.perf_counter() - started:.0f} s")
         else:
             made = {"bytes": corpus.stat().st_size}
@@ -127,6 +130,7 @@ def main() -> None:
         print(f"corpus share showing each behavior: {shares}; skipped: {stats['skipped']}")
         print(f"kinds kept: {kinds}")
         path = save("bench_curate", {"megabytes": made["bytes"] / 1e6, "workers": args.workers, "corpus": made,
+                                     "only": args.only or "all kinds",
                                      "runs": runs, "corpus_behavior_share": shares, "kinds_kept": kinds})
         print(f"results -> {path}")
 
