@@ -11,7 +11,7 @@ shared):
 
 Also: the time for one 1 MB text (the input cap, ``MAX_CHARS``), the behavior density of each
 corpus, and the classifier's agreement with the held-out labeled sets it was never tuned on
-(``heldout``, ``varied_heldout``): presence precision / recall / F1 per behavior. Results go to
+(``heldout``, ``varied_heldout``, ``blind_heldout``): presence precision / recall / F1 per behavior. Results go to
 ``benchmarks/results/bench_lexical.json``.
 
     .venv/bin/python benchmarks/bench_lexical.py
@@ -108,7 +108,7 @@ def main() -> None:
             f"{result['mb_per_s_wall']:.2f} MB/s wall; instances/KB: {density}"
         )
     results["heldout_f1"] = {}
-    for name in ("heldout", "varied_heldout"):
+    for name in ("heldout", "varied_heldout", "blind_heldout"):
         rows = [json.loads(line) for line in fixture_path(name).read_text("utf-8").splitlines()]
         found = agreement([row["behaviors"] for row in rows], [count_behaviors(row["completion"]) for row in rows])
         results["heldout_f1"][name] = {"rows": len(rows), "macro_f1": macro_f1(found),

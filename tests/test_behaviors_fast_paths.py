@@ -18,12 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from habits.behaviors import BEHAVIORS, behavior_spans, count_behaviors, cues, document, lexical, text
-from habits.behaviors.agreement import fixture_path
+from habits.behaviors.agreement import FIXTURES, fixture_path  # FIXTURES: every shipped labeled set
 from habits.behaviors.lexical import infer_target
 from habits.behaviors.patterns import ascii_pattern, reverse
 from habits.traces.tokens import count_regex_tokens
 
-FIXTURES = ("tuning", "heldout", "varied_tuning", "varied_heldout")
 # characters of prepared text, with the separators \x1c-\x1f that Unicode counts as white space
 PREPARED = st.text(alphabet="abdefgilmnoprstuvwxy _'0123456789 =+-*/().,:;!?<>{}\"\n\t\x0b\x1c\x1f", max_size=60)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from habits.behaviors import BEHAVIORS, TAXONOMY, behavior_spans, count_behaviors
-from habits.behaviors.agreement import agreement, fixture_path, macro_f1
+from habits.behaviors.agreement import FIXTURES, agreement, fixture_path, macro_f1
 from habits.behaviors.lexical import MAX_CHARS, infer_target
 
 
@@ -272,7 +272,7 @@ def test_lexical_agrees_with_the_tuning_labels():
 
 
 # --- spans -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["tuning", "heldout", "varied_tuning", "varied_heldout"])
+@pytest.mark.parametrize("name", FIXTURES)
 def test_spans_give_one_clause_of_the_original_text_per_counted_instance(name):
     for line in fixture_path(name).read_text(encoding="utf-8").splitlines():
         text = json.loads(line)["completion"]
@@ -311,6 +311,18 @@ def test_varied_fixtures_cover_styles_tasks_and_every_behavior_on_both_sides():
         for behavior in BEHAVIORS:
             present = sum(1 for row in rows if row["behaviors"][behavior] > 0)
             assert 10 <= present <= len(rows) - 10, (name, behavior)
+
+
+def test_blind_fixtures_hold_every_behavior_on_both_sides_across_tasks_and_authors_styles():
+    for name in ("blind_tuning", "blind_heldout"):
+        rows = [json.loads(line) for line in fixture_path(name).read_text(encoding="utf-8").splitlines()]
+        assert len(rows) >= 100 and len({row["id"] for row in rows}) == len(rows)
+        assert {"countdown", "general_points", "math"} <= {row["task"] for row in rows}
+        assert len({row["style"] for row in rows}) >= 30
+        assert sum(1 for row in rows if not any(row["behaviors"].values())) >= 15  # look-alike negatives
+        for behavior in BEHAVIORS:
+            present = sum(1 for row in rows if row["behaviors"][behavior] > 0)
+            assert 0.3 * len(rows) <= present <= 0.6 * len(rows), (name, behavior)
 
 
 def test_lexical_agrees_with_the_varied_labels_it_was_tuned_on():

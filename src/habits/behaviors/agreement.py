@@ -3,7 +3,9 @@
 Used by ``habits behaviors agree`` on the labeled fixtures and by anyone comparing the lexical
 classifier with a judge. Fixtures: ``tuning`` / ``heldout`` (Countdown and GeneralPoints traces) and
 ``varied_tuning`` / ``varied_heldout`` (more authors' styles: terse, chatty, math prose, code, other
-languages' punctuation, web prose). The held-out files are never used to tune the classifier.
+languages' punctuation, web prose), and ``blind_tuning`` / ``blind_heldout`` (written and labeled
+from the taxonomy alone by an author who never saw the classifier). The held-out files are never
+used to tune the classifier.
 Predictions recorded as missing (``None``) are left out of that behavior's statistics and counted.
 """
 
@@ -18,7 +20,7 @@ from typing import Any
 
 from habits.behaviors.taxonomy import BEHAVIORS
 
-FIXTURES = ("tuning", "heldout", "varied_tuning", "varied_heldout")
+FIXTURES = ("tuning", "heldout", "varied_tuning", "varied_heldout", "blind_tuning", "blind_heldout")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class BehaviorAgreement:
 
 
 def fixture_path(name: str) -> Path:
-    """Path of a shipped fixture file: ``"tuning"`` or ``"heldout"``."""
+    """Path of a shipped fixture file, one of :data:`FIXTURES` (``"heldout"``, ``"blind_heldout"`` ...)."""
     if name not in FIXTURES:
         raise ValueError(
             f"unknown fixture {name!r}; choose one of: {', '.join(FIXTURES)} (or pass a file path)"

@@ -194,7 +194,8 @@ def agree(
         typer.Option(
             "--gold",
             "-g",
-            help="Labeled JSONL (`completion` + gold `behaviors`), or a shipped fixture: tuning, heldout.",
+            help="Labeled JSONL (`completion` + gold `behaviors`), or a shipped fixture: "
+                 "tuning, heldout, varied_tuning, varied_heldout, blind_tuning, blind_heldout.",
         ),
     ],
     backend: BackendOption = "lexical",
