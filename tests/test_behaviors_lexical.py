@@ -354,3 +354,62 @@ def test_lexical_classifies_the_same_way_under_any_hash_seed():
                               capture_output=True, text=True, check=True).stdout for seed in ("0", "1", "2024")]
     assert outputs[0].count("\n") > 300
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+# --- phrasings from more writers (the blind tuning set's styles; examples written for these tests) -------
+def test_lexical_counts_a_result_judged_nowhere_near_or_a_bit_off_as_a_failed_check():
+    assert present("9 * 7 = 63, nowhere near 90. 6 * 15 = 90 works.") >= {"verification", "backtracking"}
+    assert "verification" in present("Try 17 / 4 = 4.25, which is a bit high.")
+    assert present("The hotel is nowhere near the station. Prices were a bit high in 2023-24.") == set()
+
+
+def test_lexical_reads_a_letter_x_after_a_result_as_a_cross():
+    text = "5 + 6 + 7 = 18 x\n5 * 6 - 7 = 23 x\n(5 + 7) * 6 / 3 = 24 ok"
+    assert count_behaviors(text)["verification"] == 3
+    assert count_behaviors(text)["backtracking"] == 2
+    assert present("The area = 12 x 5 = 60 square feet.") == set()
+
+
+def test_lexical_counts_a_dead_end_and_a_named_easier_way():
+    text = "I tried 48 / 6 + 4 = 12, dead end. Easier: 4 * 6 = 24, then 48 / 24 = 2."
+    assert present(text) >= {"verification", "backtracking"}
+    assert "backtracking" in present("12 * 2 = 24 but a 3 is left. Let me do it differently: 3 * 8 = 24.")
+    assert present("The street is a dead end. Better: park at 5th Ave.") == set()
+
+
+def test_lexical_does_not_take_software_retries_or_a_return_to_basics_for_backtracking():
+    changelog = "v1.2 (2023-05-01): retrying failed uploads now waits 5 s. Retry logic moved to net.py."
+    assert count_behaviors(changelog)["backtracking"] == 0
+    sports = "Down 10-3 at halftime, we went back to basics and won 24-13."
+    assert count_behaviors(sports)["backtracking"] == 0
+    assert "backtracking" in present("6 * 5 = 30, too big. Let me retry: 6 + 5 = 11.")
+    assert "backtracking" in present("9 * 3 = 27, no. Go back to the 9: 9 + 3 = 12.")
+
+
+def test_lexical_does_not_take_a_wait_that_opens_a_check_for_a_switch():
+    assert count_behaviors("7 * 3 + 2 = 23. wait, did I use the 2 only once? yes.")["backtracking"] == 0
+
+
+def test_lexical_counts_needed_values_asked_for_or_owed_by_the_other_numbers():
+    assert present("36 = 3 * 12. Can I get 12 from 8 and 4? 8 + 4 = 12.") >= {"subgoal_setting", "backward_chaining"}
+    assert "subgoal_setting" in present("45 is 5 times 9, so once I've got 9 the rest is easy. 6 + 3 = 9.")
+    assert "subgoal_setting" in present("50 - 38 = 12, so 6 and 2 have to produce 12: 6 * 2 = 12.")
+    assert present("You have to give 2 weeks notice. Can I get 2 tickets for Friday?") == set()
+
+
+def test_lexical_counts_the_target_undone_before_words_that_name_the_other_numbers():
+    text = "53 - 8 = 45, so the 9 and the 5 need to make 45: 9 * 5 = 45."
+    assert "backward_chaining" in present(text)
+
+
+def test_lexical_counts_a_plan_by_cases_but_not_a_first_attempt_narrated():
+    assert "subgoal_setting" in present("We consider two cases: n even and n odd. If n = 2k, then n^2 = 4k^2.")
+    assert "subgoal_setting" not in present("In two cases out of 10 the test failed.")
+    assert "subgoal_setting" not in present("I first tried 7 * 3 = 21, which is too small.")
+
+
+def test_lexical_counts_starting_from_the_target_or_the_last_step():
+    assert "backward_chaining" in present("Work from 50: 50 - 8 = 42, and 42 is 6 * 7.")
+    assert "backward_chaining" in present("The last thing done was adding 7, so undo it: 31 - 7 = 24.")
+    assert "backward_chaining" in present("Start from what we want: a^2 + b^2 = (a + b)^2 - 2ab = 9 - 4 = 5.")
+    assert "backward_chaining" not in present("To delete while looping, work backwards through the list: i = n - 1.")

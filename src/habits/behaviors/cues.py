@@ -67,6 +67,10 @@ VERIFY = CueSet(
     cue(r"=/=", fail=True),
     cue(r"too\s+(?:big|small|high|low|large|much|little)\b", fail=True),
     cue(r"way\s+(?:over|under|off)\b", fail=True),
+    # a number judged in words right after it: "= 45, nowhere near 82", "1.4 is a bit low"
+    cue(r"nowhere\s+(?:near|close)\b", before=r"\d\)?[^\n\d]{0,12}", fail=True),
+    *cues(r"a\s+bit|a\s+little|a\s+tad|slightly", r"\s+(?:too\s+)?(?:low|high|big|small|large|short|over|under)\b",
+          before=r"\d\)?[^\n\d]{0,12}", fail=True),
     *cues("overshoot|undershoot|exceed", r"s?\b", gate="{} {}s", fail=True),
     *cues(
         r"short|over|off|too\s+many|too\s+few|more\s+than|less\s+than|away",
@@ -138,6 +142,7 @@ VERIFY = CueSet(
     cue(r"no(?:o*|pe)" + _END, gate="no noo nooo nope", before=_VERDICT_BEFORE, fail=True),
     *cues("nah|wrong|incorrect|close|argh|ugh", _END, before=_VERDICT_BEFORE, fail=True),
     cue(r"yes+" + _END, gate="yes yess yesss", before=_VERDICT_BEFORE),
+    cue(r"x" + _END, before=r"=\s*-?\d+(?:\.\d+)?\s+", fail=True),  # "12 + 4 + 3 + 2 = 21 x"
     *cues(r"yep|yup|correct|good|ok|okay|perfect", _END, before=_VERDICT_BEFORE),
     cue(
         r"\n[^\w\n]*(?:no+|nope|nah|yes+|yep|yup|correct|wrong|close|almost)\b"
@@ -167,6 +172,7 @@ VERIFY = CueSet(
     cue(r"impossible\b", fail=True),
     cue(r"not\s+possible\b", fail=True, also="possible"),
     cue(r"went\s+wrong\b", fail=True),
+    cue(r"dead\s+end" + _END, before=r"(?:[,:(-]|\n|\b(?:a|another|that's|it's|is|was|hits?|reached?))\s*", fail=True),
     cue(r"short\b", before=r"\b(?:still|bit|little|way|just)\s+", fail=True),
     *cues(r"remaining|left|left\s+over", r"\s*:\s*\(?\d", fail=True, also=":"),  # "Remaining: 10" -- a number not used
 )
@@ -189,15 +195,24 @@ SWITCH = CueSet(
     *cues("scratch|scrap|forget|undo|drop|abandon|ditch", r"\s+(?:that|this|it)\b"),
     cue(r"abandon\b", gate="abandon"),
     cue(r"start(?:ing)?\s+(?:over|again|from\s+scratch)\b", gate="start starting"),
-    cue(r"back\s+to\b", not_before=r"\b(?:fall|falls|falling|fell|write|writes|written|feed|fed|report|get|gets|"
+    # back to an earlier point of the reasoning ("back to 9 * 8", "back to the drawing board", "back to my first
+    # idea") -- not "back to top", "back to the previous lesson", "went back to basics"
+    cue(r"back\s+to\s+(?:\(?\d|square\s+one\b|\w+ing\b|(?:my|our)\s|that\b|it\b|the\s+(?:\d|drawing\s+board\b|start\b|"
+        r"beginning\b|original\b|previous\s+(?:step|idea|approach|attempt|result)\b|idea\b|approach\b|plan\b|numbers\b|"
+        r"first\s+(?:idea|approach|attempt|step|one)\b))", not_before=r"\b(?:fall|falls|falling|fell|write|writes|written|feed|fed|report|get|gets|"
         r"welcome|come|comes)\s+"),
-    cue(r"back\b", before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
+    cue(r"back\b(?=\s*(?:[:,.!(\n-]|and\b|up\b|a\s+step\b|\d|to\s+(?:\(?\d|square\s+one|\w+ing\b|the\s+(?:\d|drawing\s+board|"
+        r"start|beginning|first|original|previous\s+(?:step|idea|approach|attempt)|idea|approach|plan|numbers))))",
+        before=r"\b(?:go(?:ing)?|step(?:ping)?|went)\s+"),
     # a clause that opens with "back" and goes on with a new line of work: "back 10/5=2", "back need 3:"
     cue(r"\n[^\w\n]*back\b(?=\s*(?:\(?\d|need\b|up\b))", gate="back"),
     cue(r"backtrack(?:s|ed|ing)?\b", gate="backtrack backtracks backtracked backtracking"),
-    cue(r"re-?(?:think|thinking|consider|considering|do|doing|did|try|trying|tried|work|working)\b",
-        gate="re rethink rethinking reconsider reconsidering redo redoing redid retry retrying retried rework "
-             "reworking"),
+    cue(r"re-?(?:think|thinking|consider|considering|do|doing|did|work|working)\b",
+        gate="re rethink rethinking reconsider reconsidering redo redoing redid rework reworking"),
+    # "let me retry", "retry: 8 * 3" -- not software's "retry logic", "retrying failed requests"
+    cue(r"re-?tr(?:y|ying|ied)\b", gate="re retry retrying retried",
+        before=r"\b(?:let(?:'s|\s+me|\s+us)|i'll|we'll|i|we|so|then|ok|okay|now|just)\s+"),
+    cue(r"\n[^\w\n]*re-?try(?:ing)?\b(?=\s*[:,(\d-]|\s+(?:with|using|from)\b)", gate="re retry retrying"),
     cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"),
     cue(r"or\s+(?:maybe|perhaps)\b"),
     cue(r"on\s+second\s+thought"),
@@ -209,19 +224,24 @@ SWITCH = CueSet(
     cue(r"switch\s+(?:it\s+up|approach|strategy|plan|tack|to)\b"),
     cue(r"change\s+(?:approach|strategy|plan|tack)\b"),
     cue(r"think\s+(?:about\s+it\s+)?differently\b", also="differently"),
+    cue(r"differently\b", before=r"\b(?:do|try|approach|tackle|handle|solve|attack)\s+(?:it|this|that)\s+"),
     cue(r"forward\s+again\b"),
     cue(r"again\b", before=r"\b(?:step|attempt|try)\s+\d+\s*\(?"),
     cue(
         r"\n[^\w\n]*(?:second|third|fourth|fifth|next)\s*(?:thought|try|attempt|idea|option|approach)?\s*:",
         gate="second third fourth fifth next",
     ),
+    # "Easier: 0.125 is 1/8, so ...": a clause that opens by naming a better way
+    cue(r"\n[^\w\n]*(?:easier|simpler|better|quicker|cleaner|faster|shorter)(?:\s+(?:way|approach|idea|route|method))?\s*:",
+        gate="easier simpler better quicker cleaner faster shorter"),
     cue(r"\n[^\w\n]*(?:attempt|try|option)\s*#?\s*(?:[2-9]|\d\d)\b(?!\s*[-+*/=])", gate="attempt try option"),
     cue(r"\n[^\w\n]*(?:let(?:'s|\s+me|\s+us)\s+)?try\b", gate="try"),
 )
 # Weak signals: a switch only when the clause does not simply continue from the previous result.
 WEAK_SWITCH = CueSet(
     cue(
-        r"wait\b(?![,\s-]*(?:is\s+that|let\s+me\s+(?:double[- ]?)?check|let\s+me\s+verify|that's\s+right|yes))",
+        r"wait\b(?![,\s-]*(?:is\s+that|let\s+me\s+(?:double[- ]?)?check|let\s+me\s+verify|that's\s+right|yes|"
+        r"(?:did|do|have|am)\s+i\b|(?:is|does|was)\s+(?:it|that|this)\b))",
         weak=True,
     ),
     cue(r"hold\s+on\b", weak=True),
@@ -259,7 +279,8 @@ SUBGOAL = CueSet(
     ),
     *cues(r"to\s+start|start\s+by|begin\s+by", r"\b[^\n]{0,40}?" + _GOAL_VERB, also="start begin"),
     # "we first need the radius", "we begin by eliminating y", "let us find the side first"
-    *cues(r"first|begin\s+by|start\s+by", r"\b", before=r"\b" + _SUBJECT + r"\s+"),
+    *cues(r"first|begin\s+by|start\s+by", r"\b(?!\s+(?:tried|attempted|guessed|assumed|thought|went|did)\b)",
+          before=r"\b" + _SUBJECT + r"\s+"),
     cue(r"let(?:'s|\s+us|\s+me)\s+(?:first\s+)?" + _PLAN_VERB[2:] + r"[^\n]{0,40}?\bfirst\b", gate="let let's",
         also="first"),
     cue(r"first(?:ly)?\s*,?\s+(?:i|we|let(?:'s|\s+us|\s+me))\b[^\n]{0,40}?" + _PLAN_VERB, gate="first firstly"),
@@ -289,6 +310,13 @@ SUBGOAL = CueSet(
         before=r"\b(?:aim|aiming|get|getting|land|come)\s+(?:for\s+|to\s+)?(?:something\s+|a\s+number\s+|a\s+value\s+)?",
     ),
     cue(r"break\s+(?:this\s+|it\s+|the\s+\w+\s+)?(?:down|into|up)\b"),
+    cue(r"split\s+(?:this|it|them)\s+up\b"),  # "split it up first: hundreds, then the rest"
+    # a plan by cases: "we handle two cases", "consider three cases" (not "in two cases out of ten")
+    *cues(r"two|three|four|several", r"\s+cases\b", also="cases",
+          before=r"\b(?:handle|consider|treat|distinguish|examine|check|split\s+into|separate|into)\s+(?:the\s+)?"),
+    # "before anything else we need the period", "before we can divide, we must ..."
+    cue(r"before\s+(?:anything\s+else|(?:we|i)\s+can\s+\w+)\b[^\n]{0,40}?\b(?:we|i)(?:'ll)?\s+(?:first\s+)?"
+        r"(?:need|must|have\s+to|should)\b", also="anything can"),
     *cues(r"split|splits", r"\s+into\b"),
     cue(r"two\s+(?:stages|parts)\b"),
     *cues(
@@ -313,9 +341,15 @@ NEED_NUMBER = CueSet(
         "need|want",
         gate="{} {}s",
         tail=r"s?\s+(?:to\s+(?:make|get|find|reach|form|create|produce|obtain)\s+)?"
-        r"(?:a\s+|an\s+|another\s+|exactly\s+|the\s+)?(\d+)\b(?!\s*[-+*/=])",
+        r"(?:a\s+|an\s+|another\s+|exactly\s+|the\s+)?(?:second\s+|third\s+|other\s+|remaining\s+|missing\s+)?"
+        r"(\d+)\b(?!\s*[-+*/=])",
     ),
     *cues(r"must|have\s+to", r"\s+make\s+(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])"),
+    # numbers that must yield a value: "5, 13 and 2 have to produce 31", "the 9 and 5 have to supply the remaining 4"
+    *cues(r"must|have\s+to|has\s+to",
+          r"\s+(?:produce|give|supply|provide|yield|equal|make|form|get|reach|sum\s+to|add\s+up\s+to)\s+"
+          r"(?:a\s+|an\s+|the\s+)?(?:remaining\s+|missing\s+|other\s+)?(\d+)\b(?!\s*[-+*/=%])",
+          before=r"(?:\d|\b(?:rest|others|remaining|numbers|cards|ones|pair|two|three|four|both))\s+"),
     *cues(
         "make|get|form|create|find|obtain|produce|give|build|construct",
         r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b",
@@ -328,7 +362,10 @@ NEED_NUMBER = CueSet(
     cue(r"from\s+\d+(?:\s*(?:,|and|&)\s*\d+)+", before=r"(?:[,;]|\bthen|\band|\bnow)\s+(\d+)\s+"),  # "then 4 from 3 and 7"
     cue(r"reach\s+(\d+)\s+(?:with|from|using)\s+\d"),  # "step 1: reach 6 with 7 and 1"
     cue(r"if\s+(?:i|we)\s+(?:can\s+|could\s+)?(?:make|get|have|build|reach)\s+(?:a\s+|an\s+)?(\d+)"),
-    cue(r"once\s+(?:i|we)\s+(?:have|get|make|reach|build)\s+(?:a\s+|an\s+|the\s+)?(\d+)"),
+    cue(r"once\s+(?:i|we)(?:'ve|\s+have)?\s+(?:have|get|got|make|made|reach|reached|build|built)\s+(?:a\s+|an\s+|the\s+)?(\d+)",
+        also="i we i've we've"),
+    # "can I get 19?", "can we make 11 and 3?"
+    cue(r"can\s+(?:i|we)\s+(?:get|make|build|form|reach|produce)\s+(?:a\s+|an\s+|the\s+)?(\d+)\b(?!\s*[-+*/=%])"),
     cue(r"try(?:ing)?\s+to\s+(?:get|make|reach|build|produce|form|find)\s+(?:to\s+)?(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])",
         gate="try trying"),
 )
@@ -336,12 +373,19 @@ NEED_NUMBER = CueSet(
 # --- backward chaining: from the target back to the inputs ---------------------------------------
 BACKWARD = CueSet(
     # "work backwards", "backwards from 24" (not "backward error analysis")
-    cue(r"backwards?\b", gate="backward backwards",
+    cue(r"backwards?\b(?!\s+(?:through|over|along|in)\s+(?:the\s+|a\s+)?(?:list|array|string|loop|items|elements|"
+        r"ind(?:ex|ices)|buffer|file|lines|rows|vector|sequence|history|stack|queue|text|characters|bytes)\b)",
+        gate="backward backwards",
         before=r"\b(?:work|works|working|worked|think|thinking|reason|reasoning|go|going|went|step|stepping|solve|"
                r"solving|move|moving|count|counting|proceed|proceeding|search|searching)\s+"),
-    cue(r"backwards?(?:\s+(?:from|to|through|reasoning|chaining|again)\b|\s*:)", gate="backward backwards"),
+    cue(r"backwards?(?:\s+(?:from|to|reasoning|chaining|again)\b|\s*:)", gate="backward backwards"),
     cue(r"from\s+the\s+(?:target|goal)\b", also="target goal"),
     cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
+    cue(r"from\s+what\s+(?:we|i|you)\s+(?:want|need|are\s+asked|must\s+(?:show|prove|find))\b",
+        before=r"\b(?:start|starting|work|working|reason|reasoning|go|going)\s+(?:backwards?\s+)?"),
+    cue(r"last\s+thing\s+(?:done|we\s+did|that\s+happened)\b"),
+    *cues(r"last|final", r"\s+(?:\w+\s+)?first\b", gate="{}",
+          before=r"\b(?:about|at|with|consider|examine)\s+the\s+"),
     cue(r"last\s+operation\b"),
     *cues(r"last|final", r"\s+(?:step|operation|move|op)\b", gate="{}"),
     cue(r"undo(?:ing)?\s+(?:the\s+)?(?:last\s+|final\s+|previous\s+)?(?:step|operation|op)s?\b",
@@ -371,6 +415,7 @@ DECOMPOSE = CueSet(
     # the value in words: "40 is 5 times 8", "49 is 7 squared", "36 is double 18"
     cue(r"is\s+(?:\d+\s+(?:times|plus|minus)\b|(?:double|twice|half|triple)\s+(?:of\s+)?\d)",
         before=r"\b(\d+)\s+", also="times plus minus double twice half triple"),
+    cue(r"is\s+\(?\d+\s*[-+*/]\s*\d", before=r"(?:\n|[\s:(,])(\d+)\s+"),  # "24 is 2*12, so I need a 2 and a 12"
     cue(r"can\s+be\s+(?:written|made|expressed)\s+as\s*\(?\s*" + NUM + r"\s*[-+*/]", before=r"\b(\d+)\s+"),
 )
 # The target as the starting point: "24 / 4 = 6, so I need", "to get 42, I could", "making 85 as".
@@ -378,8 +423,10 @@ DECOMPOSE = CueSet(
 _UNDONE = cues(
     r"need|must|have\s+to|want",
     r"\b",
-    before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*=\s*\d+[,\s]*(?:so\s+|then\s+|and\s+)?(?:[^\n=]{0,25}?\b)?"
-    r"(?:(?:i|we)(?:'d|'ll|\s+would|\s+will)?\s+)?",
+    # (the calculation may be split on: "83 - 2 = 81 = 9 * 9, so I need"; other words only after a connective:
+    # "so the other three need", not "= 17\nback need")
+    before=r"(?:\n|[\s:(])(\d+)\s*[-/]\s*\d+\s*=\s*\d+(?:\.\d+)?(?:[,\s]*=\s*\d+\s*[-+*/]\s*\d+)?[,:\s]*"
+    r"(?:(?:so|then|and|now)\s+[^\n=]{0,25}?|(?:now|all|still)\s+)?(?:(?:i|we)(?:'d|'ll|\s+would|\s+will)?\s+)?",
     window=60,
 )
 FROM_TARGET = CueSet(
@@ -387,6 +434,7 @@ FROM_TARGET = CueSet(
     cue(r"ways?\s+to\s+(?:write|express|split|decompose)\s+(\d+)\b", gate="way ways"),
     cue(r"divided\s+by\s+\d+\s+(?:is|gives|equals|=)\s+\d+", before=r"\b(\d+)\s+"),  # "68 divided by 17 is 4"
     cue(r"start(?:ing)?\s+from\s+(\d+)\b", gate="start starting"),
+    cue(r"work(?:ing)?\s+(?:back\s+)?from\s+(\d+)\b", gate="work working"),
     cue(r"ways\s+to\s+(?:make|get|reach)\s+(\d+)\s*:"),
     cue(
         r"to\s+(?:get|make|reach|hit)\s+(?:to\s+)?(\d+),?\s+(?:i|we)\s+(?:could|can|would|might|need|should)\b"
@@ -425,6 +473,7 @@ TARGET_VOTES = CueSet(
           weight=4),
     cue(r"is\s+\d+\s+times\b", before=r"(?:\n|[\s:(,])(\d+)\s+", weight=3, also="times"),  # "35 is 5 times 7"
     cue(r"start(?:ing)?\s+from\s+(\d+)\b", gate="start starting", weight=3),
+    cue(r"work(?:ing)?\s+(?:back\s+)?from\s+(\d+)\b", gate="work working", weight=3),
     *cues(
         r"want|need|aiming\s+for|aim\s+for|to\s+get|to\s+make|to\s+reach|land\s+on",
         r"\s+(\d+)\b",

@@ -50,7 +50,7 @@ _ATTEMPT = compile_ascii(
     r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d"
     r"|\b[a-z]\s*=\s*[-+(]?\s*\d"  # math prose states results about variables: "x = 4"
     # ... and announces attempts in words: "I tried L'Hopital's rule", "my first guess was"
-    r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b"
+    r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b|\n[^\w\n]*(?:tried|attempted)\b"
     r"|\bmy\s+(?:first\s+|initial\s+)?(?:guess|attempt|try)\b|\blet\s+(?:me|us)\s+(?:try|attempt)\b"
 )
 # A calculation: "3 * 8", "= 24", ") + 1", "multiply by 4". The patterns below that open with a
@@ -322,7 +322,7 @@ def _backtracking(doc: Doc, first_arith: int, last_fail: dict[int, int], get_tar
         if line in switches and switches[line] > fail_at:
             continue  # "that fails, let me try ..." was counted in this clause already
         text = texts[following]
-        if (_ARITH.search(text) and not _answerish(text) and not _continues(clauses, following)
+        if (_ARITH.search(text) and not _answerish(text) and not _continues(clauses, following, get_target)
                 and not (("settle" in text or "go with" in text or "closest" in text or "nearest" in text)
                          and _SETTLING.search(text))):
             lines.add(following)
@@ -347,15 +347,19 @@ def _switches_within(line: str, fail_at: int) -> bool:
     return bool(result and found.group(1) != result.group(1))
 
 
-def _continues(doc: Doc, index: int) -> bool:
-    """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
+def _continues(doc: Doc, index: int, get_target=None) -> bool:
+    """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19");
+    with ``get_target``, a clause that starts from the target reached by a failed attempt starts over
+    from the target ("= 96 but 11 left. 96 - 50 = 46, so ...")."""
     if index == 0:
         return False
     head = _LEADING_NUMBER.match(doc.lines[index])
     if head is None:
         return False
     tail = _LAST_RESULT.search(doc.lines[index - 1])
-    return tail is not None and head.group(1) == tail.group(1)
+    if tail is None or head.group(1) != tail.group(1):
+        return False
+    return get_target is None or _number(head.group(1)) != get_target()
 
 
 def _answerish(line: str) -> bool:
