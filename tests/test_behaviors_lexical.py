@@ -413,3 +413,19 @@ def test_lexical_counts_starting_from_the_target_or_the_last_step():
     assert "backward_chaining" in present("The last thing done was adding 7, so undo it: 31 - 7 = 24.")
     assert "backward_chaining" in present("Start from what we want: a^2 + b^2 = (a + b)^2 - 2ab = 9 - 4 = 5.")
     assert "backward_chaining" not in present("To delete while looping, work backwards through the list: i = n - 1.")
+
+
+def test_lexical_counts_the_value_still_missing_after_a_result_as_backward():
+    text = "7 * 6 = 42 covers most of it; the 5 and 3 have to supply the remaining 8. 5 + 3 = 8."
+    assert present(text) >= {"subgoal_setting", "backward_chaining"}
+    assert "backward_chaining" not in present("Page 1 = 20 items; we load the remaining 2 cards later.")
+
+
+def test_lexical_counts_a_plan_that_ends_on_the_target_as_a_subgoal():
+    # the clause names the target, but as the last step of a plan, not as the task restated
+    assert "subgoal_setting" in present("Idea: get 2 somehow, then multiply by 12 for 24.", target=24)
+    assert "subgoal_setting" not in present("Idea: we need to get 24.", target=24)
+
+
+def test_lexical_reads_a_switch_after_a_short_aside():
+    assert "backtracking" in present("11 - 8 = 3, not 2. hmm. q as 10 then. 10 - 8 = 2, 7 + 5 = 12, 2 * 12 = 24")

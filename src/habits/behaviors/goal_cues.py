@@ -148,6 +148,10 @@ BACKWARD = CueSet(
     cue(r"from\s+what\s+(?:we|i|you)\s+(?:want|need|are\s+asked|must\s+(?:show|prove|find))\b",
         before=r"\b(?:start|starting|work|working|reason|reasoning|go|going)\s+(?:backwards?\s+)?"),
     cue(r"last\s+thing\s+(?:done|we\s+did|that\s+happened)\b"),
+    # what is still missing after a result: "= 36 gets me most of the way; the 9 and 5 have to supply the remaining 4"
+    cue(r"remaining\s+\d+\b(?!\s+(?:numbers?|cards?))",
+        before=r"=\s*\d+(?:\.\d+)?\b[^=]{0,60}?\b(?:supply|make|get|give|produce|need|needs|find|cover|provide)\s+"
+               r"(?:the\s+)?", window=80),
     *cues(r"last|final", r"\s+(?:\w+\s+)?first\b", gate="{}",
           before=r"\b(?:about|at|with|consider|examine)\s+the\s+"),
     cue(r"last\s+operation\b"),

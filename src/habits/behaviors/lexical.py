@@ -77,7 +77,7 @@ _RULE_RESTATEMENT = compile_ascii(
     r"|\buse\s+(?:all|each|every)\b"
 )
 _INTERMEDIATE = compile_ascii(r"\bfirst\b|intermediate|milestone|stepping|sub-?goal|sub-?target")
-_NOT_RESTATEMENT = compile_ascii(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
+_NOT_RESTATEMENT = compile_ascii(r"close\s+to|near|around|first|\bthen\b|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
                               r"milestone|stepping|immediate|suffices|enough\s+to|reduce")
 
 
@@ -368,8 +368,8 @@ def _answerish(line: str) -> bool:
 
 
 def _fragment(line: str) -> bool:
-    """A clause too short to be a step of its own: "hmm.", "2.", "5 / ...", "ok so"."""
-    return len(line) <= 12 and _ARITH.search(line) is None
+    """A clause too short to be a step of its own: "hmm.", "2.", "5 / ...", "ok so", "j as 10 then."."""
+    return len(line) <= 16 and _ARITH.search(line) is None
 
 
 def _tried(prepared: str, clauses: Doc, first: int, last: int, get_target) -> bool:
