@@ -429,3 +429,11 @@ def test_lexical_counts_a_plan_that_ends_on_the_target_as_a_subgoal():
 
 def test_lexical_reads_a_switch_after_a_short_aside():
     assert "backtracking" in present("11 - 8 = 3, not 2. hmm. q as 10 then. 10 - 8 = 2, 7 + 5 = 12, 2 * 12 = 24")
+
+
+def test_lexical_does_not_take_a_remainder_worked_on_for_a_failure_or_a_switch():
+    text = "What times 6 is 150? 6 * 20 = 120, which leaves 30, and 30 = 6 * 5. So 25."
+    assert present(text) & {"verification", "backtracking"} == set()
+    text = "15 * 40 = 600, which is 30 too much, and 30 = 2 * 15, so take off 2: 38."
+    assert count_behaviors(text)["backtracking"] == 0
+    assert "verification" in present("8 * 3 = 24, leaving 7 unused.")

@@ -120,7 +120,9 @@ VERIFY = CueSet(
     ),
     cue(
         gate="leave leaves leaving",
-        pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?\d+",
+        # (not a remainder worked on next: "7 * 20 = 140, which leaves 21, and 21 = 7 * 3", "leaves 21 to make")
+        pattern=r"leav(?:es?|ing)\s+(?:the\s+|a\s+|one\s+|another\s+)?(\d+)\b"
+        r"(?!\s+to\s+(?:make|get|reach|cover|find)\b|[^\n\d]{0,12}\b\1\s*=)",
         fail=True,
     ),
     *cues("and|but", r"\s+(?:the\s+)?\d+\s*\?", not_before=r"\b(?:from|of|with|using)\b[^\n]*", window=80, also="?"),

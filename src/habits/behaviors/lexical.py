@@ -71,6 +71,7 @@ _OPENS_OBJECT = compile_ascii(r"\s*\{")
 _SETTLING = compile_ascii(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
 _FRESH = compile_ascii(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
 _LEADING_NUMBER = compile_ascii(r"\D{0,30}?(\d+(?:\.\d+)?)")  # at the start of a clause (match, not search)
+_SPLIT_BEFORE = compile_ascii(r"(\d+)\s*=\s*\(?")  # "28 = " before an expression that splits the 28
 _LAST_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")  # the result a clause ends with
 _RULE_RESTATEMENT = compile_ascii(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
@@ -344,7 +345,12 @@ def _switches_within(line: str, fail_at: int) -> bool:
     if found is None:
         return False
     result = _LAST_RESULT.search(line[:fail_at])
-    return bool(result and found.group(1) != result.group(1))
+    if not result or found.group(1) == result.group(1):
+        return False
+    # the gap the check named, split: "= 840, which is 28 too much, and 28 = 2 * 14" works on the 28
+    split = _SPLIT_BEFORE.search(line, result.end(), found.start())
+    return not (split and split.end() == found.start()
+                and re.search(rf"(?<![\d.]){split.group(1)}(?![\d.])", line[result.end():split.start()]))
 
 
 def _continues(doc: Doc, index: int, get_target=None) -> bool:
