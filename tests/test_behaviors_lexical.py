@@ -437,3 +437,12 @@ def test_lexical_does_not_take_a_remainder_worked_on_for_a_failure_or_a_switch()
     text = "15 * 40 = 600, which is 30 too much, and 30 = 2 * 15, so take off 2: 38."
     assert count_behaviors(text)["backtracking"] == 0
     assert "verification" in present("8 * 3 = 24, leaving 7 unused.")
+
+
+def test_lexical_does_not_take_software_checked_on_a_platform_for_verification():
+    assert "verification" not in present("v2.3 (2024-03-02): verified against Python 3.10 and 3.12; tested on Windows 11.")
+    assert "verification" in present("7 * 8 = 56. Verify: 56 / 8 = 7, so 56 - 2 = 54 matches target 54.")
+
+
+def test_lexical_counts_never_mind_as_a_retraction():
+    assert "backtracking" in present("Try 6 * 5 = 30 and 30 - 6 = 24. Never mind that, 4 is not there: 8 * 3 = 24.")

@@ -27,6 +27,11 @@ from habits.behaviors.goal_cues import (
 __all__ = ["Cue", "CueSet", "SETS", "activate", "cue", "cues"]
 
 
+# a check of software against a platform ("verified against Python 3.10", "tested on Windows"), not of a result
+_PLATFORM = (
+    r"(?!\s+(?:against|on|with|under|for|in)\s+(?:python|pypy|cpython|windows|linux|macos|ubuntu|debian|node|java|jdk|"
+    r"chrome|firefox|safari|ios|android|versions?\b|releases?\b|v\d))"
+)
 _RULE_OBJECT = (
     r"(?!\s+(?:the\s+|what\s+|which\s+|how\s+|if\s+the\s+|that\s+the\s+|my\s+)?(?:rules?|instructions?|"
     r"problem|question|task|card\s+values?|operations?|allowed|constraints?|statement|format|input|"
@@ -47,15 +52,15 @@ VERIFY = CueSet(
     cue(r"\(no\)", fail=True),
     cue(r"\(yes\)"),
     cue(
-        r"check(?:s|ed|ing)?\b" + _RULE_OBJECT + _NUMBER_FOLLOWS,
+        r"check(?:s|ed|ing)?\b" + _RULE_OBJECT + _PLATFORM + _NUMBER_FOLLOWS,
         word=False,
         gate="check checks checked checking recheck rechecked rechecking",
     ),  # check, double-check, re-check, sanity check
     cue(
-        r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT + _NUMBER_FOLLOWS,
+        r"verif(?:y|ies|ied|ying|ication)\b" + _RULE_OBJECT + _PLATFORM + _NUMBER_FOLLOWS,
         gate="verify verifies verified verifying verification",
     ),
-    cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT + _NUMBER_FOLLOWS, gate="confirm confirms confirmed confirming"),
+    cue(r"confirm(?:s|ed|ing)?\b" + _RULE_OBJECT + _PLATFORM + _NUMBER_FOLLOWS, gate="confirm confirms confirmed confirming"),
     cue(
         r"not\s+(?:(?:equal\s+to\s+|quite\s+|exactly\s+)?-?\d+|enough\b|quite\b|working\b|(?:the\s+target|right|valid|"
         r"it|an?\s+integer|whole)\b)",
@@ -105,7 +110,7 @@ VERIFY = CueSet(
         pattern=r"no(?:ne|thing)\s+(?:of\s+(?:these|them|those)\s+)?(?:works?|gives?|reach(?:es)?|gets?)\b",
         fail=True,
     ),
-    cue(r"target\b", before=r"\b(?:matches|equals|hits|reaches|is|gives)\s+(?:exactly\s+)?(?:the|our)\s+"),
+    cue(r"target\b", before=r"\b(?:matches|equals|hits|reaches|is|gives)\s+(?:exactly\s+)?(?:(?:the|our)\s+)?"),
     cue(r"exactly\s+(?:our\s+target|the\s+target|(?:the\s+)?\d+)\b",
         before=r"(?:\b(?:is|are|was|gives?|gave|makes?|made|got|get|equals?|hits?|reach(?:es)?|that's|it's)|[=,])\s*"),
     # the numbers rule: unused, left over, used twice, all used once
@@ -247,6 +252,7 @@ WEAK_SWITCH = CueSet(
         weak=True,
     ),
     cue(r"hold\s+on\b", weak=True),
+    cue(r"never\s*mind\b", weak=True, gate="never nevermind"),  # a retraction: "never mind, 8 * 3 = 24"
     *cues(r"what\s+about|how\s+about|what\s+if", r"\b", weak=True),
     cue(r"maybe\s+(?:try|instead|use|\(|\d)", weak=True),
     cue(r"actually,?\s+(?:let|maybe|\(|\d|what|how)", weak=True),
