@@ -113,6 +113,7 @@ def plain_prepare(raw: str) -> str:
         raw = text._SUPERSCRIPT.sub(text._superscript, raw)
     for old, new in text.REPLACEMENTS:
         raw = raw.replace(old, new)
+    raw = raw.translate(text._LATIN_TABLE)
     raw = raw.encode("ascii", "ignore").decode("ascii")
     raw = re.sub(r"[`#\r\t]", " ", raw.replace("**", " ")).lower()
     for boundary, replacement in text.BOUNDARIES:

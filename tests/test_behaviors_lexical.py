@@ -446,3 +446,19 @@ def test_lexical_does_not_take_software_checked_on_a_platform_for_verification()
 
 def test_lexical_counts_never_mind_as_a_retraction():
     assert "backtracking" in present("Try 6 * 5 = 30 and 30 - 6 = 24. Never mind that, 4 is not there: 8 * 3 = 24.")
+
+
+# --- other languages (accents are dropped by normalisation: "raté" is read as "rate") ---------------------
+def test_lexical_counts_german_french_and_spanish_reasoning():
+    german = "Ziel: 50 mit 6, 9, 4. 6 * 9 = 54, zu viel. Anders herum: 9 * 4 = 36, dann fehlen noch 14. Passt!"
+    assert present(german) >= {"verification", "backtracking", "subgoal_setting"}
+    french = "Avec 5, 6 et 2 pour 30 : 5 + 6 = 11 - raté. Prenons plutôt 5 × 6 = 30. Parfait !"
+    assert present(french) >= {"verification", "backtracking"}
+    spanish = "Objetivo: 48 con 6, 5 y 3. ¿Qué número por 6 da 48? 8. Necesito 8 de 5 y 3: 5 + 3 = 8. ¡Listo!"
+    assert present(spanish) >= {"verification", "subgoal_setting", "backward_chaining"}
+
+
+def test_lexical_ignores_foreign_instructions_and_english_look_alikes():
+    assert present("D'abord, préchauffez le four à 200 °C. Vérifiez la cuisson au bout de 20 minutes.") == set()
+    assert present("¿Quieres volver atrás? Pulsa el botón «Atrás» y comprueba que tus datos se guardaron.") == set()
+    assert present("Requests in 2024-01 failed at a 5% rate. Rate limits apply per key.") == set()

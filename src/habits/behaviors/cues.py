@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from habits.behaviors import foreign_cues as foreign
 from habits.behaviors.cue import Cue, CueSet, cue, cues
 from habits.behaviors.goal_cues import (
     BACKWARD, DECOMPOSE, FROM_TARGET, NEED_NUMBER, NUM_ONCE, SUBGOAL, TARGET_VOTES,
@@ -182,6 +183,7 @@ VERIFY = CueSet(
     cue(r"dead\s+end" + _END, before=r"(?:[,:(-]|\n|\b(?:a|another|that's|it's|is|was|hits?|reached?))\s*", fail=True),
     cue(r"short\b", before=r"\b(?:still|bit|little|way|just)\s+", fail=True),
     *cues(r"remaining|left|left\s+over", r"\s*:\s*\(?\d", fail=True, also=":"),  # "Remaining: 10" -- a number not used
+    *foreign.VERIFY,  # the same habits in French, German and Spanish (foreign_cues.py)
 )
 
 # --- backtracking: explicit switches to another approach ----------------------------------------
@@ -217,9 +219,9 @@ SWITCH = CueSet(
     cue(r"re-?(?:think|thinking|consider|considering|do|doing|did|work|working)\b",
         gate="re rethink rethinking reconsider reconsidering redo redoing redid rework reworking"),
     # "let me retry", "retry: 8 * 3" -- not software's "retry logic", "retrying failed requests"
-    cue(r"re-?tr(?:y|ying|ied)\b", gate="re retry retrying retried",
+    cue(r"retr(?:y|ying|ied)\b", gate="retry retrying retried",
         before=r"\b(?:let(?:'s|\s+me|\s+us)|i'll|we'll|i|we|so|then|ok|okay|now|just)\s+"),
-    cue(r"\n[^\w\n]*re-?try(?:ing)?\b(?=\s*[:,(\d-]|\s+(?:with|using|from)\b)", gate="re retry retrying"),
+    cue(r"\n[^\w\n]*retry(?:ing)?\b(?=\s*[:,(\d-]|\s+(?:with|using|from)\b)", gate="retry retrying"),
     cue(r"alternative(?:ly|\s*:)", gate="alternative alternatively"),
     cue(r"or\s+(?:maybe|perhaps)\b"),
     cue(r"on\s+second\s+thought"),
@@ -243,6 +245,7 @@ SWITCH = CueSet(
         gate="easier simpler better quicker cleaner faster shorter"),
     cue(r"\n[^\w\n]*(?:attempt|try|option)\s*#?\s*(?:[2-9]|\d\d)\b(?!\s*[-+*/=])", gate="attempt try option"),
     cue(r"\n[^\w\n]*(?:let(?:'s|\s+me|\s+us)\s+)?try\b", gate="try"),
+    *foreign.SWITCH,  # the same habits in French, German and Spanish (foreign_cues.py)
 )
 # Weak signals: a switch only when the clause does not simply continue from the previous result.
 WEAK_SWITCH = CueSet(
@@ -258,6 +261,7 @@ WEAK_SWITCH = CueSet(
     cue(r"actually,?\s+(?:let|maybe|\(|\d|what|how)", weak=True),
     cue(r"let(?:'s|\s+me)\s+(?:try|see|think)\b", weak=True, gate="let let's"),
     cue(r"\n[^\w\n]*(?:hmm+|hm+|oh+|ok(?:ay)?)\W+\(?\d", weak=True, gate="hmm hmmm hmmmm hm oh ohh ok okay"),
+    *foreign.WEAK_SWITCH,  # the same habits in French, German and Spanish (foreign_cues.py)
 )
 
 # --- all sets at once: one word lookup per text instead of one per set ------------------------------

@@ -8,6 +8,7 @@ need a variable-width look-behind is a ``before`` pattern, and the text is alrea
 
 from __future__ import annotations
 
+from habits.behaviors import foreign_cues as foreign
 from habits.behaviors.cue import Cue, CueSet, cue, cues
 
 NUM = r"\d+(?:\.\d+)?"
@@ -111,9 +112,10 @@ NEED_NUMBER = CueSet(
     *cues(r"must|have\s+to", r"\s+make\s+(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])"),
     # numbers that must yield a value: "5, 13 and 2 have to produce 31", "the 9 and 5 have to supply the remaining 4"
     *cues(r"must|have\s+to|has\s+to",
-          r"\s+(?:produce|give|supply|provide|yield|equal|make|form|get|reach|sum\s+to|add\s+up\s+to)\s+"
+          r"\s+(?:produce|give|supply|provide|yield|equal|sum\s+to|add\s+up\s+to)\s+"
           r"(?:a\s+|an\s+|the\s+)?(?:remaining\s+|missing\s+|other\s+)?(\d+)\b(?!\s*[-+*/=%])",
-          before=r"(?:\d|\b(?:rest|others|remaining|numbers|cards|ones|pair|two|three|four|both))\s+"),
+          before=r"(?:\d|\b(?:rest|others|remaining|numbers|cards|ones|pair|two|three|four|both))\s+",
+          also="produce give supply provide yield equal sum add"),
     *cues(
         "make|get|form|create|find|obtain|produce|give|build|construct",
         r"\s+(?:a\s+|an\s+|another\s+)?(\d+)\s+(?:from|out\s+of|using|with)\b",
@@ -132,6 +134,7 @@ NEED_NUMBER = CueSet(
     cue(r"can\s+(?:i|we)\s+(?:get|make|build|form|reach|produce)\s+(?:a\s+|an\s+|the\s+)?(\d+)\b(?!\s*[-+*/=%])"),
     cue(r"try(?:ing)?\s+to\s+(?:get|make|reach|build|produce|form|find)\s+(?:to\s+)?(?:a\s+|an\s+)?(\d+)\b(?!\s*[-+*/=])",
         gate="try trying"),
+    *foreign.NEED_NUMBER,  # the same in French, German and Spanish (foreign_cues.py)
 )
 
 # --- backward chaining: from the target back to the inputs ---------------------------------------
@@ -145,14 +148,14 @@ BACKWARD = CueSet(
     cue(r"backwards?(?:\s+(?:from|to|reasoning|chaining|again)\b|\s*:)", gate="backward backwards"),
     cue(r"from\s+the\s+(?:target|goal)\b", also="target goal"),
     cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
-    cue(r"from\s+what\s+(?:we|i|you)\s+(?:want|need|are\s+asked|must\s+(?:show|prove|find))\b",
+    cue(r"from\s+what\s+(?:we|i|you)\s+(?:want|need|are\s+asked|must\s+(?:show|prove|find))\b", also="want asked",
         before=r"\b(?:start|starting|work|working|reason|reasoning|go|going)\s+(?:backwards?\s+)?"),
     cue(r"last\s+thing\s+(?:done|we\s+did|that\s+happened)\b"),
     # what is still missing after a result: "= 36 gets me most of the way; the 9 and 5 have to supply the remaining 4"
     cue(r"remaining\s+\d+\b(?!\s+(?:numbers?|cards?))",
         before=r"=\s*\d+(?:\.\d+)?\b[^=]{0,60}?\b(?:supply|make|get|give|produce|need|needs|find|cover|provide)\s+"
                r"(?:the\s+)?", window=80),
-    *cues(r"last|final", r"\s+(?:\w+\s+)?first\b", gate="{}",
+    *cues(r"last|final", r"\s+(?:\w+\s+)?first\b", gate="{}", also="first",
           before=r"\b(?:about|at|with|consider|examine)\s+the\s+"),
     cue(r"last\s+operation\b"),
     *cues(r"last|final", r"\s+(?:step|operation|move|op)\b", gate="{}"),
@@ -174,6 +177,7 @@ BACKWARD = CueSet(
         r"what\s+(?:number|value|do\s+(?:i|we)\s+need)?\s*(?:plus|times|minus|divided\s+by|multiplied\s+by|added\s+to|"
         r"[-+*/])\s*\d+\s+(?:gives?|makes?|equals?|is|=|to\s+get)\b"
     ),
+    *foreign.BACKWARD,  # the same in French, German and Spanish (foreign_cues.py)
 )
 # "24 = 4 * 6": a value written as an operation; counts when the value is the target or still needed.
 _DECOMPOSITION = cue(r"=\s*+\(?+\s*+" + NUM_ONCE + r"\s*+[-+*/]", before=r"(?:\n|[\s:(,])(\d+)\s*")
@@ -254,4 +258,5 @@ TARGET_VOTES = CueSet(
     *(Cue(member.pattern, member.before, window=member.window, weight=4, key=member.key, key_is_word=member.key_is_word,
           gate=member.gate, bounded=member.bounded) for member in _UNDONE),  # "24 / 4 = 6, so I need": reused, not recompiled
     cue(r"=\s*+(\d++)\b", weight=1),
+    *foreign.TARGET_VOTES,  # the same in French, German and Spanish (foreign_cues.py)
 )

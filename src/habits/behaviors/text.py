@@ -17,6 +17,7 @@ when spans are asked for.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from habits.behaviors.patterns import compile_ascii
@@ -27,6 +28,15 @@ MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds
 _WIDE = re.compile("[\uff01-\uff5e]")
 _WIDE_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+# Latin letters with accents lose them ("Vérification" -> "Verification", "raté" -> "rate", "groß" ->
+# "gross"), so that French, German or Spanish reasoning keeps its words.
+_LATIN = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153]")
+_LATIN_TABLE = {
+    ord(char): {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ð": "d", "Ð": "D",
+                "þ": "th", "Þ": "TH"}.get(char)
+    or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    for char in map(chr, [*range(0xC0, 0xD7), *range(0xD8, 0xF7), *range(0xF8, 0x100), 0x152, 0x153])
+}
 _SUPERSCRIPT_TABLE = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 # Unicode that carries meaning, mapped to ASCII (applied in this order, after the two above).
 REPLACEMENTS = (
@@ -104,6 +114,10 @@ def _superscript(match: re.Match) -> str:
     return "^" + match.group().translate(_SUPERSCRIPT_TABLE)
 
 
+def _unaccent(match: re.Match) -> str:
+    return _LATIN_TABLE[ord(match.group())]
+
+
 def prepare(text: str) -> str:
     """Lower-cased ASCII text with one clause per line and a newline at both ends."""
     return prepare_with_words(text)[0]
@@ -123,6 +137,8 @@ def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
                 text = text.translate(_WIDE_TABLE)
             if _SUPERSCRIPT.search(text):
                 text = _SUPERSCRIPT.sub(_superscript, text)
+            if _LATIN.search(text):
+                text = text.translate(_LATIN_TABLE)
     # "**" is markdown bold far more often than a power (which the tasks do not allow anyway); the
     # noise characters and upper case are mapped by one bytes.translate (the text is ASCII by now)
     ascii_bytes = text.encode("ascii", "ignore").replace(b"**", b" ").translate(_NOISE_AND_CASE)
@@ -148,6 +164,7 @@ def prepare_mapped(text: str) -> tuple[str, list[int]]:
         for old, new in REPLACEMENTS:
             if old in text:
                 text, origin = _sub_mapped(re.compile(re.escape(old)), new, text, origin)
+        text, origin = _sub_mapped(_LATIN, _unaccent, text, origin)
         text, origin = _sub_mapped(_NON_ASCII, "", text, origin)
     text, origin = _sub_mapped(_BOLD, " ", text, origin)
     text = _NOISE.sub(" ", text).lower()  # one character for one
