@@ -462,3 +462,10 @@ def test_lexical_ignores_foreign_instructions_and_english_look_alikes():
     assert present("D'abord, préchauffez le four à 200 °C. Vérifiez la cuisson au bout de 20 minutes.") == set()
     assert present("¿Quieres volver atrás? Pulsa el botón «Atrás» y comprueba que tus datos se guardaron.") == set()
     assert present("Requests in 2024-01 failed at a 5% rate. Rate limits apply per key.") == set()
+
+
+def test_lexical_reads_the_habit_words_of_chinese_and_japanese_reasoning():
+    chinese = "目标：２４。先用６×３＝１８，还差６，正好４＋２＝６。不对，没有２。换个想法：６×４＝２４ ✓"
+    assert present(chinese) >= {"verification", "backtracking", "subgoal_setting"}
+    assert "backward_chaining" in present("50−8=42，需要用6和7凑出42：6×7=42。")
+    assert present("准备：面粉２００克，鸡蛋２个。先把面粉过筛。") == set()  # a recipe

@@ -24,6 +24,19 @@ from habits.behaviors.patterns import compile_ascii
 
 MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds time on hostile input
 
+# Chinese and Japanese words for the habits, given their English cue words (only looked for in a text
+# with CJK characters; a longer word before a shorter one that it contains). The rest of a CJK text
+# is dropped with the other non-ASCII characters, its numbers and operators kept.
+_CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+CJK_WORDS = (
+    ("目标", " target "), ("目標", " target "), ("还需要", " still need "), ("需要", " need "), ("必要", " need "),
+    ("还差", " still need "), ("凑出", " make "), ("凑成", " make "), ("作って", " make "), ("作る", " make "),
+    ("不行", " no. "), ("不对", " wrong. "), ("错了", " wrong. "), ("ダメ", " no. "), ("違う", " wrong. "),
+    ("足りない", " not enough "), ("正好", " exactly "), ("验证", " check "), ("验算", " check "), ("检验", " check "),
+    ("確認", " check "), ("検算", " check "), ("换个想法", " another idea: "), ("换个思路", " another approach: "),
+    ("换一种", " another way "), ("別の方法", " another way "), ("倒推", " work backwards "),
+    ("反推", " work backwards "), ("逆算", " work backwards "), ("所以", " so "),
+)
 # Full-width ASCII variants (U+FF01-FF5E) become their ASCII character, one for one.
 _WIDE = re.compile("[\uff01-\uff5e]")
 _WIDE_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -139,6 +152,10 @@ def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
                 text = _SUPERSCRIPT.sub(_superscript, text)
             if _LATIN.search(text):
                 text = text.translate(_LATIN_TABLE)
+            if _CJK.search(text):
+                for old, new in CJK_WORDS:
+                    if old in text:
+                        text = text.replace(old, new)
     # "**" is markdown bold far more often than a power (which the tasks do not allow anyway); the
     # noise characters and upper case are mapped by one bytes.translate (the text is ASCII by now)
     ascii_bytes = text.encode("ascii", "ignore").replace(b"**", b" ").translate(_NOISE_AND_CASE)
@@ -165,6 +182,9 @@ def prepare_mapped(text: str) -> tuple[str, list[int]]:
             if old in text:
                 text, origin = _sub_mapped(re.compile(re.escape(old)), new, text, origin)
         text, origin = _sub_mapped(_LATIN, _unaccent, text, origin)
+        for old, new in CJK_WORDS:
+            if old in text:
+                text, origin = _sub_mapped(re.compile(re.escape(old)), new, text, origin)
         text, origin = _sub_mapped(_NON_ASCII, "", text, origin)
     text, origin = _sub_mapped(_BOLD, " ", text, origin)
     text = _NOISE.sub(" ", text).lower()  # one character for one
