@@ -469,3 +469,11 @@ def test_lexical_reads_the_habit_words_of_chinese_and_japanese_reasoning():
     assert present(chinese) >= {"verification", "backtracking", "subgoal_setting"}
     assert "backward_chaining" in present("50−8=42，需要用6和7凑出42：6×7=42。")
     assert present("准备：面粉２００克，鸡蛋２个。先把面粉过筛。") == set()  # a recipe
+
+
+def test_lexical_counts_what_a_result_lacks_of_the_target_from_given_numbers_as_backward():
+    text = "Target 35. 9 * 3 = 27, and then I need 8 more from the 5 and the 3: 5 + 3 = 8."
+    assert present(text) >= {"subgoal_setting", "backward_chaining"}
+    # a needed number that no result falls short of the target by is only a subgoal
+    text = "Target 35. 9 * 3 = 27, and then I need 6 from the 5 and the 1: 5 + 1 = 6."
+    assert present(text) & {"subgoal_setting", "backward_chaining"} == {"subgoal_setting"}

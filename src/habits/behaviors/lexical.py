@@ -72,6 +72,9 @@ _SETTLING = compile_ascii(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+
 _FRESH = compile_ascii(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
 _LEADING_NUMBER = compile_ascii(r"\D{0,30}?(\d+(?:\.\d+)?)")  # at the start of a clause (match, not search)
 _SPLIT_BEFORE = compile_ascii(r"(\d+)\s*=\s*\(?")  # "28 = " before an expression that splits the 28
+_RESULTS = compile_ascii(r"=\s*(\d+)\b(?!\.\d)")  # the results a clause states
+# where a needed number is to come from: "4 more from the 2 and the 6", "11 avec 6, 2 et 2"
+_FROM_GIVEN = compile_ascii(r"\s*(?:more\s+)?(?:from|out\s+of|with|using|avec|aus|mit|con)\s+(?:the\s+)?\d")
 _LAST_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")  # the result a clause ends with
 _RULE_RESTATEMENT = compile_ascii(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
@@ -259,9 +262,9 @@ def _instances(doc: Doc, target: int | None) -> dict[str, set[int]]:
     # split into a plan ("24 = 4 * 6") is not: "24 = 4 * 6. Try 11 - 5 = 6" switches nothing.
     first_attempt = min([_first_attempt(prepared, first, get_target), *last_fail.values()])
     switches = _backtracking(doc, first_attempt, last_fail, get_target)
-    needed, goals = _subgoals(doc, first_arith, get_target)
+    needed, goals, remainders = _subgoals(doc, first_arith, get_target)
     return {"verification": verify_lines, "backtracking": switches, "subgoal_setting": goals,
-            "backward_chaining": _backward(doc, needed, get_target)}
+            "backward_chaining": _backward(doc, needed, get_target) | remainders}
 
 
 def _next_attempt(prepared: str, position: int) -> re.Match | None:
@@ -390,8 +393,12 @@ def _tried(prepared: str, clauses: Doc, first: int, last: int, get_target) -> bo
     return False
 
 
-def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int]]:
-    """Goal language that does not restate the target, and needed numbers other than the target."""
+def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int], set[int]]:
+    """Goal language that does not restate the target, and needed numbers other than the target; and
+    the clauses whose needed number is what a result still lacks to make the target, to be made from
+    given numbers ("10 + 10 = 20, and then I need 4 more from the 2 and the 6"): the target undone by
+    one operation, backward chaining as "24 / 4 = 6, so I need 6 from the rest" is."""
+    remainders: set[int] = set()
     clauses = doc
     needed: set[int] = set()
     lines = set()
@@ -415,7 +422,18 @@ def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int
             continue
         lines.add(line)
         needed.add(value)
-    return needed, lines
+        if target is not None and line not in remainders and _FROM_GIVEN.match(doc.text, match.end()):
+            offset = start - doc.starts[line]
+            results = _RESULTS.findall(text, 0, offset)
+            if results and _undoes(_number(results[-1]), value, target):
+                remainders.add(line)
+    return needed, lines, remainders
+
+
+def _undoes(result: int | None, value: int, target: int) -> bool:
+    """``value`` is what ``result`` lacks to make ``target`` by one operation."""
+    return result is not None and target in (result + value, result - value, result * value,
+                                              result // value if value and result % value == 0 else None)
 
 
 def _backward(doc: Doc, needed: set[int], get_target) -> set[int]:
