@@ -28,6 +28,7 @@ MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds
 # with CJK characters; a longer word before a shorter one that it contains). The rest of a CJK text
 # is dropped with the other non-ASCII characters, its numbers and operators kept.
 _CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+_LATIN_OR_CJK = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153\u3040-\u30ff\u4e00-\u9fff]")
 CJK_WORDS = (
     ("目标", " target "), ("目標", " target "), ("还需要", " still need "), ("需要", " need "), ("必要", " need "),
     ("还差", " still need "), ("凑出", " make "), ("凑成", " make "), ("作って", " make "), ("作る", " make "),
@@ -150,12 +151,14 @@ def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
                 text = text.translate(_WIDE_TABLE)
             if _SUPERSCRIPT.search(text):
                 text = _SUPERSCRIPT.sub(_superscript, text)
-            if _LATIN.search(text):
-                text = text.translate(_LATIN_TABLE)
-            if _CJK.search(text):
-                for old, new in CJK_WORDS:
-                    if old in text:
-                        text = text.replace(old, new)
+            found = _LATIN_OR_CJK.search(text)  # (one search for both: most texts have neither)
+            if found is not None:
+                if _LATIN.search(text, found.start()):
+                    text = text.translate(_LATIN_TABLE)
+                if _CJK.search(text, found.start()):
+                    for old, new in CJK_WORDS:
+                        if old in text:
+                            text = text.replace(old, new)
     # "**" is markdown bold far more often than a power (which the tasks do not allow anyway); the
     # noise characters and upper case are mapped by one bytes.translate (the text is ASCII by now)
     ascii_bytes = text.encode("ascii", "ignore").replace(b"**", b" ").translate(_NOISE_AND_CASE)
