@@ -477,3 +477,10 @@ def test_lexical_counts_what_a_result_lacks_of_the_target_from_given_numbers_as_
     # a needed number that no result falls short of the target by is only a subgoal
     text = "Target 35. 9 * 3 = 27, and then I need 6 from the 5 and the 1: 5 + 1 = 6."
     assert present(text) & {"subgoal_setting", "backward_chaining"} == {"subgoal_setting"}
+
+
+def test_lexical_counts_a_shortfall_made_at_once_from_given_numbers_as_backward():
+    text = "Target 30. 4 * 6 = 24, and I still need 6: 3 + 3 = 6."
+    assert "backward_chaining" in present(text)
+    # the shortfall is named but not made: "40 + 3 = 43" makes something else
+    assert "backward_chaining" not in present("Target 49. 8 * 5 = 40, and then I need 9 more, but I only have a 3. 40 + 3 = 43.")

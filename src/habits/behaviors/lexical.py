@@ -74,7 +74,7 @@ _LEADING_NUMBER = compile_ascii(r"\D{0,30}?(\d+(?:\.\d+)?)")  # at the start of 
 _SPLIT_BEFORE = compile_ascii(r"(\d+)\s*=\s*\(?")  # "28 = " before an expression that splits the 28
 _RESULTS = compile_ascii(r"=\s*(\d+)\b(?!\.\d)")  # the results a clause states
 # where a needed number is to come from: "4 more from the 2 and the 6", "11 avec 6, 2 et 2"
-_FROM_GIVEN = compile_ascii(r"\s*(?:more\s+)?(?:from|out\s+of|with|using|avec|aus|mit|con)\s+(?:the\s+)?\d")
+_FROM_GIVEN = compile_ascii(r"\s*(?:more\s+)?[.,:]?\s*(?:from|out\s+of|with|using|avec|aus|mit|con)\s+(?:the\s+)?\d")
 _LAST_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")  # the result a clause ends with
 _RULE_RESTATEMENT = compile_ascii(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
@@ -422,12 +422,21 @@ def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int
             continue
         lines.add(line)
         needed.add(value)
-        if target is not None and line not in remainders and _FROM_GIVEN.match(doc.text, match.end()):
-            offset = start - doc.starts[line]
-            results = _RESULTS.findall(text, 0, offset)
-            if results and _undoes(_number(results[-1]), value, target):
+        if target is not None and line not in remainders:
+            results = _RESULTS.findall(text, 0, start - doc.starts[line])
+            if results and _undoes(_number(results[-1]), value, target) and _made_next(doc, match.end(), line, value):
                 remainders.add(line)
     return needed, lines, remainders
+
+
+def _made_next(doc: Doc, end: int, line: int, value: int) -> bool:
+    """The needed ``value`` is to come from given numbers: said so ("4 more from the 2 and the 6", also
+    as the next clause: "2 are missing. From 7 and 6 ..."), or made by the next calculation of this
+    clause or the next ("6 short, and 3 * 2 = 6")."""
+    if _FROM_GIVEN.match(doc.text, end):
+        return True
+    stop = doc.starts[line + 2] if line + 2 < doc.n else len(doc.text)
+    return any(_number(result) == value for result in _RESULTS.findall(doc.text, end, stop))
 
 
 def _undoes(result: int | None, value: int, target: int) -> bool:
