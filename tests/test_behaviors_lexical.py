@@ -484,3 +484,8 @@ def test_lexical_counts_a_shortfall_made_at_once_from_given_numbers_as_backward(
     assert "backward_chaining" in present(text)
     # the shortfall is named but not made: "40 + 3 = 43" makes something else
     assert "backward_chaining" not in present("Target 49. 8 * 5 = 40, and then I need 9 more, but I only have a 3. 40 + 3 = 43.")
+
+
+def test_lexical_does_not_take_the_name_backward_chaining_for_the_habit():
+    assert "backward_chaining" not in present("Prolog uses backward chaining. In 2024 we compared it with forward chaining.")
+    assert "backward_chaining" in present("Working backwards from 24: 24 = 3 * 8, so I need 8 from 5 and 3.")

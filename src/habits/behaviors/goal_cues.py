@@ -145,7 +145,8 @@ BACKWARD = CueSet(
         gate="backward backwards",
         before=r"\b(?:work|works|working|worked|think|thinking|reason|reasoning|go|going|went|step|stepping|solve|"
                r"solving|move|moving|count|counting|proceed|proceeding|search|searching)\s+"),
-    cue(r"backwards?(?:\s+(?:from|to|reasoning|chaining|again)\b|\s*:)", gate="backward backwards"),
+    # (not "backward chaining": the name of the technique, in texts that describe it)
+    cue(r"backwards?(?:\s+(?:from|to|reasoning|again)\b|\s*:)", gate="backward backwards"),
     cue(r"from\s+the\s+(?:target|goal)\b", also="target goal"),
     cue(gate="start starting", pattern=r"start(?:ing)?\s+(?:with|at)\s+the\s+(?:target|goal|end|answer)\b"),
     cue(r"from\s+what\s+(?:we|i|you)\s+(?:want|need|are\s+asked|must\s+(?:show|prove|find))\b", also="want asked",
