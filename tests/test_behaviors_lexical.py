@@ -489,3 +489,9 @@ def test_lexical_counts_a_shortfall_made_at_once_from_given_numbers_as_backward(
 def test_lexical_does_not_take_the_name_backward_chaining_for_the_habit():
     assert "backward_chaining" not in present("Prolog uses backward chaining. In 2024 we compared it with forward chaining.")
     assert "backward_chaining" in present("Working backwards from 24: 24 = 3 * 8, so I need 8 from 5 and 3.")
+
+
+def test_lexical_does_not_take_a_loop_of_repeated_text_for_switches():
+    loop = "Let me try 7*4=28 28-3=25\n" * 4 + "Let me try"
+    assert count_behaviors(loop)["backtracking"] == 0
+    assert count_behaviors("7 * 4 = 28, no. Let me try another way.\n8 * 3 = 24.")["backtracking"] == 1

@@ -333,6 +333,8 @@ def _backtracking(doc: Doc, first_arith: int, last_fail: dict[int, int], get_tar
     kept: set[int] = set()
     previous = None
     for line in sorted(lines):
+        if texts[line - 1].startswith(texts[line]):
+            continue  # the previous clause again, or its start: a loop of repeated text switches nothing
         # something was tried since the last switch (a plan of the target is not a try); an announced
         # switch is made within a clause or two, so farther switches are separate without looking
         if previous is None or line - previous > 3 or _tried(prepared, clauses, previous, line, get_target):
