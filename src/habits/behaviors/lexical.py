@@ -50,12 +50,15 @@ _ATTEMPT = compile_ascii(
     r"|(?:gives|gave|got|makes|made|equals|yields)\s+(?:us\s+)?-?\d"
     r"|\b[a-z]\s*=\s*[-+(]?\s*\d"  # math prose states results about variables: "x = 4"
     # ... and announces attempts in words: "I tried L'Hopital's rule", "my first guess was"
-    r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b|\n[^\w\n]*(?:tried|attempted)\b"
+    r"|\b(?:i|we)\s+(?:first\s+|initially\s+)?(?:tried|attempted|guessed|assumed)\b"
     r"|\bmy\s+(?:first\s+|initial\s+)?(?:guess|attempt|try)\b|\blet\s+(?:me|us)\s+(?:try|attempt)\b"
 )
 # A calculation: "3 * 8", "= 24", ") + 1", "multiply by 4". The patterns below that open with a
 # look-behind read it after their first digit instead: the regex engine then skips in C to the next
 # digit rather than trying the pattern at every position (the same matches, about twice as fast).
+# ... or a clause that opens with one: "Tried parts with u = x -- dead end" (looked for only in a text
+# with the word: a branch of _ATTEMPT would be tried at every position of every text)
+_TRIED = compile_ascii(r"\n[^\w\n]*(?:tried|attempted)\b")
 _ARITH = compile_ascii(
     r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
     r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
@@ -234,6 +237,9 @@ def _instances(doc: Doc, target: int | None) -> dict[str, set[int]]:
         return known[0]
 
     first = _next_attempt(prepared, 0)
+    if "tried" in doc.words or "attempted" in doc.words:
+        tried = _TRIED.search(prepared, 0, first.start() if first else len(prepared))
+        first = tried or first
     first_arith = first.start() if first else len(prepared)
     first_line = doc.of(first_arith)
 

@@ -153,8 +153,8 @@ def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
                 text = _SUPERSCRIPT.sub(_superscript, text)
             found = _LATIN_OR_CJK.search(text)  # (one search for both: most texts have neither)
             if found is not None:
-                if _LATIN.search(text, found.start()):
-                    text = text.translate(_LATIN_TABLE)
+                if _LATIN.search(text, found.start()):  # (a sub: translate would look up every character)
+                    text = _LATIN.sub(_unaccent, text)
                 if _CJK.search(text, found.start()):
                     for old, new in CJK_WORDS:
                         if old in text:
