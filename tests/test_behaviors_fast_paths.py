@@ -112,6 +112,9 @@ def plain_prepare(raw: str) -> str:
         raw = text._SUPERSCRIPT.sub(text._superscript, raw)
     for old, new in text.REPLACEMENTS:
         raw = raw.replace(old, new)
+    raw = raw.translate(text._LATIN_TABLE)
+    for old, new in text.CJK_WORDS:
+        raw = raw.replace(old, new)
     raw = raw.encode("ascii", "ignore").decode("ascii")
     raw = re.sub(r"[`#\r\t]", " ", raw.replace("**", " ")).lower()
     for boundary, replacement in text.BOUNDARIES:

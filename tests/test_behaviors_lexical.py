@@ -366,3 +366,144 @@ def test_lexical_classifies_the_same_way_under_any_hash_seed():
                               capture_output=True, text=True, check=True).stdout for seed in ("0", "1", "2024")]
     assert outputs[0].count("\n") > 300
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+# --- phrasings from more writers (the blind tuning set's styles; examples written for these tests) -------
+def test_lexical_counts_a_result_judged_nowhere_near_or_a_bit_off_as_a_failed_check():
+    assert present("9 * 7 = 63, nowhere near 90. 6 * 15 = 90 works.") >= {"verification", "backtracking"}
+    assert "verification" in present("Try 17 / 4 = 4.25, which is a bit high.")
+    assert present("The hotel is nowhere near the station. Prices were a bit high in 2023-24.") == set()
+
+
+def test_lexical_reads_a_letter_x_after_a_result_as_a_cross():
+    text = "5 + 6 + 7 = 18 x\n5 * 6 - 7 = 23 x\n(5 + 7) * 6 / 3 = 24 ok"
+    assert count_behaviors(text)["verification"] == 3
+    assert count_behaviors(text)["backtracking"] == 2
+    assert present("The area = 12 x 5 = 60 square feet.") == set()
+
+
+def test_lexical_counts_a_dead_end_and_a_named_easier_way():
+    text = "I tried 48 / 6 + 4 = 12, dead end. Easier: 4 * 6 = 24, then 48 / 24 = 2."
+    assert present(text) >= {"verification", "backtracking"}
+    assert "backtracking" in present("12 * 2 = 24 but a 3 is left. Let me do it differently: 3 * 8 = 24.")
+    assert present("The street is a dead end. Better: park at 5th Ave.") == set()
+
+
+def test_lexical_does_not_take_software_retries_or_a_return_to_basics_for_backtracking():
+    changelog = "v1.2 (2023-05-01): retrying failed uploads now waits 5 s. Retry logic moved to net.py."
+    assert count_behaviors(changelog)["backtracking"] == 0
+    sports = "Down 10-3 at halftime, we went back to basics and won 24-13."
+    assert count_behaviors(sports)["backtracking"] == 0
+    assert "backtracking" in present("6 * 5 = 30, too big. Let me retry: 6 + 5 = 11.")
+    assert "backtracking" in present("9 * 3 = 27, no. Go back to the 9: 9 + 3 = 12.")
+
+
+def test_lexical_does_not_take_a_wait_that_opens_a_check_for_a_switch():
+    assert count_behaviors("7 * 3 + 2 = 23. wait, did I use the 2 only once? yes.")["backtracking"] == 0
+
+
+def test_lexical_counts_needed_values_asked_for_or_owed_by_the_other_numbers():
+    assert present("36 = 3 * 12. Can I get 12 from 8 and 4? 8 + 4 = 12.") >= {"subgoal_setting", "backward_chaining"}
+    assert "subgoal_setting" in present("45 is 5 times 9, so once I've got 9 the rest is easy. 6 + 3 = 9.")
+    assert "subgoal_setting" in present("50 - 38 = 12, so 6 and 2 have to produce 12: 6 * 2 = 12.")
+    assert present("You have to give 2 weeks notice. Can I get 2 tickets for Friday?") == set()
+
+
+def test_lexical_counts_the_target_undone_before_words_that_name_the_other_numbers():
+    text = "53 - 8 = 45, so the 9 and the 5 need to make 45: 9 * 5 = 45."
+    assert "backward_chaining" in present(text)
+
+
+def test_lexical_counts_a_plan_by_cases_but_not_a_first_attempt_narrated():
+    assert "subgoal_setting" in present("We consider two cases: n even and n odd. If n = 2k, then n^2 = 4k^2.")
+    assert "subgoal_setting" not in present("In two cases out of 10 the test failed.")
+    assert "subgoal_setting" not in present("I first tried 7 * 3 = 21, which is too small.")
+
+
+def test_lexical_counts_starting_from_the_target_or_the_last_step():
+    assert "backward_chaining" in present("Work from 50: 50 - 8 = 42, and 42 is 6 * 7.")
+    assert "backward_chaining" in present("The last thing done was adding 7, so undo it: 31 - 7 = 24.")
+    assert "backward_chaining" in present("Start from what we want: a^2 + b^2 = (a + b)^2 - 2ab = 9 - 4 = 5.")
+    assert "backward_chaining" not in present("To delete while looping, work backwards through the list: i = n - 1.")
+
+
+def test_lexical_counts_the_value_still_missing_after_a_result_as_backward():
+    text = "7 * 6 = 42 covers most of it; the 5 and 3 have to supply the remaining 8. 5 + 3 = 8."
+    assert present(text) >= {"subgoal_setting", "backward_chaining"}
+    assert "backward_chaining" not in present("Page 1 = 20 items; we load the remaining 2 cards later.")
+
+
+def test_lexical_counts_a_plan_that_ends_on_the_target_as_a_subgoal():
+    # the clause names the target, but as the last step of a plan, not as the task restated
+    assert "subgoal_setting" in present("Idea: get 2 somehow, then multiply by 12 for 24.", target=24)
+    assert "subgoal_setting" not in present("Idea: we need to get 24.", target=24)
+
+
+def test_lexical_reads_a_switch_after_a_short_aside():
+    assert "backtracking" in present("11 - 8 = 3, not 2. hmm. q as 10 then. 10 - 8 = 2, 7 + 5 = 12, 2 * 12 = 24")
+
+
+def test_lexical_does_not_take_a_remainder_worked_on_for_a_failure_or_a_switch():
+    text = "What times 6 is 150? 6 * 20 = 120, which leaves 30, and 30 = 6 * 5. So 25."
+    assert present(text) & {"verification", "backtracking"} == set()
+    text = "15 * 40 = 600, which is 30 too much, and 30 = 2 * 15, so take off 2: 38."
+    assert count_behaviors(text)["backtracking"] == 0
+    assert "verification" in present("8 * 3 = 24, leaving 7 unused.")
+
+
+def test_lexical_does_not_take_software_checked_on_a_platform_for_verification():
+    assert "verification" not in present("v2.3 (2024-03-02): verified against Python 3.10 and 3.12; tested on Windows 11.")
+    assert "verification" in present("7 * 8 = 56. Verify: 56 / 8 = 7, so 56 - 2 = 54 matches target 54.")
+
+
+def test_lexical_counts_never_mind_as_a_retraction():
+    assert "backtracking" in present("Try 6 * 5 = 30 and 30 - 6 = 24. Never mind that, 4 is not there: 8 * 3 = 24.")
+
+
+# --- other languages (accents are dropped by normalisation: "raté" is read as "rate") ---------------------
+def test_lexical_counts_german_french_and_spanish_reasoning():
+    german = "Ziel: 50 mit 6, 9, 4. 6 * 9 = 54, zu viel. Anders herum: 9 * 4 = 36, dann fehlen noch 14. Passt!"
+    assert present(german) >= {"verification", "backtracking", "subgoal_setting"}
+    french = "Avec 5, 6 et 2 pour 30 : 5 + 6 = 11 - raté. Prenons plutôt 5 × 6 = 30. Parfait !"
+    assert present(french) >= {"verification", "backtracking"}
+    spanish = "Objetivo: 48 con 6, 5 y 3. ¿Qué número por 6 da 48? 8. Necesito 8 de 5 y 3: 5 + 3 = 8. ¡Listo!"
+    assert present(spanish) >= {"verification", "subgoal_setting", "backward_chaining"}
+
+
+def test_lexical_ignores_foreign_instructions_and_english_look_alikes():
+    assert present("D'abord, préchauffez le four à 200 °C. Vérifiez la cuisson au bout de 20 minutes.") == set()
+    assert present("¿Quieres volver atrás? Pulsa el botón «Atrás» y comprueba que tus datos se guardaron.") == set()
+    assert present("Requests in 2024-01 failed at a 5% rate. Rate limits apply per key.") == set()
+
+
+def test_lexical_reads_the_habit_words_of_chinese_and_japanese_reasoning():
+    chinese = "目标：２４。先用６×３＝１８，还差６，正好４＋２＝６。不对，没有２。换个想法：６×４＝２４ ✓"
+    assert present(chinese) >= {"verification", "backtracking", "subgoal_setting"}
+    assert "backward_chaining" in present("50−8=42，需要用6和7凑出42：6×7=42。")
+    assert present("准备：面粉２００克，鸡蛋２个。先把面粉过筛。") == set()  # a recipe
+
+
+def test_lexical_counts_what_a_result_lacks_of_the_target_from_given_numbers_as_backward():
+    text = "Target 35. 9 * 3 = 27, and then I need 8 more from the 5 and the 3: 5 + 3 = 8."
+    assert present(text) >= {"subgoal_setting", "backward_chaining"}
+    # a needed number that no result falls short of the target by is only a subgoal
+    text = "Target 35. 9 * 3 = 27, and then I need 6 from the 5 and the 1: 5 + 1 = 6."
+    assert present(text) & {"subgoal_setting", "backward_chaining"} == {"subgoal_setting"}
+
+
+def test_lexical_counts_a_shortfall_made_at_once_from_given_numbers_as_backward():
+    text = "Target 30. 4 * 6 = 24, and I still need 6: 3 + 3 = 6."
+    assert "backward_chaining" in present(text)
+    # the shortfall is named but not made: "40 + 3 = 43" makes something else
+    assert "backward_chaining" not in present("Target 49. 8 * 5 = 40, and then I need 9 more, but I only have a 3. 40 + 3 = 43.")
+
+
+def test_lexical_does_not_take_the_name_backward_chaining_for_the_habit():
+    assert "backward_chaining" not in present("Prolog uses backward chaining. In 2024 we compared it with forward chaining.")
+    assert "backward_chaining" in present("Working backwards from 24: 24 = 3 * 8, so I need 8 from 5 and 3.")
+
+
+def test_lexical_does_not_take_a_loop_of_repeated_text_for_switches():
+    loop = "Let me try 7*4=28 28-3=25\n" * 4 + "Let me try"
+    assert count_behaviors(loop)["backtracking"] == 0
+    assert count_behaviors("7 * 4 = 28, no. Let me try another way.\n8 * 3 = 24.")["backtracking"] == 1

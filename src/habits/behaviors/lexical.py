@@ -56,6 +56,9 @@ _ATTEMPT = compile_ascii(
 # A calculation: "3 * 8", "= 24", ") + 1", "multiply by 4". The patterns below that open with a
 # look-behind read it after their first digit instead: the regex engine then skips in C to the next
 # digit rather than trying the pattern at every position (the same matches, about twice as fast).
+# ... or a clause that opens with one: "Tried parts with u = x -- dead end" (looked for only in a text
+# with the word: a branch of _ATTEMPT would be tried at every position of every text)
+_TRIED = compile_ascii(r"\n[^\w\n]*(?:tried|attempted)\b")
 _ARITH = compile_ascii(
     r"\d\s*[-+*/]\s*\(?\s*\d|\d\s*=\s*-?\(?\d|\)\s*[-+*/=]\s*\(?\d"
     r"|(?:add|subtract|multiply|divide|times|plus|minus)\b[^\n]{0,20}?\d"
@@ -71,13 +74,17 @@ _OPENS_OBJECT = compile_ascii(r"\s*\{")
 _SETTLING = compile_ascii(r"\b(?:settle\s+on|go\s+with|came\s+closest|closest\s+was|nearest\s+i\s+got)\b")
 _FRESH = compile_ascii(r"(\d(?<![\d.]\d)\d*(?:\.\d+)?)(?:\^\d+)?\s*[-+*/]\s*\(?\d")  # an expression's first number
 _LEADING_NUMBER = compile_ascii(r"\D{0,30}?(\d+(?:\.\d+)?)")  # at the start of a clause (match, not search)
+_SPLIT_BEFORE = compile_ascii(r"(\d+)\s*=\s*\(?")  # "28 = " before an expression that splits the 28
+_RESULTS = compile_ascii(r"=\s*(\d+)\b(?!\.\d)")  # the results a clause states
+# where a needed number is to come from: "4 more from the 2 and the 6", "11 avec 6, 2 et 2"
+_FROM_GIVEN = compile_ascii(r"\s*(?:more\s+)?[.,:]?\s*(?:from|out\s+of|with|using|avec|aus|mit|con)\s+(?:the\s+)?\d")
 _LAST_RESULT = compile_ascii(r"=\s*(\d+(?:\.\d+)?)(?!.*=)")  # the result a clause ends with
 _RULE_RESTATEMENT = compile_ascii(
     r"\b(?:each|every|all\s+(?:the|four|three))\s+(?:numbers?|cards?)\b|\bexactly\s+once\b"
     r"|\buse\s+(?:all|each|every)\b"
 )
 _INTERMEDIATE = compile_ascii(r"\bfirst\b|intermediate|milestone|stepping|sub-?goal|sub-?target")
-_NOT_RESTATEMENT = compile_ascii(r"close\s+to|near|around|first|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
+_NOT_RESTATEMENT = compile_ascii(r"close\s+to|near|around|first|\bthen\b|sub-?goal|plan|strategy|need\s+\d+\s+from|intermediate|"
                               r"milestone|stepping|immediate|suffices|enough\s+to|reduce")
 
 
@@ -230,6 +237,9 @@ def _instances(doc: Doc, target: int | None) -> dict[str, set[int]]:
         return known[0]
 
     first = _next_attempt(prepared, 0)
+    if "tried" in doc.words or "attempted" in doc.words:
+        tried = _TRIED.search(prepared, 0, first.start() if first else len(prepared))
+        first = tried or first
     first_arith = first.start() if first else len(prepared)
     first_line = doc.of(first_arith)
 
@@ -258,9 +268,9 @@ def _instances(doc: Doc, target: int | None) -> dict[str, set[int]]:
     # split into a plan ("24 = 4 * 6") is not: "24 = 4 * 6. Try 11 - 5 = 6" switches nothing.
     first_attempt = min([_first_attempt(prepared, first, get_target), *last_fail.values()])
     switches = _backtracking(doc, first_attempt, last_fail, get_target)
-    needed, goals = _subgoals(doc, first_arith, get_target)
+    needed, goals, remainders = _subgoals(doc, first_arith, get_target)
     return {"verification": verify_lines, "backtracking": switches, "subgoal_setting": goals,
-            "backward_chaining": _backward(doc, needed, get_target)}
+            "backward_chaining": _backward(doc, needed, get_target) | remainders}
 
 
 def _next_attempt(prepared: str, position: int) -> re.Match | None:
@@ -322,13 +332,15 @@ def _backtracking(doc: Doc, first_arith: int, last_fail: dict[int, int], get_tar
         if line in switches and switches[line] > fail_at:
             continue  # "that fails, let me try ..." was counted in this clause already
         text = texts[following]
-        if (_ARITH.search(text) and not _answerish(text) and not _continues(clauses, following)
+        if (_ARITH.search(text) and not _answerish(text) and not _continues(clauses, following, get_target)
                 and not (("settle" in text or "go with" in text or "closest" in text or "nearest" in text)
                          and _SETTLING.search(text))):
             lines.add(following)
     kept: set[int] = set()
     previous = None
     for line in sorted(lines):
+        if texts[line - 1].startswith(texts[line]):
+            continue  # the previous clause again, or its start: a loop of repeated text switches nothing
         # something was tried since the last switch (a plan of the target is not a try); an announced
         # switch is made within a clause or two, so farther switches are separate without looking
         if previous is None or line - previous > 3 or _tried(prepared, clauses, previous, line, get_target):
@@ -344,18 +356,27 @@ def _switches_within(line: str, fail_at: int) -> bool:
     if found is None:
         return False
     result = _LAST_RESULT.search(line[:fail_at])
-    return bool(result and found.group(1) != result.group(1))
+    if not result or found.group(1) == result.group(1):
+        return False
+    # the gap the check named, split: "= 840, which is 28 too much, and 28 = 2 * 14" works on the 28
+    split = _SPLIT_BEFORE.search(line, result.end(), found.start())
+    return not (split and split.end() == found.start()
+                and re.search(rf"(?<![\d.]){split.group(1)}(?![\d.])", line[result.end():split.start()]))
 
 
-def _continues(doc: Doc, index: int) -> bool:
-    """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19")."""
+def _continues(doc: Doc, index: int, get_target=None) -> bool:
+    """Clause ``index`` starts from the result the previous clause computed ("= 91, too big. 91 - 19");
+    with ``get_target``, a clause that starts from the target reached by a failed attempt starts over
+    from the target ("= 96 but 11 left. 96 - 50 = 46, so ...")."""
     if index == 0:
         return False
     head = _LEADING_NUMBER.match(doc.lines[index])
     if head is None:
         return False
     tail = _LAST_RESULT.search(doc.lines[index - 1])
-    return tail is not None and head.group(1) == tail.group(1)
+    if tail is None or head.group(1) != tail.group(1):
+        return False
+    return get_target is None or _number(head.group(1)) != get_target()
 
 
 def _answerish(line: str) -> bool:
@@ -364,8 +385,8 @@ def _answerish(line: str) -> bool:
 
 
 def _fragment(line: str) -> bool:
-    """A clause too short to be a step of its own: "hmm.", "2.", "5 / ...", "ok so"."""
-    return len(line) <= 12 and _ARITH.search(line) is None
+    """A clause too short to be a step of its own: "hmm.", "2.", "5 / ...", "ok so", "j as 10 then."."""
+    return len(line) <= 16 and _ARITH.search(line) is None
 
 
 def _tried(prepared: str, clauses: Doc, first: int, last: int, get_target) -> bool:
@@ -380,8 +401,12 @@ def _tried(prepared: str, clauses: Doc, first: int, last: int, get_target) -> bo
     return False
 
 
-def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int]]:
-    """Goal language that does not restate the target, and needed numbers other than the target."""
+def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int], set[int]]:
+    """Goal language that does not restate the target, and needed numbers other than the target; and
+    the clauses whose needed number is what a result still lacks to make the target, to be made from
+    given numbers ("10 + 10 = 20, and then I need 4 more from the 2 and the 6"): the target undone by
+    one operation, backward chaining as "24 / 4 = 6, so I need 6 from the rest" is."""
+    remainders: set[int] = set()
     clauses = doc
     needed: set[int] = set()
     lines = set()
@@ -405,7 +430,27 @@ def _subgoals(doc: Doc, first_arith: int, get_target) -> tuple[set[int], set[int
             continue
         lines.add(line)
         needed.add(value)
-    return needed, lines
+        if target is not None and line not in remainders:
+            results = _RESULTS.findall(text, 0, start - doc.starts[line])
+            if results and _undoes(_number(results[-1]), value, target) and _made_next(doc, match.end(), line, value):
+                remainders.add(line)
+    return needed, lines, remainders
+
+
+def _made_next(doc: Doc, end: int, line: int, value: int) -> bool:
+    """The needed ``value`` is to come from given numbers: said so ("4 more from the 2 and the 6", also
+    as the next clause: "2 are missing. From 7 and 6 ..."), or made by the next calculation of this
+    clause or the next ("6 short, and 3 * 2 = 6")."""
+    if _FROM_GIVEN.match(doc.text, end):
+        return True
+    stop = doc.starts[line + 2] if line + 2 < doc.n else len(doc.text)
+    return any(_number(result) == value for result in _RESULTS.findall(doc.text, end, stop))
+
+
+def _undoes(result: int | None, value: int, target: int) -> bool:
+    """``value`` is what ``result`` lacks to make ``target`` by one operation."""
+    return result is not None and target in (result + value, result - value, result * value,
+                                              result // value if value and result % value == 0 else None)
 
 
 def _backward(doc: Doc, needed: set[int], get_target) -> set[int]:

@@ -17,16 +17,40 @@ when spans are asked for.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from habits.behaviors.patterns import compile_ascii
 
 MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds time on hostile input
 
+# Chinese and Japanese words for the habits, given their English cue words (only looked for in a text
+# with CJK characters; a longer word before a shorter one that it contains). The rest of a CJK text
+# is dropped with the other non-ASCII characters, its numbers and operators kept.
+_CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+_LATIN_OR_CJK = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153\u3040-\u30ff\u4e00-\u9fff]")
+CJK_WORDS = (
+    ("目标", " target "), ("目標", " target "), ("还需要", " still need "), ("需要", " need "), ("必要", " need "),
+    ("还差", " still need "), ("凑出", " make "), ("凑成", " make "), ("作って", " make "), ("作る", " make "),
+    ("不行", " no. "), ("不对", " wrong. "), ("错了", " wrong. "), ("ダメ", " no. "), ("違う", " wrong. "),
+    ("足りない", " not enough "), ("正好", " exactly "), ("验证", " check "), ("验算", " check "), ("检验", " check "),
+    ("確認", " check "), ("検算", " check "), ("换个想法", " another idea: "), ("换个思路", " another approach: "),
+    ("换一种", " another way "), ("別の方法", " another way "), ("倒推", " work backwards "),
+    ("反推", " work backwards "), ("逆算", " work backwards "), ("所以", " so "),
+)
 # Full-width ASCII variants (U+FF01-FF5E) become their ASCII character, one for one.
 _WIDE = re.compile("[\uff01-\uff5e]")
 _WIDE_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+# Latin letters with accents lose them ("Vérification" -> "Verification", "raté" -> "rate", "groß" ->
+# "gross"), so that French, German or Spanish reasoning keeps its words.
+_LATIN = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153]")
+_LATIN_TABLE = {
+    ord(char): {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ð": "d", "Ð": "D",
+                "þ": "th", "Þ": "TH"}.get(char)
+    or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    for char in map(chr, [*range(0xC0, 0xD7), *range(0xD8, 0xF7), *range(0xF8, 0x100), 0x152, 0x153])
+}
 _SUPERSCRIPT_TABLE = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 # Unicode that carries meaning, mapped to ASCII (applied in this order, after the two above).
 REPLACEMENTS = (
@@ -104,6 +128,10 @@ def _superscript(match: re.Match) -> str:
     return "^" + match.group().translate(_SUPERSCRIPT_TABLE)
 
 
+def _unaccent(match: re.Match) -> str:
+    return _LATIN_TABLE[ord(match.group())]
+
+
 def prepare(text: str) -> str:
     """Lower-cased ASCII text with one clause per line and a newline at both ends."""
     return prepare_with_words(text)[0]
@@ -123,6 +151,14 @@ def prepare_with_words(text: str) -> tuple[str, frozenset[str]]:
                 text = text.translate(_WIDE_TABLE)
             if _SUPERSCRIPT.search(text):
                 text = _SUPERSCRIPT.sub(_superscript, text)
+            found = _LATIN_OR_CJK.search(text)  # (one search for both: most texts have neither)
+            if found is not None:
+                if _LATIN.search(text, found.start()):  # (a sub: translate would look up every character)
+                    text = _LATIN.sub(_unaccent, text)
+                if _CJK.search(text, found.start()):
+                    for old, new in CJK_WORDS:
+                        if old in text:
+                            text = text.replace(old, new)
     # "**" is markdown bold far more often than a power (which the tasks do not allow anyway); the
     # noise characters and upper case are mapped by one bytes.translate (the text is ASCII by now)
     ascii_bytes = text.encode("ascii", "ignore").replace(b"**", b" ").translate(_NOISE_AND_CASE)
@@ -146,6 +182,10 @@ def prepare_mapped(text: str) -> tuple[str, list[int]]:
         text = text.translate(_WIDE_TABLE)  # one character for one: the map is unchanged
         text, origin = _sub_mapped(_SUPERSCRIPT, _superscript, text, origin)
         for old, new in REPLACEMENTS:
+            if old in text:
+                text, origin = _sub_mapped(re.compile(re.escape(old)), new, text, origin)
+        text, origin = _sub_mapped(_LATIN, _unaccent, text, origin)
+        for old, new in CJK_WORDS:
             if old in text:
                 text, origin = _sub_mapped(re.compile(re.escape(old)), new, text, origin)
         text, origin = _sub_mapped(_NON_ASCII, "", text, origin)
