@@ -196,3 +196,22 @@ def test_curate_scores_on_several_processes(tmp_path):
     corpus = write_corpus(tmp_path / "corpus.jsonl", n=30)
     stats = run(tmp_path, corpus, workers=2)
     assert stats["scoring"]["processes"] == 2 and stats["scored"] == 30
+
+
+def test_curate_scores_with_the_llm_judge_and_its_cache_answers_a_second_run(tmp_path):
+    from fakes import JudgeServer  # a real OpenAI-compatible HTTP server on 127.0.0.1
+
+    corpus = write_corpus(tmp_path / "corpus.jsonl", n=6)
+    with JudgeServer() as server:
+        judge = {"base_url": server.url, "model": "fake-judge", "cache": str(tmp_path / "judge.sqlite"),
+                 "concurrency": 2, "max_retries": 1, "backoff_s": 0.01, "timeout_s": 5}
+        stats = run(tmp_path, corpus, classifier="judge", judge=judge)
+        asked = server.requests
+        run(tmp_path, corpus, classifier="judge", judge=judge, out=str(tmp_path / "again"))  # scores again
+        assert server.requests == asked  # ... every answer from the cache
+    assert asked == 6 * len(BEHAVIORS)  # one question per behavior per document
+    rows = read_rows(tmp_path / "out" / "rich.jsonl")
+    assert len(rows) == stats["selections"]["rich"]["documents"] == 6
+    assert {json.dumps(row["behaviors"], sort_keys=True) for row in rows} == {json.dumps(
+        {"verification": 3, "backtracking": 1, "subgoal_setting": 0, "backward_chaining": 2}, sort_keys=True)}
+    assert read_rows(tmp_path / "again" / "rich.jsonl") == rows
