@@ -81,6 +81,9 @@ def test_report_is_self_contained_html_with_plots(finished_run):
     page = (run / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 3
     assert "Findings" in page and "no_priming" in page
+    # each arm's greedy completions are kept beside its evaluation and shown, marked, in the report
+    assert (run / "arms" / "all" / "seed0" / "eval_after.completions.jsonl").is_file()
+    assert "Sample completions after the last stage" in page and "<h3>all</h3>" in page
     assert (run / "plots" / "accuracy_over_steps.png").is_file()
 
 

@@ -111,3 +111,8 @@ class RunLayout:
         if when not in WHEN:
             raise ValueError(f"evaluation is 'before' or 'after' RL, got {when!r}")
         return self.arm(arm, seed) / f"eval_{when}.json"
+
+    @staticmethod
+    def completions_of(evaluation: Path) -> Path:
+        """The greedy completions (with their verdicts) written beside an evaluation JSON."""
+        return evaluation.with_name(evaluation.stem + ".completions.jsonl")

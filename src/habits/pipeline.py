@@ -25,6 +25,7 @@ from typing import Any
 
 from rich.console import Console
 
+from habits.layout import RunLayout
 from habits.pipeline_config import PipelineConfig, dump
 
 console = Console()
@@ -530,6 +531,7 @@ def _eval_runner(config: PipelineConfig, arm: str, seed: int, model: str | Calla
         eval_config = config.stage_configs(arm, seed, _model(model))["eval"]
         eval_config.seed = EVAL_SEED
         eval_config.out = str(out)
+        eval_config.completions = str(RunLayout.completions_of(out))  # the report shows some, highlighted
         return get_stage("eval").run(eval_config)
 
     return run

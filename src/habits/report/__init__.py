@@ -1,7 +1,8 @@
 """The report of a pipeline run: PNG plots and one self-contained ``report.html``.
 
 Reads only the run directory (``summary.json``, each RL run's ``metrics.jsonl``, the bases'
-diagnoses), so it can be rebuilt at any time with ``habits report RUN_DIR``.
+diagnoses, the arms' greedy completions after their last stage), so it can be rebuilt at any time
+with ``habits report RUN_DIR``.
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ def build_report(config: Any) -> Path:
     from habits.report.study_section import has_study, study_section
 
     extra = [study_section(config, summary, plots)] if has_study(summary) else []
+    from habits.report.samples import samples_section
+
+    completions = {arm: RunLayout.completions_of(layout.evaluation(arm, config.seeds[0], "after"))
+                   for arm in config.arms}
     html = render_html(summary, {k: v for k, v in figures.items() if v is not None},
                        {k: v for k, v in diagnoses.items() if v.is_file()}, findings(summary),
-                       expectation(summary), extra)
+                       expectation(summary), extra, samples_section(completions))
     with atomic_write(layout.report) as handle:
         handle.write(html)
     return layout.report

@@ -89,8 +89,9 @@ def _base_section(summary: dict[str, Any], diagnoses: dict[str, Path]) -> str:
 
 def render_html(summary: dict[str, Any], figures: dict[str, Path], diagnoses: dict[str, Path],
                 notes: list[str], expected: list[tuple[str, bool | None, str]] | None = None,
-                extra: list[str] | None = None) -> str:
-    """The whole page; ``extra``: more sections (HTML) placed after the final table."""
+                extra: list[str] | None = None, samples: str = "") -> str:
+    """The whole page; ``extra``: more sections (HTML) placed after the final table; ``samples``: the
+    highlighted sample completions (:mod:`habits.report.samples`), placed after the plots."""
     task = html.escape(f"{summary['task']} {summary.get('task_args') or ''}")
     sections = [
         f"<h1>habits run: {html.escape(summary['name'])}</h1>",
@@ -118,10 +119,12 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], diagnoses: di
         sections.append("<h2>The paper's curves, for shape comparison</h2><p class=muted>Gandhi et al. 2025, "
                         "released result tables; a 3B model with PPO for 250 steps on 4-8 GPUs, so compare shapes, "
                         "not numbers.</p>" + _img(figures["paper"], "paper curves"))
+    if samples:
+        sections.append(samples)
     stack = summary.get("versions") or {}
     made_with = ", ".join(f"{k} {v}" for k, v in stack.items() if v and k != "platform")
     sections.append("<p class=muted>Made by habits from the files of this run directory (summary.json, "
-                    "arms/*/seed*/rl/metrics.jsonl, bases/*/diagnosis.json)."
+                    "arms/*/seed*/rl/metrics.jsonl, arms/*/seed*/eval_after.completions.jsonl, bases/*/diagnosis.json)."
                     + (f"<br>Software: {html.escape(made_with)}.</p>" if made_with else "</p>"))
     return (f"<!doctype html><html><head><meta charset=utf-8><title>habits: {html.escape(summary['name'])}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>")
