@@ -122,3 +122,16 @@ def test_parse_rewrite_needs_all_three_parts():
     assert "plain, direct steps" in rewrite_messages("doc", "plain")[-1]["content"]
     with pytest.raises(ValueError, match="--style"):
         RewriteConfig(input="a", output="b", style="fancy")
+
+
+def test_rewrite_with_a_local_model_generates_for_every_document_and_keeps_only_readable_answers(
+        tmp_path, tiny_model_dir, one_torch_thread):
+    write_rows(tmp_path / "in.jsonl", ["A document about 24.", "Another one."])
+    settings = RewriteConfig(input=str(tmp_path / "in.jsonl"), output=str(tmp_path / "out.jsonl"), style="plain",
+                             judge={"backend": "local", "model": str(tiny_model_dir), "max_tokens": 8,
+                                    "cache": str(tmp_path / "cache.sqlite"), "batch_size": 2})
+    summary = main(settings)
+    # the tiny random model is asked once per document and never writes the three tagged parts
+    assert summary["requests"] == 2 and summary["unreadable"] == 2 and summary["written"] == 0
+    assert (tmp_path / "out.jsonl").read_text() == ""
+    assert main(settings)["requests"] == 2  # unreadable answers are not cached: a better model is asked again
