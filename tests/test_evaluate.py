@@ -80,7 +80,7 @@ def test_eval_command_writes_one_json_with_every_split(tiny, tmp_path):
     out = tmp_path / "eval.json"
     result = CliRunner().invoke(app, ["eval", "--model", str(tiny), "--task", "countdown", "--split", "test,ood",
                                       "--n", "2", "--out", str(out), "--set", "max_new_tokens=4",
-                                      "--set", f"completions={tmp_path / 'rows.jsonl'}"])
+                                      "--completions", str(tmp_path / "rows.jsonl")])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert set(report["splits"]) == {"test", "ood"} and report["task"] == "countdown"

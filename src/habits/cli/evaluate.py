@@ -32,6 +32,8 @@ def eval_command(
                                                      "tries again, up to K attempts (the paper's VIter).",
                                                      min=1)] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the results JSON here.")] = None,
+    completions: Annotated[Path | None, typer.Option(help="Also write every greedy completion with its verdict "
+                                                          "to this JSONL.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/eval/*.yaml).")] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="Override any eval field KEY=VALUE, e.g. "
                                                                      "max_new_tokens=256 or task_args.rule=ood.")] = None,
@@ -47,7 +49,7 @@ def eval_command(
 
     values = parse_overrides(overrides)
     flags = {"model": model, "task": task, "n": n, "k": k, "max_attempts": max_attempts,
-             "out": str(out) if out else None}
+             "out": str(out) if out else None, "completions": str(completions) if completions else None}
     values.update({key: value for key, value in flags.items() if value is not None})
     if split:
         values["splits"] = [s.strip() for item in split for s in item.split(",") if s.strip()]
@@ -75,5 +77,7 @@ def eval_command(
     console.print(table)
     if cfg.out:
         console.print(f"wrote {cfg.out}")
+    if cfg.completions:
+        console.print(f"wrote {cfg.completions}")
     else:
         console.print_json(json.dumps(report))
