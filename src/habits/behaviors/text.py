@@ -28,7 +28,6 @@ MAX_CHARS = 1_000_000  # ~250k tokens: far beyond any sampled completion; bounds
 # with CJK characters; a longer word before a shorter one that it contains). The rest of a CJK text
 # is dropped with the other non-ASCII characters, its numbers and operators kept.
 _CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
-_LATIN_OR_CJK = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153\u3040-\u30ff\u4e00-\u9fff]")
 CJK_WORDS = (
     ("目标", " target "), ("目標", " target "), ("还需要", " still need "), ("需要", " need "), ("必要", " need "),
     ("还差", " still need "), ("凑出", " make "), ("凑成", " make "), ("作って", " make "), ("作る", " make "),
@@ -45,6 +44,7 @@ _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 # Latin letters with accents lose them ("Vérification" -> "Verification", "raté" -> "rate", "groß" ->
 # "gross"), so that French, German or Spanish reasoning keeps its words.
 _LATIN = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153]")
+_LATIN_OR_CJK = re.compile(_LATIN.pattern[:-1] + _CJK.pattern[1:])  # either set: one search says a text has neither
 _LATIN_TABLE = {
     ord(char): {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ð": "d", "Ð": "D",
                 "þ": "th", "Þ": "TH"}.get(char)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from habits.behaviors import BEHAVIORS, behavior_spans
+from habits.behaviors import BEHAVIORS, behavior_spans, count_behaviors
 
 COLORS = {"verification": "#cde8ff", "backtracking": "#ffd9c2", "subgoal_setting": "#d7f5d0",
           "backward_chaining": "#ecd9ff"}
@@ -54,7 +54,7 @@ def pick(rows: Sequence[Mapping[str, Any]], count: int = 2) -> list[Mapping[str,
     """Up to ``count`` test completions: those that show a behavior first, a right and a wrong one
     where both exist, in the evaluation's order otherwise."""
     test = [row for row in rows if row.get("split", "test") == "test" and isinstance(row.get("completion"), str)]
-    showing = [row for row in test if any(behavior_spans(row["completion"]).values())]
+    showing = [row for row in test if any(count_behaviors(row["completion"]).values())]  # (spans: only the shown)
     pool = showing or test
     right = [row for row in pool if (row.get("verdict") or {}).get("correct")]
     wrong = [row for row in pool if not (row.get("verdict") or {}).get("correct")]
